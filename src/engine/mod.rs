@@ -1,0 +1,647 @@
+//! The pure conversation engine: one function takes a session, one input and the current time,
+//! and returns the new session and the effects the runtime must carry out. No IO happens here,
+//! so every journey can be tested as a transcript with no network and no clock.
+
+mod answer;
+mod io;
+mod session;
+
+use chrono::{DateTime, Utc};
+
+pub use io::{ButtonTarget, ButtonView, Command, Effect, Input, Outcome, Request, Say, Success};
+pub use session::{Action, Awaiting, Facts, Offer, Session, HISTORY_LIMIT};
+
+use crate::domain::InviteToken;
+use crate::i18n::{Arg, Args, Locales};
+use crate::script::vocab::{rejection_message, Condition, Operation, ANY_ERROR, UNAVAILABLE};
+use crate::script::{ButtonAction, Scripts, Step, StepRef, Target};
+use crate::service::{
+    Address, ApplicationStatus, Invite, LinkStatus, Purpose, Rejection, ServiceError,
+};
+
+/// How many steps one input may pass through before the engine stops (a guard against loops
+/// of automatic steps; the checker already rejects the obvious ones).
+const MAX_HOPS: usize = 16;
+/// Invalid answers in a row before the engine explains and offers a way out.
+const FAILURES_BEFORE_HELP: u8 = 3;
+
+/// The result of one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub session: Session,
+    pub effects: Vec<Effect>,
+}
+
+/// The loaded scripts and locales, and what the engine needs to know about the deployment.
+#[derive(Debug)]
+pub struct Engine {
+    scripts: Scripts,
+    locales: Locales,
+    /// The start of a deep link, e.g. `https://t.me/sferum_bot?start=`.
+    deep_link_base: String,
+}
+
+impl Engine {
+    pub fn new(scripts: Scripts, locales: Locales, deep_link_base: impl Into<String>) -> Self {
+        Self {
+            scripts,
+            locales,
+            deep_link_base: deep_link_base.into(),
+        }
+    }
+
+    pub fn scripts(&self) -> &Scripts {
+        &self.scripts
+    }
+
+    pub fn locales(&self) -> &Locales {
+        &self.locales
+    }
+
+    pub fn deep_link_base(&self) -> &str {
+        &self.deep_link_base
+    }
+
+    /// A new conversation, in the language the user's client reports if we have it.
+    pub fn new_session(&self, client_lang: Option<&str>, now: DateTime<Utc>) -> Session {
+        Session::new(
+            &self.scripts.version,
+            &self.locales.pick_language(client_lang),
+            now,
+        )
+    }
+
+    /// Handles one input.
+    pub fn step(&self, session: Session, input: Input, now: DateTime<Utc>) -> Turn {
+        let mut turn = Conversation {
+            engine: self,
+            session,
+            effects: Vec::new(),
+            now,
+        };
+        turn.handle(input);
+        turn.session.updated_at = now;
+        turn.session
+            .scripts_version
+            .clone_from(&self.scripts.version);
+        Turn {
+            session: turn.session,
+            effects: turn.effects,
+        }
+    }
+}
+
+/// One turn in progress.
+struct Conversation<'e> {
+    engine: &'e Engine,
+    session: Session,
+    effects: Vec<Effect>,
+    now: DateTime<Utc>,
+}
+
+impl<'e> Conversation<'e> {
+    fn scripts(&self) -> &'e Scripts {
+        &self.engine.scripts
+    }
+
+    fn current(&self) -> Option<&'e Step> {
+        self.scripts().step(&self.session.at)
+    }
+
+    fn handle(&mut self, input: Input) {
+        let lost = self.current().is_none();
+        if lost {
+            // The step is gone after a deploy: start again from the menu, politely.
+            self.session.at = StepRef::menu();
+            self.session.history.clear();
+            self.session.awaiting = None;
+            self.say_plain("session-restarted");
+        }
+        if self.session.awaiting.is_some() && !matches!(input, Input::Outcome(_)) {
+            // A call was cut short (a crash between effects); the user has moved on.
+            self.session.awaiting = None;
+        }
+        match input {
+            Input::Command(command) => self.on_command(command),
+            Input::Outcome(outcome) => self.on_outcome(outcome),
+            _ if lost || self.session.fresh => self.enter(StepRef::menu()),
+            Input::Text(text) => self.on_text(&text),
+            Input::Button { offer, index } => self.on_button(offer, index),
+        }
+        self.session.fresh = false;
+    }
+
+    // ----- commands ---------------------------------------------------------------------
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Start(None) | Command::Menu => self.enter(StepRef::menu()),
+            Command::Start(Some(payload)) => match InviteToken::parse(&payload) {
+                Ok(token) => {
+                    self.session.facts = Facts {
+                        invite_token: Some(token),
+                        ..Facts::default()
+                    };
+                    self.session.history.clear();
+                    self.show(StepRef::deep_link());
+                }
+                Err(_) => {
+                    self.say_plain("deep-link-invalid");
+                    self.enter(StepRef::menu());
+                }
+            },
+            Command::Help => {
+                let help = self
+                    .current()
+                    .and_then(|s| s.help.clone())
+                    .unwrap_or_else(|| "help-general".to_owned());
+                self.say_plain(&help);
+                self.reshow();
+            }
+            Command::Back => self.back(),
+            Command::Reset => {
+                self.session.facts = Facts::default();
+                self.session.history.clear();
+                self.say_plain("reset-done");
+                self.show(StepRef::menu());
+            }
+            Command::Lang(code) => {
+                if let Some(lang) = code
+                    .map(|c| self.engine.locales.pick_language(Some(&c)))
+                    .filter(|l| self.engine.locales.languages().any(|known| known == l))
+                {
+                    self.session.lang = lang;
+                }
+                self.reshow();
+            }
+            Command::Forget => {
+                let lang = self.session.lang.clone();
+                self.session = Session::new(&self.scripts().version, &lang, self.now);
+                self.effects.push(Effect::Forget);
+                self.say_plain("forget-done");
+            }
+            Command::Unknown => {
+                self.say_plain("command-unknown");
+                self.reshow();
+            }
+        }
+    }
+
+    fn back(&mut self) {
+        while let Some(previous) = self.session.history.pop() {
+            if self.scripts().step(&previous).is_some() {
+                self.show(previous);
+                return;
+            }
+        }
+        self.say_plain("nothing-to-go-back");
+        self.reshow();
+    }
+
+    // ----- typed text and buttons -------------------------------------------------------
+
+    fn on_text(&mut self, text: &str) {
+        if let Some(index) = self.typed_button(text) {
+            return self.press(index);
+        }
+        let Some(step) = self.current() else {
+            return self.enter(StepRef::menu());
+        };
+        let Some(kind) = step.input else {
+            return self.say_with_buttons("not-understood", Args::new(), step);
+        };
+        match answer::accept(kind, text, &mut self.session.facts) {
+            Ok(()) => {
+                self.session.failures = 0;
+                if let Some(op) = step.call {
+                    self.call(op);
+                } else if let Some(next) = step.next.clone() {
+                    self.enter(next);
+                }
+            }
+            Err(hint) => {
+                self.session.failures = self.session.failures.saturating_add(1);
+                if self.session.failures >= FAILURES_BEFORE_HELP {
+                    self.session.failures = 0;
+                    self.say(hint.message, hint.args, None, Vec::new());
+                    let mut buttons = self.step_buttons(step);
+                    buttons.push(("btn-menu".to_owned(), Action::Menu));
+                    self.say_offering("input-stuck", Args::new(), None, buttons);
+                } else {
+                    self.say_with_buttons(hint.message, hint.args, step);
+                }
+            }
+        }
+    }
+
+    /// The offered button whose label the user typed, if any ("готово" for «Готово»).
+    fn typed_button(&self, text: &str) -> Option<usize> {
+        let typed = normalise(text);
+        if typed.is_empty() {
+            return None;
+        }
+        self.session.offer.actions.iter().position(|(label, _)| {
+            self.engine
+                .locales
+                .format(&self.session.lang, label, &Args::new())
+                .is_ok_and(|l| normalise(&l) == typed)
+        })
+    }
+
+    fn on_button(&mut self, offer: u32, index: usize) {
+        if offer == self.session.offer.seq && index < self.session.offer.actions.len() {
+            self.press(index);
+        } else {
+            self.say_plain("button-stale");
+            self.reshow();
+        }
+    }
+
+    fn press(&mut self, index: usize) {
+        let Some((_, action)) = self.session.offer.actions.get(index).cloned() else {
+            return self.reshow();
+        };
+        match action {
+            Action::Goto(to) => self.enter(to),
+            Action::Menu => self.enter(StepRef::menu()),
+        }
+    }
+
+    // ----- service outcomes -------------------------------------------------------------
+
+    fn on_outcome(&mut self, outcome: Outcome) {
+        let Some(awaiting) = self.session.awaiting.take() else {
+            return; // nothing was asked for: a late or duplicate answer changes nothing
+        };
+        if awaiting.op != outcome.op {
+            return;
+        }
+        let Some(step) = self.scripts().step(&awaiting.step) else {
+            return self.enter(StepRef::menu());
+        };
+        if awaiting.op == Operation::CheckCode {
+            self.session.facts.code = None;
+        }
+        match outcome.result {
+            Ok(success) => {
+                let key = self.apply(success);
+                match step.on.get(key) {
+                    Some(Target::Step(to)) => self.enter(to.clone()),
+                    Some(Target::Stay) => self.reshow(),
+                    None => self.internal_error(),
+                }
+            }
+            Err(ServiceError::Rejected(rejection)) => {
+                let code = rejection.code();
+                let target = step.on.get(code).or_else(|| step.on.get(ANY_ERROR));
+                let message = rejection_message(code);
+                self.recover(step, &message, rejection_args(&rejection), target);
+            }
+            Err(ServiceError::Unavailable(_) | ServiceError::Protocol(_)) => {
+                let target = step.on.get(UNAVAILABLE);
+                self.recover(step, "error-service-unavailable", Args::new(), target);
+            }
+        }
+    }
+
+    /// After a failed call: explain, then go where the step says, or let the user try again.
+    fn recover(&mut self, step: &'e Step, message: &str, args: Args, target: Option<&Target>) {
+        match target {
+            Some(Target::Step(to)) => {
+                self.say(message, args, None, Vec::new());
+                self.enter(to.clone());
+            }
+            _ if step.input.is_some() => self.say_with_buttons(message, args, step),
+            _ => {
+                // An automatic call: return to where the user last acted, so they can retry.
+                self.say(message, args, None, Vec::new());
+                match self.session.history.pop() {
+                    Some(previous) if self.scripts().step(&previous).is_some() => {
+                        self.show(previous)
+                    }
+                    _ => self.show(StepRef::menu()),
+                }
+            }
+        }
+    }
+
+    /// Records a success in the facts and names its outcome.
+    fn apply(&mut self, success: Success) -> &'static str {
+        let facts = &mut self.session.facts;
+        match success {
+            Success::Invite(invite) => {
+                let key = match invite {
+                    Invite::Class { .. } => "class",
+                    Invite::Parent { .. } => "parent",
+                    Invite::Teacher { .. } => "teacher",
+                };
+                facts.invite = Some(invite);
+                key
+            }
+            Success::Verification(v) => {
+                facts.verification = Some(v);
+                facts.verified = false;
+                "ok"
+            }
+            Success::Verified => {
+                facts.verified = true;
+                "ok"
+            }
+            Success::Application(a) => {
+                facts.application = Some(a);
+                "ok"
+            }
+            Success::ApplicationState(state) => {
+                if let Some(app) = facts.application.as_mut() {
+                    app.status = state.status;
+                }
+                match state.status {
+                    ApplicationStatus::Approved => "approved",
+                    ApplicationStatus::Pending => "pending",
+                    ApplicationStatus::Rejected => "rejected",
+                }
+            }
+            Success::ParentInvite(invite) => {
+                facts.parent_invite = Some(invite);
+                "ok"
+            }
+            Success::ParentLink(link) => {
+                facts.parent_link = Some(link);
+                "ok"
+            }
+            Success::LinkStatus(LinkStatus::Linked) => "linked",
+            Success::LinkStatus(LinkStatus::Cancelled) => "cancelled",
+        }
+    }
+
+    fn call(&mut self, op: Operation) {
+        match build_request(op, &self.session.facts) {
+            Some(request) => {
+                self.session.awaiting = Some(Awaiting {
+                    op,
+                    step: self.session.at.clone(),
+                });
+                self.effects.push(Effect::Call(request));
+            }
+            None => self.internal_error(),
+        }
+    }
+
+    fn internal_error(&mut self) {
+        self.say_plain("error-internal");
+        self.show(StepRef::menu());
+    }
+
+    // ----- moving between steps ---------------------------------------------------------
+
+    /// Moves to `to`, remembering the current step for `/back`.
+    fn enter(&mut self, to: StepRef) {
+        let from = self.session.at.clone();
+        if from != to && !self.session.fresh && self.scripts().step(&from).is_some_and(is_resting) {
+            self.session.history.push(from);
+            let excess = self.session.history.len().saturating_sub(HISTORY_LIMIT);
+            self.session.history.drain(..excess);
+        }
+        self.show(to);
+    }
+
+    /// Shows `to` and follows automatic steps (calls, `next` without input).
+    fn show(&mut self, mut to: StepRef) {
+        for _ in 0..MAX_HOPS {
+            let Some(step) = self.scripts().step(&to) else {
+                if to == StepRef::menu() {
+                    return;
+                }
+                return self.internal_error();
+            };
+            self.session.at = to;
+            self.session.failures = 0;
+            if let Some(say) = &step.say {
+                let progress = self.progress(step);
+                let buttons = self.step_buttons(step);
+                let args = self.fact_args();
+                self.say_offering(say, args, progress, buttons);
+            }
+            if step.input.is_some() {
+                return;
+            }
+            if let Some(op) = step.call {
+                return self.call(op);
+            }
+            match &step.next {
+                Some(next) => to = next.clone(),
+                None => return,
+            }
+        }
+        self.internal_error();
+    }
+
+    /// Shows the current step again (after help, a stale button, an unknown command).
+    fn reshow(&mut self) {
+        match self.current() {
+            Some(step) if step.say.is_some() => self.show(self.session.at.clone()),
+            _ => self.show(StepRef::menu()),
+        }
+    }
+
+    fn progress(&self, step: &Step) -> Option<(u32, u32)> {
+        let total = self
+            .scripts()
+            .scenario(&self.session.at.scenario)?
+            .progress_total()?;
+        step.progress.map(|n| (n, total))
+    }
+
+    // ----- saying things ----------------------------------------------------------------
+
+    fn fact_args(&self) -> Args {
+        self.session.facts.args(&self.engine.deep_link_base)
+    }
+
+    /// The step's press buttons that apply now, as (label, action).
+    fn step_buttons(&self, step: &Step) -> Vec<(String, Action)> {
+        step.buttons
+            .iter()
+            .filter(|b| b.when.is_none_or(|c| self.holds(c)))
+            .filter_map(|b| match &b.action {
+                ButtonAction::Goto(to) => Some((b.label.clone(), Action::Goto(to.clone()))),
+                ButtonAction::Url(_) => None,
+            })
+            .collect()
+    }
+
+    fn holds(&self, condition: Condition) -> bool {
+        match condition {
+            Condition::CanResend => self
+                .session
+                .facts
+                .verification
+                .as_ref()
+                .is_some_and(|v| self.now >= v.resend_after),
+        }
+    }
+
+    fn say_plain(&mut self, message: &str) {
+        self.say(message, Args::new(), None, Vec::new());
+    }
+
+    /// Says `message` with the current step's buttons (and its link buttons).
+    fn say_with_buttons(&mut self, message: &str, args: Args, step: &Step) {
+        let buttons = self.step_buttons(step);
+        let mut views = self.offer(buttons);
+        views.extend(url_buttons(step));
+        self.say(message, args, None, views);
+    }
+
+    /// Says `message` with `buttons`, which become the current offer; a step's link buttons
+    /// follow when the message is the step's own.
+    fn say_offering(
+        &mut self,
+        message: &str,
+        args: Args,
+        progress: Option<(u32, u32)>,
+        buttons: Vec<(String, Action)>,
+    ) {
+        let mut views = self.offer(buttons);
+        if let Some(step) = self.current().filter(|s| s.say.as_deref() == Some(message)) {
+            views.extend(url_buttons(step));
+        }
+        self.say(message, args, progress, views);
+    }
+
+    /// Makes `buttons` the current offer and returns their views.
+    fn offer(&mut self, buttons: Vec<(String, Action)>) -> Vec<ButtonView> {
+        if self.session.offer.actions != buttons {
+            self.session.offer.seq = self.session.offer.seq.wrapping_add(1);
+            self.session.offer.actions = buttons;
+        }
+        let seq = self.session.offer.seq;
+        self.session
+            .offer
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(index, (label, _))| ButtonView {
+                label: label.clone(),
+                target: ButtonTarget::Press { offer: seq, index },
+            })
+            .collect()
+    }
+
+    fn say(
+        &mut self,
+        message: &str,
+        args: Args,
+        progress: Option<(u32, u32)>,
+        buttons: Vec<ButtonView>,
+    ) {
+        self.effects.push(Effect::Say(Say {
+            message: message.to_owned(),
+            args,
+            progress,
+            buttons,
+        }));
+    }
+}
+
+/// A step where the user can stay: it asks something or offers buttons.
+fn is_resting(step: &Step) -> bool {
+    step.say.is_some() && (step.input.is_some() || !step.buttons.is_empty())
+}
+
+fn url_buttons(step: &Step) -> impl Iterator<Item = ButtonView> + '_ {
+    step.buttons.iter().filter_map(|b| match &b.action {
+        ButtonAction::Url(url) => Some(ButtonView {
+            label: b.label.clone(),
+            target: ButtonTarget::Url(url.clone()),
+        }),
+        ButtonAction::Goto(_) => None,
+    })
+}
+
+/// Lower case, `ё` as `е`, letters and digits only: how typed labels are compared.
+pub fn normalise(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ё' { 'е' } else { c })
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn rejection_args(rejection: &Rejection) -> Args {
+    let mut args = Args::new();
+    match rejection {
+        Rejection::TooManyRequests { retry_after_secs } => {
+            let minutes = retry_after_secs.div_ceil(60).max(1);
+            args.insert("minutes".into(), Arg::Num(minutes as i64));
+        }
+        Rejection::TooEarly { retry_after_secs } => {
+            args.insert(
+                "seconds".into(),
+                Arg::Num((*retry_after_secs).max(1) as i64),
+            );
+        }
+        Rejection::WrongCode { attempts_left } => {
+            args.insert("attempts_left".into(), Arg::Num(i64::from(*attempts_left)));
+        }
+        _ => {}
+    }
+    args
+}
+
+/// The request for `op`, built from what the conversation knows; `None` if something is missing
+/// (impossible for checked scripts, but a session may come from an older version).
+fn build_request(op: Operation, facts: &Facts) -> Option<Request> {
+    let verification_id = || {
+        facts
+            .verification
+            .as_ref()
+            .map(|v| v.verification_id.clone())
+    };
+    let application_id = || facts.application.as_ref().map(|a| a.application_id.clone());
+    let link_id = || facts.parent_link.as_ref().map(|l| l.link_id.clone());
+    Some(match op {
+        Operation::ResolveInvite => Request::ResolveInvite(facts.invite_token.clone()?),
+        Operation::SendChildCode => Request::StartVerification {
+            address: Address::from(facts.contact.clone()?),
+            purpose: Purpose::StudentRegistration,
+        },
+        Operation::SendParentCode => Request::StartVerification {
+            address: Address::Phone(facts.parent_phone.clone()?),
+            purpose: Purpose::ParentLink,
+        },
+        Operation::ResendCode => Request::ResendCode {
+            verification_id: verification_id()?,
+        },
+        Operation::CheckCode => Request::CheckCode {
+            verification_id: verification_id()?,
+            code: facts.code.clone()?,
+        },
+        Operation::SubmitApplication => Request::SubmitApplication {
+            invite: facts.invite_token.clone()?,
+            verification_id: verification_id()?,
+            child: facts.child_name.clone()?,
+        },
+        Operation::CheckApplication => Request::ApplicationState {
+            application_id: application_id()?,
+        },
+        Operation::CreateParentInvite => Request::CreateParentInvite {
+            application_id: application_id()?,
+        },
+        Operation::CreateParentLink => Request::CreateParentLink {
+            invite: facts.invite_token.clone()?,
+            verification_id: verification_id()?,
+        },
+        Operation::ConfirmParentLink => Request::ConfirmParentLink {
+            link_id: link_id()?,
+            confirmed: true,
+        },
+        Operation::CancelParentLink => Request::ConfirmParentLink {
+            link_id: link_id()?,
+            confirmed: false,
+        },
+    })
+}

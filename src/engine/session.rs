@@ -1,0 +1,192 @@
+//! A conversation's state: where the user is, how they got there, what they have told us and
+//! what the service has answered. Serialisable, so any store can keep it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ChildContact, ChildName, InviteToken, Phone, VerificationCode};
+use crate::i18n::{Arg, Args};
+use crate::script::vocab::{Fact, Operation};
+use crate::script::StepRef;
+use crate::service::{Application, Invite, IssuedInvite, ParentLink, Verification};
+
+/// How many steps `/back` can retrace.
+pub const HISTORY_LIMIT: usize = 20;
+
+/// What the conversation has learnt so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_token: Option<InviteToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<Invite>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ChildContact>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<VerificationCode>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_name: Option<ChildName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<Application>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_invite: Option<IssuedInvite>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_link: Option<ParentLink>,
+}
+
+impl Facts {
+    pub fn has(&self, fact: Fact) -> bool {
+        match fact {
+            Fact::InviteToken => self.invite_token.is_some(),
+            Fact::ClassInvite => matches!(self.invite, Some(Invite::Class { .. })),
+            Fact::ParentInvite => matches!(self.invite, Some(Invite::Parent { .. })),
+            Fact::TeacherInvite => matches!(self.invite, Some(Invite::Teacher { .. })),
+            Fact::Contact => self.contact.is_some(),
+            Fact::ParentPhone => self.parent_phone.is_some(),
+            Fact::Verification => self.verification.is_some(),
+            Fact::Code => self.code.is_some(),
+            Fact::Verified => self.verified,
+            Fact::ChildName => self.child_name.is_some(),
+            Fact::Application => self.application.is_some(),
+            Fact::ParentInviteLink => self.parent_invite.is_some(),
+            Fact::ParentLink => self.parent_link.is_some(),
+        }
+    }
+
+    /// The message variables these facts provide (see `script::vocab::VARIABLES`).
+    pub fn args(&self, deep_link_base: &str) -> Args {
+        let mut args = Args::new();
+        let mut put = |name: &str, value: Arg| {
+            args.entry(name.to_owned()).or_insert(value);
+        };
+        // The most specific source first: what the user did beats what the invitation said.
+        if let Some(link) = &self.parent_link {
+            put("child_name", link.child.name.as_str().into());
+            put("class", link.child.class.as_str().into());
+            put("school", link.child.school.as_str().into());
+        }
+        if let Some(app) = &self.application {
+            put("class", app.class.as_str().into());
+            put("school", app.school.as_str().into());
+        }
+        if let Some(name) = &self.child_name {
+            put("child_name", name.to_string().into());
+        }
+        match &self.invite {
+            Some(Invite::Class {
+                class,
+                school,
+                teacher_name,
+                ..
+            }) => {
+                put("class", class.as_str().into());
+                put("school", school.as_str().into());
+                put("teacher_name", teacher_name.as_str().into());
+            }
+            Some(Invite::Parent {
+                child_name,
+                class,
+                school,
+                ..
+            }) => {
+                put("child_name", child_name.as_str().into());
+                put("class", class.as_str().into());
+                put("school", school.as_str().into());
+            }
+            Some(Invite::Teacher { teacher_name, .. }) => {
+                put("teacher_name", teacher_name.as_str().into());
+            }
+            None => {}
+        }
+        if let Some(phone) = &self.parent_phone {
+            put("address", phone.masked().into());
+        }
+        if let Some(contact) = &self.contact {
+            put("address", contact.masked().into());
+        }
+        if let Some(v) = &self.verification {
+            put("code_length", Arg::Num(v.code_length as i64));
+        }
+        if let Some(invite) = &self.parent_invite {
+            put(
+                "invite_link",
+                format!("{deep_link_base}{}", invite.token.as_str()).into(),
+            );
+        }
+        args
+    }
+}
+
+/// A service call the conversation is waiting for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Awaiting {
+    pub op: Operation,
+    pub step: StepRef,
+}
+
+/// What a button on the latest message does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    Goto(StepRef),
+    Menu,
+}
+
+/// The buttons the user can press now. Buttons of older messages carry an older `seq` and are
+/// answered as stale.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub seq: u32,
+    /// (label message id, action) for each button, in order.
+    pub actions: Vec<(String, Action)>,
+}
+
+/// One user's conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The scripts' digest when the session was last saved.
+    pub scripts_version: String,
+    /// The user's language (a locale folder name).
+    pub lang: String,
+    /// The current step.
+    pub at: StepRef,
+    /// Steps the user saw before this one, for `/back`.
+    #[serde(default)]
+    pub history: Vec<StepRef>,
+    #[serde(default)]
+    pub facts: Facts,
+    /// Invalid answers in a row at the current step.
+    #[serde(default)]
+    pub failures: u8,
+    #[serde(default)]
+    pub awaiting: Option<Awaiting>,
+    #[serde(default)]
+    pub offer: Offer,
+    /// True until the bot has said anything.
+    #[serde(default)]
+    pub fresh: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// A conversation that has not begun, at the main menu.
+    pub fn new(scripts_version: &str, lang: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            scripts_version: scripts_version.to_owned(),
+            lang: lang.to_owned(),
+            at: StepRef::menu(),
+            history: Vec::new(),
+            facts: Facts::default(),
+            failures: 0,
+            awaiting: None,
+            offer: Offer::default(),
+            fresh: true,
+            updated_at: now,
+        }
+    }
+}

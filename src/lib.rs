@@ -1,0 +1,27 @@
+//! sferum-bot: guides families and teachers through registration on the Сферум platform.
+//!
+//! The crate follows the data, layer by layer:
+//!
+//! - [`domain`]: parsed values (`Phone`, `Email`, `ChildContact`, `VerificationCode`,
+//!   `InviteToken`, `ChildName`) whose constructors reject bad input.
+//! - [`script`]: the scenarios of `dialogues/` as data, their loader and the static checker.
+//! - [`i18n`]: the Fluent bundles of `locales/`, one per language.
+//! - [`engine`]: the pure conversation engine: session + input + now → new session + effects.
+//! - [`service`]: the `RegistrationService` port and its adapters (in-process sandbox, HTTP).
+//! - [`store`]: the `SessionStore` port and its adapters (memory, Redis).
+//! - [`runtime`]: carries out the engine's effects against the service and the store.
+//! - [`transport`]: the ways people reach the bot (terminal chat, Telegram).
+//! - [`config`]: typed settings read from the environment; [`startup`] loads and checks.
+//! - [`clock`]: time as a dependency.
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod i18n;
+pub mod runtime;
+pub mod script;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod transport;

@@ -1,0 +1,267 @@
+//! The runtime: for one update of one chat it loads the session, runs the engine, carries out
+//! the engine's effects (service calls whose answers go back into the engine, forgetting), saves
+//! the session and renders what the bot says into text and buttons for a transport.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::clock::Clock;
+use crate::engine::{ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, Success};
+use crate::i18n::{Args, I18nError, Locales};
+use crate::script::StepRef;
+use crate::service::{RegistrationService, ServiceError};
+use crate::store::{ChatId, SessionStore, StoreError};
+
+/// How many times a turn is retried when another replica saved the same chat meanwhile.
+const CONFLICT_RETRIES: usize = 3;
+/// How many service calls one update may make (a guard against a looping script).
+const MAX_CALLS_PER_UPDATE: usize = 8;
+
+/// A button as a transport shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyButton {
+    pub label: String,
+    pub action: ButtonTarget,
+}
+
+/// One message of the bot, ready for a transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub text: String,
+    pub buttons: Vec<ReplyButton>,
+}
+
+/// What one update produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    pub replies: Vec<Reply>,
+    /// Where the conversation is now.
+    pub at: StepRef,
+    /// The seed ID the current step delivers.
+    pub seed: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Render(#[from] I18nError),
+}
+
+/// The bot's conversation machinery, shared by every transport.
+pub struct Bot {
+    engine: Arc<Engine>,
+    service: Arc<dyn RegistrationService>,
+    store: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+    /// One lock per chat: a chat's updates are handled one at a time within this process.
+    chat_locks: Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Bot {
+    pub fn new(
+        engine: Arc<Engine>,
+        service: Arc<dyn RegistrationService>,
+        store: Arc<dyn SessionStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            engine,
+            service,
+            store,
+            clock,
+            chat_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    pub fn service(&self) -> &Arc<dyn RegistrationService> {
+        &self.service
+    }
+
+    fn chat_lock(&self, chat: ChatId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.chat_locks.lock().unwrap_or_else(|e| e.into_inner());
+        if locks.len() > 10_000 {
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        locks.entry(chat).or_default().clone()
+    }
+
+    /// Handles one input of `chat`. `client_lang` is the language the user's client reports,
+    /// used for a new conversation.
+    pub async fn handle(
+        &self,
+        chat: ChatId,
+        client_lang: Option<&str>,
+        input: Input,
+    ) -> Result<Handled, RuntimeError> {
+        let lock = self.chat_lock(chat);
+        let _guard = lock.lock().await;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.handle_once(chat, client_lang, input.clone()).await {
+                Err(RuntimeError::Store(StoreError::Conflict)) if attempt < CONFLICT_RETRIES => {
+                    tracing::info!(chat, attempt, "session changed concurrently; retrying");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn handle_once(
+        &self,
+        chat: ChatId,
+        client_lang: Option<&str>,
+        input: Input,
+    ) -> Result<Handled, RuntimeError> {
+        let now = self.clock.now();
+        let loaded = self.store.load(chat).await?;
+        let mut says = Vec::new();
+        let (mut session, revision) = match loaded {
+            None => (self.engine.new_session(client_lang, now), 0),
+            Some(loaded) => match loaded.session {
+                Some(session) => (session, loaded.revision),
+                None => {
+                    tracing::warn!(chat, "stored session cannot be decoded; starting again");
+                    says.push(Say {
+                        message: "session-restarted".to_owned(),
+                        args: Args::new(),
+                        progress: None,
+                        buttons: Vec::new(),
+                    });
+                    let mut fresh = self.engine.new_session(client_lang, now);
+                    fresh.fresh = false;
+                    (fresh, loaded.revision)
+                }
+            },
+        };
+        let mut forget = false;
+        let mut input = input;
+        for _ in 0..=MAX_CALLS_PER_UPDATE {
+            let now = self.clock.now();
+            let turn = self.engine.step(session, input, now);
+            session = turn.session;
+            let mut call = None;
+            for effect in turn.effects {
+                match effect {
+                    Effect::Say(say) => says.push(say),
+                    Effect::Call(request) => call = Some(request),
+                    Effect::Forget => forget = true,
+                }
+            }
+            let (Some(request), Some(awaiting)) = (call, session.awaiting.clone()) else {
+                break;
+            };
+            let result = perform(self.service.as_ref(), request).await;
+            if let Err(error) = &result {
+                tracing::warn!(chat, op = %awaiting.op, %error, "service call failed");
+            }
+            input = Input::Outcome(Outcome {
+                op: awaiting.op,
+                result,
+            });
+        }
+        if forget {
+            self.store.delete(chat).await?;
+            tracing::info!(chat, "forgot the user at their request");
+        } else {
+            self.store.save(chat, &session, revision).await?;
+        }
+        let replies = says
+            .iter()
+            .map(|say| render(self.engine.locales(), &session.lang, say))
+            .collect::<Result<Vec<_>, _>>()?;
+        let seed = self
+            .engine
+            .scripts()
+            .step(&session.at)
+            .and_then(|s| s.seed.clone());
+        tracing::debug!(chat, at = %session.at, "turn done");
+        Ok(Handled {
+            replies,
+            at: session.at,
+            seed,
+        })
+    }
+}
+
+/// Renders one message of the engine in `lang`.
+pub fn render(locales: &Locales, lang: &str, say: &Say) -> Result<Reply, I18nError> {
+    let mut text = locales.format(lang, &say.message, &say.args)?;
+    if let Some((step, total)) = say.progress {
+        let mut args = Args::new();
+        args.insert("step".into(), (step as i64).into());
+        args.insert("total".into(), (total as i64).into());
+        let line = locales.format(lang, "progress", &args)?;
+        text = format!("{line}\n\n{text}");
+    }
+    let buttons = say
+        .buttons
+        .iter()
+        .map(|b| {
+            Ok(ReplyButton {
+                label: locales.format(lang, &b.label, &say.args)?,
+                action: b.target.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, I18nError>>()?;
+    Ok(Reply { text, buttons })
+}
+
+/// Sends `request` to the service.
+pub async fn perform(
+    service: &dyn RegistrationService,
+    request: Request,
+) -> Result<Success, ServiceError> {
+    Ok(match request {
+        Request::ResolveInvite(token) => Success::Invite(service.resolve_invite(&token).await?),
+        Request::StartVerification { address, purpose } => {
+            Success::Verification(service.start_verification(&address, purpose).await?)
+        }
+        Request::ResendCode { verification_id } => {
+            Success::Verification(service.resend_code(&verification_id).await?)
+        }
+        Request::CheckCode {
+            verification_id,
+            code,
+        } => {
+            service.check_code(&verification_id, &code).await?;
+            Success::Verified
+        }
+        Request::SubmitApplication {
+            invite,
+            verification_id,
+            child,
+        } => Success::Application(
+            service
+                .submit_application(&invite, &verification_id, &child)
+                .await?,
+        ),
+        Request::ApplicationState { application_id } => {
+            Success::ApplicationState(service.application_state(&application_id).await?)
+        }
+        Request::CreateParentInvite { application_id } => {
+            Success::ParentInvite(service.create_parent_invite(&application_id).await?)
+        }
+        Request::CreateParentLink {
+            invite,
+            verification_id,
+        } => Success::ParentLink(
+            service
+                .create_parent_link(&invite, &verification_id)
+                .await?,
+        ),
+        Request::ConfirmParentLink { link_id, confirmed } => {
+            Success::LinkStatus(service.confirm_parent_link(&link_id, confirmed).await?)
+        }
+    })
+}

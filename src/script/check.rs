@@ -1,0 +1,335 @@
+//! The static checker behind `sferum-bot check` and every start-up: it proves that the loaded
+//! scenarios form a sound graph and that every message they show exists in every language with
+//! the variables the conversation can give it at that point.
+//!
+//! Variables are proven by a forward data-flow over the step graph: the facts known on entering a
+//! step are those established on every path that reaches it.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::vocab::{
+    self, rejection_messages, variable_providers, Fact, ANY_ERROR, SYSTEM_MESSAGES, UNAVAILABLE,
+};
+use super::{ButtonAction, Problem, Scripts, Step, StepRef, Target, DEEP_LINK, MENU};
+use crate::i18n::Locales;
+
+type Facts = BTreeSet<Fact>;
+
+/// Every problem with `scripts` against `locales`; empty when they are sound.
+pub fn check(scripts: &Scripts, locales: &Locales) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    check_conventions(scripts, &mut problems);
+    check_system_messages(locales, &mut problems);
+    for (at, step) in scripts.steps() {
+        check_step_shape(scripts, &at, step, &mut problems);
+    }
+    check_reachability(scripts, &mut problems);
+    check_facts_and_messages(scripts, locales, &mut problems);
+    problems
+}
+
+/// Which seed IDs the scenarios deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub delivered: BTreeMap<String, Vec<StepRef>>,
+    pub missing: Vec<String>,
+}
+
+pub fn coverage(scripts: &Scripts) -> Coverage {
+    let mut delivered: BTreeMap<String, Vec<StepRef>> = BTreeMap::new();
+    for (at, step) in scripts.steps() {
+        if let Some(seed) = &step.seed {
+            delivered.entry(seed.clone()).or_default().push(at);
+        }
+    }
+    let missing = scripts
+        .seed_ids
+        .keys()
+        .filter(|id| !delivered.contains_key(*id))
+        .cloned()
+        .collect();
+    Coverage { delivered, missing }
+}
+
+fn file_of(scripts: &Scripts, at: &StepRef) -> std::path::PathBuf {
+    scripts
+        .scenario(&at.scenario)
+        .map(|s| s.file.clone())
+        .unwrap_or_else(|| at.scenario.clone().into())
+}
+
+fn check_conventions(scripts: &Scripts, problems: &mut Vec<Problem>) {
+    for (scenario, step, why) in [
+        (MENU.0, MENU.1, "every conversation starts there"),
+        (DEEP_LINK.0, DEEP_LINK.1, "deep links lead there"),
+    ] {
+        if scripts.step(&StepRef::new(scenario, step)).is_none() {
+            problems.push(Problem::file(
+                format!("{scenario}.toml"),
+                format!("the step `{scenario}/{step}` is required: {why}"),
+            ));
+        }
+    }
+}
+
+fn check_system_messages(locales: &Locales, problems: &mut Vec<Problem>) {
+    let required = SYSTEM_MESSAGES
+        .iter()
+        .map(|(id, vars)| ((*id).to_owned(), *vars))
+        .chain(rejection_messages());
+    for (id, vars) in required {
+        for lang in locales.languages() {
+            if !locales.has_message(lang, &id) {
+                problems.push(Problem::file(
+                    format!("locales/{lang}"),
+                    format!("the engine's message `{id}` is missing"),
+                ));
+                continue;
+            }
+            for var in locales.variables(lang, &id) {
+                if !vars.contains(&var.as_str()) {
+                    problems.push(Problem::file(
+                        format!("locales/{lang}"),
+                        format!("message `{id}` uses `${var}`, which the engine does not give it"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check_step_shape(scripts: &Scripts, at: &StepRef, step: &Step, problems: &mut Vec<Problem>) {
+    let file = file_of(scripts, at);
+    let mut report = |message: String| problems.push(Problem::step(&file, &step.id, message));
+    if let Some(seed) = &step.seed {
+        if !scripts.seed_ids.contains_key(seed) {
+            report(format!("seed ID `{seed}` does not exist in seed.toml"));
+        }
+    }
+    let presses = step
+        .buttons
+        .iter()
+        .filter(|b| matches!(b.action, ButtonAction::Goto(_)))
+        .count();
+    if presses == 0 && step.input.is_none() && step.call.is_none() && step.next.is_none() {
+        report("dead end: no button, no input, no call and no `next` lead anywhere".to_owned());
+    }
+    if step.say.is_none() && (step.input.is_some() || !step.buttons.is_empty()) {
+        report("a step that asks for input or shows buttons needs `say`".to_owned());
+    }
+    if step.input.is_some() && step.call.is_none() && step.next.is_none() {
+        report("a valid answer leads nowhere: add `next` or `call`".to_owned());
+    }
+    if step.call.is_some() && step.next.is_some() {
+        report("`next` and `call` together: outcomes of `call` decide where to go".to_owned());
+    }
+    if step.call.is_none() && !step.on.is_empty() {
+        report("`on` without `call`".to_owned());
+    }
+    if step.input.is_none() && step.next.is_some() && !step.buttons.is_empty() {
+        report("`next` without input would skip the buttons".to_owned());
+    }
+    if !step.phrases.is_empty() && step.say.is_none() {
+        report("a step that answers questions (`phrases`) needs `say`".to_owned());
+    }
+    if let Some(op) = step.call {
+        for (outcome, _) in op.successes() {
+            if !step.on.contains_key(*outcome) {
+                report(format!("outcome `{outcome}` of `{op}` leads nowhere"));
+            }
+        }
+        let automatic = step.input.is_none();
+        if automatic && !step.on.contains_key(ANY_ERROR) {
+            for code in op.rejections() {
+                if !step.on.contains_key(*code) {
+                    report(format!(
+                        "rejection `{code}` of `{op}` leads nowhere: name it or add `{ANY_ERROR}`"
+                    ));
+                }
+            }
+        }
+        if automatic
+            && step
+                .on
+                .iter()
+                .any(|(k, t)| *t == Target::Stay && k.as_str() != UNAVAILABLE)
+        {
+            report(
+                "`.` (stay) on a step without input would call the service again at once"
+                    .to_owned(),
+            );
+        }
+    }
+}
+
+/// The steps a conversation can start from, with the facts known there.
+fn roots(scripts: &Scripts) -> Vec<(StepRef, Facts)> {
+    let mut roots = vec![
+        (StepRef::menu(), Facts::new()),
+        (StepRef::deep_link(), Facts::from([Fact::InviteToken])),
+    ];
+    for (at, step) in scripts.steps() {
+        if !step.phrases.is_empty() {
+            roots.push((at, Facts::new()));
+        }
+    }
+    roots
+}
+
+/// The steps reachable from `step` with the facts each edge adds.
+fn edges(step: &Step) -> Vec<(StepRef, Vec<Fact>)> {
+    let mut out = Vec::new();
+    for b in &step.buttons {
+        if let ButtonAction::Goto(to) = &b.action {
+            out.push((to.clone(), Vec::new()));
+        }
+    }
+    let answered: Vec<Fact> = step.input.map(|k| k.produces()).into_iter().collect();
+    if let Some(next) = &step.next {
+        out.push((next.clone(), answered.clone()));
+    }
+    if let Some(op) = step.call {
+        for (outcome, target) in &step.on {
+            if let Target::Step(to) = target {
+                let mut facts = answered.clone();
+                facts.extend_from_slice(op.produces(outcome));
+                out.push((to.clone(), facts));
+            }
+        }
+    }
+    out
+}
+
+fn check_reachability(scripts: &Scripts, problems: &mut Vec<Problem>) {
+    let mut seen: BTreeSet<StepRef> = BTreeSet::new();
+    let mut queue: VecDeque<StepRef> = roots(scripts).into_iter().map(|(at, _)| at).collect();
+    while let Some(at) = queue.pop_front() {
+        if !seen.insert(at.clone()) {
+            continue;
+        }
+        if let Some(step) = scripts.step(&at) {
+            queue.extend(edges(step).into_iter().map(|(to, _)| to));
+        }
+    }
+    for (at, step) in scripts.steps() {
+        if !seen.contains(&at) {
+            problems.push(Problem::step(
+                file_of(scripts, &at),
+                &step.id,
+                "unreachable: no button, outcome or question leads here",
+            ));
+        }
+    }
+}
+
+/// The facts known on entering each reachable step (the intersection over all paths).
+fn known_facts(scripts: &Scripts) -> BTreeMap<StepRef, Facts> {
+    let mut known: BTreeMap<StepRef, Facts> = BTreeMap::new();
+    let mut queue: VecDeque<(StepRef, Facts)> = roots(scripts).into_iter().collect();
+    while let Some((at, incoming)) = queue.pop_front() {
+        let updated = match known.get(&at) {
+            None => incoming,
+            Some(current) => {
+                let meet: Facts = current.intersection(&incoming).copied().collect();
+                if meet == *current {
+                    continue;
+                }
+                meet
+            }
+        };
+        known.insert(at.clone(), updated.clone());
+        if let Some(step) = scripts.step(&at) {
+            for (to, added) in edges(step) {
+                let mut facts = updated.clone();
+                facts.extend(added);
+                queue.push_back((to, facts));
+            }
+        }
+    }
+    known
+}
+
+fn provided(facts: &Facts) -> BTreeSet<&'static str> {
+    vocab::VARIABLES
+        .iter()
+        .filter(|(_, providers)| providers.iter().any(|f| facts.contains(f)))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+fn check_facts_and_messages(scripts: &Scripts, locales: &Locales, problems: &mut Vec<Problem>) {
+    let known = known_facts(scripts);
+    for (at, step) in scripts.steps() {
+        let Some(facts) = known.get(&at) else {
+            continue; // unreachable, reported already
+        };
+        let file = file_of(scripts, &at);
+        let mut report = |message: String| problems.push(Problem::step(&file, &step.id, message));
+        let available = provided(facts);
+        let mut messages: Vec<(&str, &str)> = Vec::new();
+        if let Some(say) = &step.say {
+            messages.push(("say", say));
+        }
+        if let Some(help) = &step.help {
+            messages.push(("help", help));
+        }
+        for b in &step.buttons {
+            messages.push(("button label", &b.label));
+        }
+        for (role, id) in messages {
+            for lang in locales.languages() {
+                if !locales.has_message(lang, id) {
+                    report(format!("{role} `{id}` is missing in locale `{lang}`"));
+                    continue;
+                }
+                for var in locales.variables(lang, id) {
+                    if variable_providers(&var).is_none() {
+                        report(format!(
+                            "{role} `{id}` ({lang}) uses `${var}`, which no step can provide"
+                        ));
+                    } else if !available.contains(var.as_str()) {
+                        report(format!(
+                            "{role} `{id}` ({lang}) uses `${var}`, which is not known on every way to this step"
+                        ));
+                    }
+                }
+            }
+        }
+        let mut need = |what: String, required: &[Fact], have: &Facts| {
+            for fact in required {
+                if !have.contains(fact) {
+                    report(format!(
+                        "{what} needs {fact:?}, which is not known on every way to this step"
+                    ));
+                }
+            }
+        };
+        if let Some(kind) = step.input {
+            need(format!("input `{kind}`"), kind.requires(), facts);
+        }
+        if let Some(op) = step.call {
+            let mut after_input = facts.clone();
+            after_input.extend(step.input.map(|k| k.produces()));
+            need(format!("operation `{op}`"), op.requires(), &after_input);
+        }
+        for b in &step.buttons {
+            if let Some(cond) = b.when {
+                need(
+                    format!("the condition of button `{}`", b.label),
+                    cond.requires(),
+                    facts,
+                );
+            }
+        }
+    }
+    for sc in scripts.scenarios.values() {
+        for lang in locales.languages() {
+            if !locales.has_message(lang, &sc.title) {
+                problems.push(Problem::file(
+                    &sc.file,
+                    format!("title `{}` is missing in locale `{lang}`", sc.title),
+                ));
+            }
+        }
+    }
+}

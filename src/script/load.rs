@@ -1,0 +1,333 @@
+//! Reads `dialogues/*.toml` strictly (unknown fields are errors) and resolves names into typed
+//! values, collecting every problem with its file and step rather than stopping at the first.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::vocab::{Condition, InputKind, Operation};
+use super::{
+    Button, ButtonAction, Problem, Problems, Scenario, Scripts, Step, StepRef, Target, SEED_FILE,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    scenario: RawHeader,
+    #[serde(default, rename = "step")]
+    steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    id: String,
+    title: String,
+    entry: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    id: String,
+    say: Option<String>,
+    seed: Option<String>,
+    progress: Option<u32>,
+    help: Option<String>,
+    #[serde(default)]
+    buttons: Vec<RawButton>,
+    input: Option<String>,
+    next: Option<String>,
+    call: Option<String>,
+    #[serde(default)]
+    on: BTreeMap<String, String>,
+    #[serde(default)]
+    phrases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawButton {
+    label: String,
+    goto: Option<String>,
+    url: Option<String>,
+    when: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeed {
+    seed: BTreeMap<String, String>,
+}
+
+/// Loads every scenario of `dir` (and its `seed.toml`).
+pub fn load(dir: &Path) -> Result<Scripts, Problems> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Problems(vec![Problem::file(
+            dir,
+            format!("cannot read the folder: {e}"),
+        )])
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match std::fs::read_to_string(&file) {
+            Ok(text) => sources.push((file, text)),
+            Err(e) => problems.push(Problem::file(&file, format!("cannot read: {e}"))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    load_sources(&sources)
+}
+
+/// Loads scenarios from in-memory files: (path, TOML text). The file named `seed.toml` lists
+/// the seed IDs.
+pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> {
+    let mut problems = Vec::new();
+    let mut seed_ids = BTreeMap::new();
+    let mut raw_files = Vec::new();
+    for (path, text) in sources {
+        let is_seed = path.file_name().is_some_and(|n| n == SEED_FILE);
+        if is_seed {
+            match toml::from_str::<RawSeed>(text) {
+                Ok(raw) => seed_ids = raw.seed,
+                Err(e) => problems.push(Problem::file(path, e.to_string())),
+            }
+        } else {
+            match toml::from_str::<RawFile>(text) {
+                Ok(raw) => raw_files.push((path.clone(), raw)),
+                Err(e) => problems.push(Problem::file(path, e.to_string())),
+            }
+        }
+    }
+    if !sources
+        .iter()
+        .any(|(p, _)| p.file_name().is_some_and(|n| n == SEED_FILE))
+    {
+        problems.push(Problem::file(
+            SEED_FILE,
+            "the list of seed IDs is missing".to_owned(),
+        ));
+    }
+
+    // Step ids per scenario, to resolve targets; duplicates are reported here.
+    let mut known: BTreeMap<String, (PathBuf, Vec<String>)> = BTreeMap::new();
+    for (path, raw) in &raw_files {
+        if let Some((other, _)) = known.get(&raw.scenario.id) {
+            problems.push(Problem::file(
+                path,
+                format!(
+                    "scenario id `{}` is also used by {}",
+                    raw.scenario.id,
+                    other.display()
+                ),
+            ));
+            continue;
+        }
+        let mut ids: Vec<String> = Vec::new();
+        for step in &raw.steps {
+            if ids.contains(&step.id) {
+                problems.push(Problem::step(path, &step.id, "duplicate step id"));
+            }
+            ids.push(step.id.clone());
+        }
+        known.insert(raw.scenario.id.clone(), (path.clone(), ids));
+    }
+
+    let mut scenarios = BTreeMap::new();
+    for (path, raw) in raw_files {
+        if known.get(&raw.scenario.id).is_some_and(|(p, _)| *p != path) {
+            continue;
+        }
+        let resolver = Resolver {
+            known: &known,
+            scenario: &raw.scenario.id,
+        };
+        if !known
+            .get(&raw.scenario.id)
+            .is_some_and(|(_, ids)| ids.contains(&raw.scenario.entry))
+        {
+            problems.push(Problem::file(
+                &path,
+                format!("entry step `{}` does not exist", raw.scenario.entry),
+            ));
+        }
+        let mut steps = Vec::new();
+        for step in raw.steps {
+            let id = step.id.clone();
+            let mut report = |message: String| problems.push(Problem::step(&path, &id, message));
+            steps.push(resolve_step(step, &resolver, &mut report));
+        }
+        scenarios.insert(
+            raw.scenario.id.clone(),
+            Scenario {
+                id: raw.scenario.id,
+                file: path,
+                title: raw.scenario.title,
+                entry: raw.scenario.entry,
+                steps,
+            },
+        );
+    }
+
+    if problems.is_empty() {
+        Ok(Scripts {
+            scenarios,
+            seed_ids,
+            version: digest(sources),
+        })
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+struct Resolver<'a> {
+    known: &'a BTreeMap<String, (PathBuf, Vec<String>)>,
+    scenario: &'a str,
+}
+
+impl Resolver<'_> {
+    /// `step` in this scenario, or `scenario/step`.
+    fn step(&self, target: &str) -> Result<StepRef, String> {
+        let (scenario, step) = target.split_once('/').unwrap_or((self.scenario, target));
+        match self.known.get(scenario) {
+            Some((_, ids)) if ids.iter().any(|id| id == step) => Ok(StepRef::new(scenario, step)),
+            Some(_) => Err(format!("unknown step target `{target}`")),
+            None => Err(format!(
+                "unknown step target `{target}` (no scenario `{scenario}`)"
+            )),
+        }
+    }
+
+    fn target(&self, target: &str) -> Result<Target, String> {
+        if target == "." {
+            Ok(Target::Stay)
+        } else {
+            self.step(target).map(Target::Step)
+        }
+    }
+}
+
+fn resolve_step(raw: RawStep, resolver: &Resolver<'_>, report: &mut impl FnMut(String)) -> Step {
+    let input = raw.input.as_deref().and_then(|name| {
+        let kind = InputKind::from_name(name);
+        if kind.is_none() {
+            report(format!(
+                "unknown input kind `{name}` (known: {})",
+                InputKind::ALL
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        kind
+    });
+    let call = raw.call.as_deref().and_then(|name| {
+        let op = Operation::from_name(name);
+        if op.is_none() {
+            report(format!(
+                "unknown service operation `{name}` (known: {})",
+                Operation::ALL
+                    .iter()
+                    .map(|o| o.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        op
+    });
+    let next = raw
+        .next
+        .as_deref()
+        .and_then(|t| resolver.step(t).map_err(&mut *report).ok());
+    let mut on = BTreeMap::new();
+    for (outcome, target) in raw.on {
+        if let Some(op) = call {
+            if !op.has_outcome(&outcome) {
+                report(format!("operation `{op}` has no outcome `{outcome}`"));
+            }
+        }
+        if let Ok(t) = resolver.target(&target).map_err(&mut *report) {
+            on.insert(outcome, t);
+        }
+    }
+    let mut buttons = Vec::new();
+    for b in raw.buttons {
+        let action = match (b.goto, b.url) {
+            (Some(goto), None) => resolver
+                .step(&goto)
+                .map(ButtonAction::Goto)
+                .map_err(&mut *report)
+                .ok(),
+            (None, Some(url)) if url.starts_with("https://") => Some(ButtonAction::Url(url)),
+            (None, Some(url)) => {
+                report(format!(
+                    "button `{}`: `{url}` is not an https address",
+                    b.label
+                ));
+                None
+            }
+            _ => {
+                report(format!(
+                    "button `{}` needs exactly one of `goto` or `url`",
+                    b.label
+                ));
+                None
+            }
+        };
+        let when = b.when.as_deref().and_then(|name| {
+            let c = Condition::from_name(name);
+            if c.is_none() {
+                report(format!("button `{}`: unknown condition `{name}`", b.label));
+            }
+            c
+        });
+        if let Some(action) = action {
+            buttons.push(Button {
+                label: b.label,
+                action,
+                when,
+            });
+        }
+    }
+    Step {
+        id: raw.id,
+        say: raw.say,
+        seed: raw.seed,
+        progress: raw.progress,
+        help: raw.help,
+        buttons,
+        input,
+        next,
+        call,
+        on,
+        phrases: raw.phrases,
+    }
+}
+
+/// FNV-1a over every file's name and text: stable across builds and platforms.
+fn digest(sources: &[(PathBuf, String)]) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    for (path, text) in sources {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        for byte in name.bytes().chain([0]).chain(text.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    format!("{hash:016x}")
+}

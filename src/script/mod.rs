@@ -1,0 +1,204 @@
+//! Scenarios as data: the model of `dialogues/*.toml`, its loader and its static checker.
+//!
+//! A scenario file has a `[scenario]` header and a list of `[[step]]` tables (the format is
+//! documented in `dialogues/README.md`). Loading turns names into typed values (input kinds,
+//! operations, step references) and collects every problem it finds, each naming its file and
+//! step; [`check`] then proves the graph sound against the locales.
+
+pub mod check;
+mod load;
+pub mod vocab;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use check::{check, coverage, Coverage};
+pub use load::{load, load_sources};
+use vocab::{Condition, InputKind, Operation};
+
+/// The scenario and step every new conversation and `/menu` lead to.
+pub const MENU: (&str, &str) = ("menu", "start");
+/// The step a deep link (`/start <token>`) leads to, with the token as a fact.
+pub const DEEP_LINK: (&str, &str) = ("invite", "open");
+/// The file that lists the instruction's seed IDs.
+pub const SEED_FILE: &str = "seed.toml";
+
+/// A step's address: `scenario/step`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StepRef {
+    pub scenario: String,
+    pub step: String,
+}
+
+impl StepRef {
+    pub fn new(scenario: &str, step: &str) -> Self {
+        Self {
+            scenario: scenario.to_owned(),
+            step: step.to_owned(),
+        }
+    }
+
+    pub fn menu() -> Self {
+        Self::new(MENU.0, MENU.1)
+    }
+
+    pub fn deep_link() -> Self {
+        Self::new(DEEP_LINK.0, DEEP_LINK.1)
+    }
+}
+
+impl fmt::Display for StepRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.scenario, self.step)
+    }
+}
+
+/// Where an outcome leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Stay on the step (`"."`): the user answers again.
+    Stay,
+    Step(StepRef),
+}
+
+/// What a button does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonAction {
+    Goto(StepRef),
+    /// Opens an address; it never reaches the bot.
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    /// Fluent message id of the label.
+    pub label: String,
+    pub action: ButtonAction,
+    /// Shown only when this holds.
+    pub when: Option<Condition>,
+}
+
+/// One step of a scenario: one message, one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: String,
+    /// Fluent message id shown on entering the step.
+    pub say: Option<String>,
+    /// The seed ID (`shared/seed/steps.md`) this step delivers.
+    pub seed: Option<String>,
+    /// Its number in the scenario's numbered steps ("Шаг 3 из 9").
+    pub progress: Option<u32>,
+    /// Fluent message id answered to `/help` on this step.
+    pub help: Option<String>,
+    pub buttons: Vec<Button>,
+    /// What the user is asked to type.
+    pub input: Option<InputKind>,
+    /// Where a valid answer (or, with no input and no buttons, the step itself) leads.
+    pub next: Option<StepRef>,
+    /// The operation triggered after a valid answer, or on entering the step.
+    pub call: Option<Operation>,
+    /// Where each outcome of `call` leads.
+    pub on: BTreeMap<String, Target>,
+    /// Questions that this step answers, for free-text routing.
+    pub phrases: Vec<String>,
+}
+
+/// One scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    pub id: String,
+    pub file: PathBuf,
+    /// Fluent message id of the scenario's name.
+    pub title: String,
+    pub entry: String,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The highest step number, for "Шаг N из M".
+    pub fn progress_total(&self) -> Option<u32> {
+        self.steps.iter().filter_map(|s| s.progress).max()
+    }
+}
+
+/// All scenarios, loaded and resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scripts {
+    pub scenarios: BTreeMap<String, Scenario>,
+    /// The instruction's seed IDs, each with a short description.
+    pub seed_ids: BTreeMap<String, String>,
+    /// A digest of every file, stored in sessions to notice deploys.
+    pub version: String,
+}
+
+impl Scripts {
+    pub fn step(&self, at: &StepRef) -> Option<&Step> {
+        self.scenarios.get(&at.scenario)?.step(&at.step)
+    }
+
+    pub fn scenario(&self, id: &str) -> Option<&Scenario> {
+        self.scenarios.get(id)
+    }
+
+    /// Every step with its address.
+    pub fn steps(&self) -> impl Iterator<Item = (StepRef, &Step)> {
+        self.scenarios.values().flat_map(|sc| {
+            sc.steps
+                .iter()
+                .map(move |st| (StepRef::new(&sc.id, &st.id), st))
+        })
+    }
+}
+
+/// Something wrong with the scripts, naming where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub step: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            step: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn step(file: impl Into<PathBuf>, step: &str, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            step: Some(step.to_owned()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.step {
+            Some(step) => write!(
+                f,
+                "{}: step `{}`: {}",
+                self.file.display(),
+                step,
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// The problems found, for a caller that wants one error value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} problem(s) in the scripts:\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct Problems(pub Vec<Problem>);

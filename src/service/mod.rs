@@ -1,0 +1,341 @@
+//! The registration service port: the operations of the school's registration service
+//! (`shared/registration-api.md`), the values they exchange and the errors they can end in.
+//!
+//! Adapters: [`sandbox::Sandbox`] (in-process, the embedded default).
+
+pub mod sandbox;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ChildName, InviteToken, VerificationCode};
+
+/// Where a verification code is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", content = "address", rename_all = "snake_case")]
+pub enum Address {
+    Phone(crate::domain::Phone),
+    Email(crate::domain::Email),
+}
+
+impl Address {
+    /// The contract's `channel` field.
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Address::Phone(_) => "phone",
+            Address::Email(_) => "email",
+        }
+    }
+
+    /// The address as the contract spells it (`+79123456789`, `name@example.ru`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Address::Phone(p) => p.as_str(),
+            Address::Email(e) => e.as_str(),
+        }
+    }
+
+    /// The address with most of it hidden, for messages and logs.
+    pub fn masked(&self) -> String {
+        match self {
+            Address::Phone(p) => p.masked(),
+            Address::Email(e) => e.masked(),
+        }
+    }
+}
+
+impl From<crate::domain::ChildContact> for Address {
+    fn from(contact: crate::domain::ChildContact) -> Self {
+        match contact {
+            crate::domain::ChildContact::Phone(p) => Address::Phone(p),
+            crate::domain::ChildContact::Email(e) => Address::Email(e),
+        }
+    }
+}
+
+/// Why a code is being sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    StudentRegistration,
+    ParentLink,
+}
+
+/// A class as the service describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassInfo {
+    pub class_id: String,
+    #[serde(rename = "class")]
+    pub name: String,
+    pub school: String,
+}
+
+/// What an invitation token opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Invite {
+    /// A class teacher's invitation for a student (V1.1).
+    Class {
+        class_id: String,
+        class: String,
+        school: String,
+        teacher_name: String,
+        #[serde(default)]
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// A child's invitation for a parent (V1.6–V1.7).
+    Parent {
+        child_id: String,
+        child_name: String,
+        class: String,
+        school: String,
+        #[serde(default)]
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// Binds a teacher's chat.
+    Teacher {
+        teacher_id: String,
+        teacher_name: String,
+        classes: Vec<ClassInfo>,
+    },
+}
+
+/// A freshly issued invitation token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedInvite {
+    pub token: InviteToken,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A started verification: a code is on its way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub verification_id: String,
+    pub code_length: usize,
+    pub expires_at: DateTime<Utc>,
+    pub resend_after: DateTime<Utc>,
+}
+
+/// The state of a student's application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// A submitted application (V1.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub application_id: String,
+    pub status: ApplicationStatus,
+    pub class: String,
+    pub school: String,
+    pub teacher_id: String,
+}
+
+/// An application's state as the service reports it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationState {
+    pub application_id: String,
+    pub status: ApplicationStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// One line of a teacher's pending list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingApplication {
+    pub application_id: String,
+    pub child_name: String,
+    pub class: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A teacher's decision on an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Decision {
+    Approve,
+    Reject { reason: Option<String> },
+}
+
+/// The child a parent is about to be linked to (V1.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedChild {
+    pub name: String,
+    pub class: String,
+    pub school: String,
+}
+
+/// A parent link waiting for the parent's confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentLink {
+    pub link_id: String,
+    pub child: LinkedChild,
+}
+
+/// The end of a parent link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkStatus {
+    Linked,
+    Cancelled,
+}
+
+/// A refusal the contract names: the service understood the request and said no.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Rejection {
+    InviteNotFound,
+    InviteExpired,
+    InviteUsed,
+    NotClassTeacher,
+    InvalidAddress,
+    AddressAlreadyRegistered,
+    AddressRegisteredAsChild,
+    ChannelNotAllowed,
+    TooManyRequests { retry_after_secs: u64 },
+    TooEarly { retry_after_secs: u64 },
+    WrongCode { attempts_left: u32 },
+    VerificationExpired,
+    TooManyAttempts,
+    VerificationNotCompleted,
+    InvalidChild,
+    ApplicationNotFound,
+    AlreadyDecided { status: ApplicationStatus },
+    ApplicationNotApproved,
+}
+
+impl Rejection {
+    /// Every code of the contract, as it appears in the `error` field.
+    pub const CODES: &'static [&'static str] = &[
+        "invite_not_found",
+        "invite_expired",
+        "invite_used",
+        "not_class_teacher",
+        "invalid_address",
+        "address_already_registered",
+        "address_registered_as_child",
+        "channel_not_allowed",
+        "too_many_requests",
+        "too_early",
+        "wrong_code",
+        "verification_expired",
+        "too_many_attempts",
+        "verification_not_completed",
+        "invalid_child",
+        "application_not_found",
+        "already_decided",
+        "application_not_approved",
+    ];
+
+    /// The contract's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::InviteNotFound => "invite_not_found",
+            Rejection::InviteExpired => "invite_expired",
+            Rejection::InviteUsed => "invite_used",
+            Rejection::NotClassTeacher => "not_class_teacher",
+            Rejection::InvalidAddress => "invalid_address",
+            Rejection::AddressAlreadyRegistered => "address_already_registered",
+            Rejection::AddressRegisteredAsChild => "address_registered_as_child",
+            Rejection::ChannelNotAllowed => "channel_not_allowed",
+            Rejection::TooManyRequests { .. } => "too_many_requests",
+            Rejection::TooEarly { .. } => "too_early",
+            Rejection::WrongCode { .. } => "wrong_code",
+            Rejection::VerificationExpired => "verification_expired",
+            Rejection::TooManyAttempts => "too_many_attempts",
+            Rejection::VerificationNotCompleted => "verification_not_completed",
+            Rejection::InvalidChild => "invalid_child",
+            Rejection::ApplicationNotFound => "application_not_found",
+            Rejection::AlreadyDecided { .. } => "already_decided",
+            Rejection::ApplicationNotApproved => "application_not_approved",
+        }
+    }
+}
+
+/// How an operation of the service can fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// The service refused, with one of the contract's codes.
+    #[error("the registration service refused: {}", .0.code())]
+    Rejected(Rejection),
+    /// The service could not be reached or kept failing after the allowed retries.
+    #[error("the registration service is unavailable: {0}")]
+    Unavailable(String),
+    /// The service answered something the contract does not allow (a bug on one side).
+    #[error("the registration service answered outside its contract: {0}")]
+    Protocol(String),
+}
+
+/// The operations of the registration service contract.
+#[async_trait]
+pub trait RegistrationService: Send + Sync {
+    /// `GET /v1/invites/{token}`
+    async fn resolve_invite(&self, token: &InviteToken) -> Result<Invite, ServiceError>;
+    /// `POST /v1/classes/{class_id}/invites`
+    async fn create_class_invite(
+        &self,
+        class_id: &str,
+        teacher_id: &str,
+    ) -> Result<IssuedInvite, ServiceError>;
+    /// `POST /v1/verifications`
+    async fn start_verification(
+        &self,
+        address: &Address,
+        purpose: Purpose,
+    ) -> Result<Verification, ServiceError>;
+    /// `POST /v1/verifications/{id}/resend`
+    async fn resend_code(&self, verification_id: &str) -> Result<Verification, ServiceError>;
+    /// `POST /v1/verifications/{id}/check`
+    async fn check_code(
+        &self,
+        verification_id: &str,
+        code: &VerificationCode,
+    ) -> Result<(), ServiceError>;
+    /// `POST /v1/applications`
+    async fn submit_application(
+        &self,
+        invite: &InviteToken,
+        verification_id: &str,
+        child: &ChildName,
+    ) -> Result<Application, ServiceError>;
+    /// `GET /v1/applications/{id}`
+    async fn application_state(
+        &self,
+        application_id: &str,
+    ) -> Result<ApplicationState, ServiceError>;
+    /// `GET /v1/teachers/{teacher_id}/applications?status=pending`
+    async fn pending_applications(
+        &self,
+        teacher_id: &str,
+    ) -> Result<Vec<PendingApplication>, ServiceError>;
+    /// `POST /v1/applications/{id}/decision`
+    async fn decide(
+        &self,
+        application_id: &str,
+        teacher_id: &str,
+        decision: &Decision,
+    ) -> Result<ApplicationStatus, ServiceError>;
+    /// `POST /v1/applications/{id}/parent-invites`
+    async fn create_parent_invite(
+        &self,
+        application_id: &str,
+    ) -> Result<IssuedInvite, ServiceError>;
+    /// `POST /v1/parent-links`
+    async fn create_parent_link(
+        &self,
+        invite: &InviteToken,
+        verification_id: &str,
+    ) -> Result<ParentLink, ServiceError>;
+    /// `POST /v1/parent-links/{link_id}/confirm`
+    async fn confirm_parent_link(
+        &self,
+        link_id: &str,
+        confirmed: bool,
+    ) -> Result<LinkStatus, ServiceError>;
+}

@@ -1,0 +1,52 @@
+//! The session store port: where conversations live between updates, and the memory of which
+//! updates were already handled.
+//!
+//! Adapters: [`memory::MemoryStore`] (the embedded default) and [`redis::RedisStore`].
+
+pub mod memory;
+
+use async_trait::async_trait;
+
+use crate::engine::Session;
+
+/// Which conversation: a Telegram chat id, or the terminal's own.
+pub type ChatId = i64;
+
+/// A stored session's revision; 0 means "nothing stored".
+pub type Revision = u64;
+
+/// A session as found in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// `None` when something is stored but cannot be decoded (corrupt, or from an incompatible
+    /// version): the caller starts again politely.
+    pub session: Option<Session>,
+    pub revision: Revision,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached now; the caller apologises and the user retries later.
+    #[error("the session store is unavailable: {0}")]
+    Unavailable(String),
+    /// Someone else saved the session since it was loaded.
+    #[error("the session was changed concurrently")]
+    Conflict,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// The session of `chat`, if any.
+    async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError>;
+    /// Saves `session` if the stored revision is still `expected`; returns the new revision.
+    async fn save(
+        &self,
+        chat: ChatId,
+        session: &Session,
+        expected: Revision,
+    ) -> Result<Revision, StoreError>;
+    /// Forgets everything about `chat`.
+    async fn delete(&self, chat: ChatId) -> Result<(), StoreError>;
+    /// True the first time `update_id` is seen; false for a redelivery.
+    async fn first_delivery(&self, update_id: i64) -> Result<bool, StoreError>;
+}

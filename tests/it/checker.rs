@@ -1,0 +1,314 @@
+//! `sferum-bot check`: it passes on the shipped data and, on broken copies, fails naming the
+//! file and the step of each fault.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use sferum_bot::i18n::Locales;
+use sferum_bot::script::{self, Problem};
+
+use super::helpers::crate_dir;
+
+fn read_dir(dir: &str) -> Vec<(PathBuf, String)> {
+    let mut files: Vec<_> = std::fs::read_dir(crate_dir().join(dir))
+        .expect("readable folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml" || x == "ftl"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable file");
+            (
+                PathBuf::from(dir).join(p.file_name().expect("a name")),
+                text,
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn shipped_locales() -> BTreeMap<String, Vec<(PathBuf, String)>> {
+    let mut langs = BTreeMap::new();
+    for entry in std::fs::read_dir(crate_dir().join("locales")).expect("locales") {
+        let path = entry.expect("entry").path();
+        let lang = path.file_name().unwrap().to_string_lossy().into_owned();
+        langs.insert(lang.clone(), read_dir(&format!("locales/{lang}")));
+    }
+    langs
+}
+
+/// The problems after `edit` changes the shipped file `file`.
+fn problems_after(file: &str, edit: impl Fn(&str) -> String) -> Vec<Problem> {
+    let mut dialogues = read_dir("dialogues");
+    let mut locales = shipped_locales();
+    let mut found = false;
+    for (path, text) in dialogues
+        .iter_mut()
+        .chain(locales.values_mut().flat_map(|files| files.iter_mut()))
+    {
+        if path.ends_with(file) {
+            let edited = edit(text);
+            assert_ne!(*text, edited, "the edit of {file} changed nothing");
+            *text = edited;
+            found = true;
+        }
+    }
+    assert!(found, "no shipped file {file}");
+    let locales = match Locales::from_sources(locales) {
+        Ok(l) => l,
+        Err(e) => {
+            return vec![Problem::file("locales", e.to_string())];
+        }
+    };
+    match script::load_sources(&dialogues) {
+        Ok(scripts) => script::check(&scripts, &locales),
+        Err(problems) => problems.0,
+    }
+}
+
+#[track_caller]
+fn assert_reported(problems: &[Problem], file: &str, step: Option<&str>, phrase: &str) {
+    let hit = problems.iter().any(|p| {
+        p.file.to_string_lossy().contains(file)
+            && p.step.as_deref() == step
+            && p.message.contains(phrase)
+    });
+    assert!(
+        hit,
+        "expected a problem in {file} at step {step:?} mentioning «{phrase}»; got:\n{}",
+        problems
+            .iter()
+            .map(|p| format!("  {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn the_shipped_scripts_and_locales_pass() {
+    let locales = Locales::from_sources(shipped_locales()).expect("locales load");
+    let scripts = script::load_sources(&read_dir("dialogues")).expect("scripts load");
+    let problems = script::check(&scripts, &locales);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn an_unknown_step_target_is_named() {
+    let problems = problems_after("variant1.toml", |t| {
+        t.replace("next = \"confirm_contact\"", "next = \"confirm_kontakt\"")
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("contact"),
+        "unknown step target `confirm_kontakt`",
+    );
+}
+
+#[test]
+fn an_unreachable_step_is_named() {
+    let problems = problems_after("variant1.toml", |t| {
+        format!("{t}\n[[step]]\nid = \"orphan\"\nsay = \"v1-welcome\"\nbuttons = [{{ label = \"btn-menu\", goto = \"menu/start\" }}]\n")
+    });
+    assert_reported(&problems, "variant1.toml", Some("orphan"), "unreachable");
+}
+
+#[test]
+fn a_dead_end_is_named() {
+    let problems = problems_after("parent.toml", |t| {
+        t.replace(
+            "say = \"parent-cancelled\"\nbuttons = [\n  { label = \"btn-menu\", goto = \"menu/start\" },\n]",
+            "say = \"parent-cancelled\"",
+        )
+    });
+    assert_reported(&problems, "parent.toml", Some("cancelled"), "dead end");
+}
+
+#[test]
+fn a_message_missing_in_a_locale_is_named() {
+    let problems = problems_after("variant1.ftl", |t| {
+        t.replace("v1-ask-name =", "v1-ask-nam =")
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("name"),
+        "`v1-ask-name` is missing in locale `ru`",
+    );
+}
+
+#[test]
+fn a_variable_the_step_cannot_provide_is_named() {
+    // The child's name is not known yet when the contact is asked for.
+    let problems = problems_after("variant1.ftl", |t| {
+        t.replace(
+            "Напишите номер телефона или email РЕБЁНКА",
+            "{ $child_name }, напишите номер",
+        )
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("contact"),
+        "uses `$child_name`, which is not known",
+    );
+}
+
+#[test]
+fn an_unknown_variable_is_named() {
+    let problems = problems_after("parent.ftl", |t| {
+        t.replace("Всё верно?", "Всё верно, { $parent_name }?")
+    });
+    assert_reported(
+        &problems,
+        "parent.toml",
+        Some("check_child"),
+        "`$parent_name`, which no step can provide",
+    );
+}
+
+#[test]
+fn an_unknown_input_kind_is_named() {
+    let problems = problems_after("variant1.toml", |t| {
+        t.replace("input = \"child_name\"", "input = \"full_name\"")
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("name"),
+        "unknown input kind `full_name`",
+    );
+}
+
+#[test]
+fn an_unknown_service_operation_is_named() {
+    let problems = problems_after("variant1.toml", |t| {
+        t.replace(
+            "call = \"submit_application\"",
+            "call = \"send_application\"",
+        )
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("submit"),
+        "unknown service operation `send_application`",
+    );
+}
+
+#[test]
+fn an_unknown_outcome_is_named() {
+    let problems = problems_after("variant1.toml", |t| {
+        t.replace("wrong_code = \".\"", "bad_code = \".\"")
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("code"),
+        "has no outcome `bad_code`",
+    );
+}
+
+#[test]
+fn a_duplicate_step_id_is_named() {
+    let problems = problems_after("variant1.toml", |t| {
+        t.replace("id = \"pending\"", "id = \"approved\"")
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("approved"),
+        "duplicate step id",
+    );
+}
+
+#[test]
+fn a_duplicate_scenario_id_is_named() {
+    let problems = problems_after("parent.toml", |t| {
+        t.replace("id = \"parent\"", "id = \"variant1\"")
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        None,
+        "scenario id `variant1` is also used by dialogues/parent.toml",
+    );
+}
+
+#[test]
+fn an_unknown_seed_id_is_named() {
+    let problems = problems_after("variant1.toml", |t| {
+        t.replace("seed = \"V1.3\"", "seed = \"V1.33\"")
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("code"),
+        "seed ID `V1.33` does not exist",
+    );
+}
+
+#[test]
+fn an_unknown_field_is_rejected_with_its_line() {
+    let problems = problems_after("menu.toml", |t| {
+        t.replace("id = \"rules\"", "id = \"rules\"\ncolour = \"red\"")
+    });
+    assert_reported(&problems, "menu.toml", None, "unknown field `colour`");
+}
+
+#[test]
+fn a_missing_engine_message_is_named() {
+    let problems = problems_after("main.ftl", |t| t.replace("button-stale =", "button-old ="));
+    assert_reported(
+        &problems,
+        "locales/ru",
+        None,
+        "the engine's message `button-stale` is missing",
+    );
+}
+
+#[test]
+fn an_operation_without_its_data_is_named() {
+    // Submitting straight after the welcome: no code was checked, no name given.
+    let problems = problems_after("variant1.toml", |t| {
+        t.replacen("goto = \"contact\" },\n]", "goto = \"submit\" },\n]", 1)
+    });
+    assert_reported(
+        &problems,
+        "variant1.toml",
+        Some("submit"),
+        "operation `submit_application` needs",
+    );
+}
+
+#[test]
+fn the_check_command_exits_non_zero_and_names_the_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dialogues = dir.path().join("dialogues");
+    std::fs::create_dir(&dialogues).expect("mkdir");
+    for (path, text) in read_dir("dialogues") {
+        let text = text.replace("next = \"confirm_contact\"", "next = \"nowhere\"");
+        std::fs::write(dialogues.join(path.file_name().unwrap()), text).expect("write");
+    }
+    let run = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_sferum-bot"))
+            .arg("check")
+            .env("DIALOGUES_DIR", dir)
+            .env("LOCALES_DIR", crate_dir().join("locales"))
+            .output()
+            .expect("the binary runs")
+    };
+    let broken = run(&dialogues);
+    assert!(!broken.status.success());
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains("variant1.toml: step `contact`: unknown step target `nowhere`"),
+        "{stderr}"
+    );
+    let shipped = run(&crate_dir().join("dialogues"));
+    assert!(
+        shipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shipped.stderr)
+    );
+}

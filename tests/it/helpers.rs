@@ -1,0 +1,188 @@
+//! Shared test set-up: the shipped scripts and locales, a bot on the sandbox with a fixed code
+//! and a hand-moved clock, and a transcript recorder that reads like the conversation.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use sferum_bot::clock::ManualClock;
+use sferum_bot::config::Settings;
+use sferum_bot::engine::{ButtonTarget, Engine, Input};
+use sferum_bot::runtime::{Bot, Reply};
+use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
+use sferum_bot::startup;
+use sferum_bot::store::memory::MemoryStore;
+use sferum_bot::store::{ChatId, SessionStore};
+
+/// The code the test sandbox always sends.
+pub const CODE: &str = "123456";
+
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn settings() -> Settings {
+    Settings::from_lookup(|_| None)
+}
+
+/// The shipped scripts and locales, loaded and checked once per test binary.
+pub fn engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            Arc::new(startup::engine(&settings()).unwrap_or_else(|e| panic!("shipped data: {e}")))
+        })
+        .clone()
+}
+
+/// A Monday morning at the start of the school year, in UTC.
+pub fn monday_morning() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 7, 6, 0, 0)
+        .single()
+        .expect("a valid date")
+}
+
+/// A bot on the sandbox (code always [`CODE`]) and a memory store.
+pub struct TestBot {
+    pub bot: Bot,
+    pub clock: ManualClock,
+    pub store: Arc<dyn SessionStore>,
+}
+
+impl TestBot {
+    pub fn new() -> Self {
+        Self::with_sandbox_config(SandboxConfig {
+            fixed_code: Some(CODE.to_owned()),
+            ..SandboxConfig::default()
+        })
+    }
+
+    pub fn with_sandbox_config(config: SandboxConfig) -> Self {
+        let clock = ManualClock::new(monday_morning());
+        let sandbox = Arc::new(Sandbox::with_config(Arc::new(clock.clone()), config));
+        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+        let bot = Bot::new(
+            engine(),
+            sandbox.clone(),
+            store.clone(),
+            Arc::new(clock.clone()),
+        );
+        Self { bot, clock, store }
+    }
+
+    pub fn chat(&self, chat: ChatId) -> Transcript<'_> {
+        Transcript {
+            bot: &self.bot,
+            chat,
+            lang: None,
+            last: Vec::new(),
+            text: String::new(),
+            at: String::new(),
+            seeds: Vec::new(),
+        }
+    }
+}
+
+/// A conversation of one chat, recorded as text.
+pub struct Transcript<'b> {
+    bot: &'b Bot,
+    chat: ChatId,
+    pub lang: Option<String>,
+    last: Vec<Reply>,
+    text: String,
+    /// Where the conversation is, as `scenario/step`.
+    pub at: String,
+    /// Every seed ID the conversation passed through, in order.
+    pub seeds: Vec<String>,
+}
+
+impl Transcript<'_> {
+    /// The user types `text` (a command or a message).
+    pub async fn send(&mut self, text: &str) -> &mut Self {
+        let _ = writeln!(self.text, ">>> {text}");
+        self.input(Input::from_text(text)).await
+    }
+
+    /// The user presses the button labelled `label` on the latest message.
+    pub async fn press(&mut self, label: &str) -> &mut Self {
+        let target = self
+            .last
+            .iter()
+            .rev()
+            .flat_map(|r| r.buttons.iter())
+            .find(|b| b.label == label)
+            .map(|b| b.action.clone())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no button «{label}» on the latest message; the conversation so far:\n{}",
+                    self.text
+                )
+            });
+        let _ = writeln!(self.text, ">>> [{label}]");
+        match target {
+            ButtonTarget::Press { offer, index } => {
+                self.input(Input::Button { offer, index }).await
+            }
+            ButtonTarget::Url(url) => panic!("«{label}» opens {url}; it does not reach the bot"),
+        }
+    }
+
+    pub async fn input(&mut self, input: Input) -> &mut Self {
+        let handled = self
+            .bot
+            .handle(self.chat, self.lang.as_deref(), input)
+            .await
+            .unwrap_or_else(|e| panic!("the turn failed: {e}\n{}", self.text));
+        for reply in &handled.replies {
+            for (i, line) in reply.text.lines().enumerate() {
+                let mark = if i == 0 { "<<<" } else { "   " };
+                let _ = writeln!(self.text, "{mark} {line}");
+            }
+            for b in &reply.buttons {
+                match &b.action {
+                    ButtonTarget::Press { .. } => {
+                        let _ = writeln!(self.text, "    [{}]", b.label);
+                    }
+                    ButtonTarget::Url(url) => {
+                        let _ = writeln!(self.text, "    [{} ↗ {url}]", b.label);
+                    }
+                }
+            }
+        }
+        let seed = handled.seed.clone().unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(self.text, "@ {} {seed}", handled.at);
+        if let Some(seed) = handled.seed {
+            if self.seeds.last() != Some(&seed) {
+                self.seeds.push(seed);
+            }
+        }
+        self.at = handled.at.to_string();
+        if !handled.replies.is_empty() {
+            self.last = handled.replies;
+        }
+        self
+    }
+
+    /// Everything said so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The latest messages of the bot, joined.
+    pub fn last_text(&self) -> String {
+        self.last
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn last_buttons(&self) -> Vec<String> {
+        self.last
+            .iter()
+            .flat_map(|r| r.buttons.iter().map(|b| b.label.clone()))
+            .collect()
+    }
+}

@@ -1,0 +1,319 @@
+//! Whole conversations through the engine, the runtime and the sandbox, kept as snapshots that
+//! read as the real conversation, plus the rules a user would notice on the way.
+
+use chrono::Duration;
+
+use super::helpers::{TestBot, CODE};
+
+const STUDENT: i64 = 100;
+const PARENT: i64 = 200;
+
+/// A student's Variant 1 from the class link to the parent invitation; returns the link.
+async fn register_student(bot: &TestBot) -> (String, String) {
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("8 (912) 345-67-89").await;
+    chat.press("Да, это ребёнка").await;
+    chat.send(CODE).await;
+    chat.send("петров иван сергеевич").await;
+    chat.press("Отправить заявку").await;
+    chat.press("Проверить статус заявки").await;
+    chat.press("Пригласить родителя").await;
+    let link = chat
+        .last_text()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no invitation link in:\n{}", chat.text()));
+    (link, chat.text().to_owned())
+}
+
+#[tokio::test]
+async fn a_student_registers_by_the_class_link_and_invites_a_parent() {
+    let bot = TestBot::new();
+    let (token, transcript) = register_student(&bot).await;
+    assert!(!token.is_empty());
+    insta::assert_snapshot!(transcript.replace(&token, "<token>"));
+}
+
+#[tokio::test]
+async fn a_parent_links_through_the_childs_invitation() {
+    let bot = TestBot::new();
+    let (token, _) = register_student(&bot).await;
+    let mut parent = bot.chat(PARENT);
+    parent.send(&format!("/start {token}")).await;
+    parent.send("ivan.petrov@mail.ru").await; // R2: refused, parents use a phone
+    parent.send("+7 922 111-22-33").await;
+    parent.send(CODE).await;
+    parent.press("Да, всё верно").await;
+    assert_eq!(parent.at, "parent/linked");
+    assert_eq!(parent.seeds, ["V1.7", "V1.8", "V1.9"]);
+    insta::assert_snapshot!(parent.text().replace(&token, "<token>"));
+}
+
+#[tokio::test]
+async fn the_student_journey_passes_every_variant1_step_in_order() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("ivan2015@mail.ru").await;
+    chat.press("Да, это ребёнка").await;
+    chat.send(CODE).await;
+    chat.send("Петров Иван").await;
+    chat.press("Отправить заявку").await;
+    chat.press("Проверить статус заявки").await;
+    chat.press("Пригласить родителя").await;
+    assert_eq!(
+        chat.seeds,
+        ["V1.1", "V1.2", "R1", "V1.3", "V1.4", "V1.5", "V1.6"]
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_code_says_how_many_attempts_are_left_in_russian_plural() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("9123456789").await;
+    chat.press("Да, это ребёнка").await;
+    chat.send("111111").await;
+    assert!(
+        chat.last_text().contains("Осталось 4 попытки"),
+        "{}",
+        chat.text()
+    );
+    chat.send("111111").await;
+    chat.send("111111").await;
+    chat.send("111111").await;
+    assert!(
+        chat.last_text().contains("Осталась 1 попытка"),
+        "{}",
+        chat.text()
+    );
+    chat.send("111111").await;
+    assert!(
+        chat.last_text().contains("Попыток больше не осталось"),
+        "{}",
+        chat.text()
+    );
+    assert_eq!(chat.at, "variant1/code");
+    chat.send("111111").await;
+    assert!(
+        chat.last_text().contains("Слишком много неверных попыток"),
+        "{}",
+        chat.text()
+    );
+    assert_eq!(chat.at, "variant1/code_expired");
+    chat.press("Получить новый код").await;
+    chat.send(CODE).await;
+    assert_eq!(chat.at, "variant1/name");
+}
+
+#[tokio::test]
+async fn the_resend_button_appears_only_once_the_service_allows_it() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("9123456789").await;
+    chat.press("Да, это ребёнка").await;
+    assert!(!chat
+        .last_buttons()
+        .contains(&"Отправить код ещё раз".to_owned()));
+    bot.clock.advance(Duration::seconds(61));
+    chat.send("/help").await;
+    assert!(
+        chat.last_text().contains("Проверьте папку «Спам»"),
+        "{}",
+        chat.text()
+    );
+    assert!(chat
+        .last_buttons()
+        .contains(&"Отправить код ещё раз".to_owned()));
+    chat.press("Отправить код ещё раз").await;
+    assert_eq!(chat.at, "variant1/code");
+    assert!(!chat
+        .last_buttons()
+        .contains(&"Отправить код ещё раз".to_owned()));
+}
+
+#[tokio::test]
+async fn an_expired_code_offers_a_new_one() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("9123456789").await;
+    chat.press("Да, это ребёнка").await;
+    bot.clock.advance(Duration::minutes(11));
+    chat.send(CODE).await;
+    assert!(
+        chat.text().contains("Срок действия кода истёк"),
+        "{}",
+        chat.text()
+    );
+    assert_eq!(chat.at, "variant1/code_expired");
+}
+
+#[tokio::test]
+async fn three_invalid_answers_bring_an_explanation_and_a_way_out() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("не знаю").await;
+    assert_eq!(chat.at, "variant1/contact");
+    chat.send("8 3532 12-34-56").await;
+    assert!(
+        chat.last_text()
+            .contains("не похоже на российский мобильный"),
+        "{}",
+        chat.text()
+    );
+    chat.send("ivan@@mail").await;
+    assert!(
+        chat.last_text().contains("Похоже, что-то не получается"),
+        "{}",
+        chat.text()
+    );
+    assert!(chat.last_buttons().contains(&"Главное меню".to_owned()));
+    assert_eq!(chat.at, "variant1/contact", "the place is kept");
+    chat.send("+79123456789").await;
+    assert_eq!(chat.at, "variant1/confirm_contact");
+    insta::assert_snapshot!(chat.text());
+}
+
+#[tokio::test]
+async fn help_answers_and_returns_to_the_same_step() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("/help").await;
+    assert!(chat.last_text().contains("Номер родителя указывать нельзя"));
+    assert!(chat
+        .last_text()
+        .contains("Напишите номер телефона или email РЕБЁНКА"));
+    assert_eq!(chat.at, "variant1/contact");
+}
+
+#[tokio::test]
+async fn back_retraces_steps_and_menu_and_reset_lead_home() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("+79123456789").await;
+    assert_eq!(chat.at, "variant1/confirm_contact");
+    chat.send("/back").await;
+    assert_eq!(chat.at, "variant1/contact");
+    chat.send("/back").await;
+    assert_eq!(chat.at, "variant1/welcome");
+    chat.send("/back").await;
+    assert!(chat.last_text().contains("Назад идти некуда"));
+    assert_eq!(chat.at, "variant1/welcome");
+    chat.send("/menu").await;
+    assert_eq!(chat.at, "menu/start");
+    chat.send("/reset").await;
+    assert!(chat.last_text().contains("начинаем сначала"));
+    assert_eq!(chat.at, "menu/start");
+}
+
+#[tokio::test]
+async fn a_button_from_an_old_message_is_answered_as_stale() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    let old_offer = sferum_bot::engine::Input::Button { offer: 1, index: 0 };
+    chat.press("Войти в аккаунт").await;
+    chat.send("+79123456789").await;
+    chat.input(old_offer).await;
+    assert!(
+        chat.last_text().contains("Эта кнопка устарела"),
+        "{}",
+        chat.text()
+    );
+    assert_eq!(chat.at, "variant1/confirm_contact", "no wrong transition");
+}
+
+#[tokio::test]
+async fn a_typed_button_label_works_like_a_press() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.send("войти в аккаунт!").await;
+    assert_eq!(chat.at, "variant1/contact");
+}
+
+#[tokio::test]
+async fn a_broken_or_unknown_link_is_explained_politely() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start это не ссылка").await;
+    assert!(
+        chat.text().contains("Эта ссылка повреждена"),
+        "{}",
+        chat.text()
+    );
+    assert_eq!(chat.at, "menu/start");
+    chat.send("/start no-such-token").await;
+    assert!(
+        chat.text().contains("Такое приглашение не найдено"),
+        "{}",
+        chat.text()
+    );
+    assert_eq!(chat.at, "menu/start");
+}
+
+#[tokio::test]
+async fn a_parents_phone_already_used_for_a_child_explains_the_r3_recovery() {
+    let bot = TestBot::new();
+    let (token, _) = register_student(&bot).await;
+    let mut parent = bot.chat(PARENT);
+    parent.send(&format!("/start {token}")).await;
+    parent.send("+7 912 345-67-89").await; // the number the child was registered with
+    assert_eq!(parent.at, "parent/registered_as_child");
+    assert!(parent
+        .text()
+        .contains("обратиться в службу технической поддержки"));
+    assert!(parent.seeds.contains(&"R3".to_owned()));
+}
+
+#[tokio::test]
+async fn a_parent_who_does_not_recognise_the_child_cancels() {
+    let bot = TestBot::new();
+    let mut parent = bot.chat(PARENT);
+    parent.send("/start demo-parent").await;
+    parent.send("+7 922 111-22-33").await;
+    parent.send(CODE).await;
+    parent.press("Нет, это не мой ребёнок").await;
+    assert_eq!(parent.at, "parent/cancelled");
+}
+
+#[tokio::test]
+async fn forget_deletes_the_session() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("+79123456789").await;
+    assert!(bot.store.load(STUDENT).await.unwrap().is_some());
+    chat.send("/forget").await;
+    assert!(chat.last_text().contains("бот удалил всё"));
+    assert!(bot.store.load(STUDENT).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_unknown_command_and_free_text_keep_the_place() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.send("/sdfsdf").await;
+    assert!(chat.last_text().contains("Такой команды нет"));
+    assert_eq!(chat.at, "variant1/welcome");
+    chat.send("🙂").await;
+    assert_eq!(chat.at, "variant1/welcome");
+}
