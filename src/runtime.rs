@@ -10,7 +10,7 @@ use crate::engine::{ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, 
 use crate::i18n::{Args, I18nError, Locales};
 use crate::script::StepRef;
 use crate::service::{RegistrationService, ServiceError};
-use crate::store::{ChatId, SessionStore, StoreError};
+use crate::store::{ChatId, Claim, Loaded, SessionStore, StoreError};
 
 /// How many times a turn is retried when another replica saved the same chat meanwhile.
 const CONFLICT_RETRIES: usize = 3;
@@ -103,28 +103,56 @@ impl Bot {
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Handled, RuntimeError> {
+        self.handle_update(chat, None, client_lang, input)
+            .await
+            .map(|handled| handled.unwrap_or_else(|| unreachable_duplicate(chat)))
+    }
+
+    /// Handles one delivered update: `update_id` (when the transport has one) makes a
+    /// redelivery a no-op, returning `None`.
+    pub async fn handle_update(
+        &self,
+        chat: ChatId,
+        update_id: Option<i64>,
+        client_lang: Option<&str>,
+        input: Input,
+    ) -> Result<Option<Handled>, RuntimeError> {
         let lock = self.chat_lock(chat);
         let _guard = lock.lock().await;
         let mut attempt = 0;
+        let mut update_id = update_id;
         loop {
             attempt += 1;
-            match self.handle_once(chat, client_lang, input.clone()).await {
+            let loaded = match update_id.take() {
+                Some(id) => match self.store.claim(chat, id).await? {
+                    Claim::AlreadyHandled => {
+                        tracing::info!(chat, update_id = id, "redelivered update ignored");
+                        return Ok(None);
+                    }
+                    Claim::New(loaded) => loaded,
+                },
+                None => self.store.load(chat).await?,
+            };
+            match self
+                .handle_loaded(chat, loaded, client_lang, input.clone())
+                .await
+            {
                 Err(RuntimeError::Store(StoreError::Conflict)) if attempt < CONFLICT_RETRIES => {
                     tracing::info!(chat, attempt, "session changed concurrently; retrying");
                 }
-                other => return other,
+                other => return other.map(Some),
             }
         }
     }
 
-    async fn handle_once(
+    async fn handle_loaded(
         &self,
         chat: ChatId,
+        loaded: Option<Loaded>,
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Handled, RuntimeError> {
         let now = self.clock.now();
-        let loaded = self.store.load(chat).await?;
         let mut says = Vec::new();
         let (mut session, revision) = match loaded {
             None => (self.engine.new_session(client_lang, now), 0),
@@ -191,6 +219,16 @@ impl Bot {
             at: session.at,
             seed,
         })
+    }
+}
+
+/// Without an update id nothing is deduplicated, so `handle_update` always handles.
+fn unreachable_duplicate(chat: ChatId) -> Handled {
+    tracing::error!(chat, "an update without an id was treated as a duplicate");
+    Handled {
+        replies: Vec::new(),
+        at: StepRef::menu(),
+        seed: None,
     }
 }
 

@@ -34,8 +34,27 @@ pub enum StoreError {
     Conflict,
 }
 
+/// What [`SessionStore::claim`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The update was handled before (a redelivery): do nothing.
+    AlreadyHandled,
+    /// A new update, and the chat's session if there is one.
+    New(Option<Loaded>),
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
+    /// Marks `update_id` as seen and loads the session of `chat`. Adapters that can do both in
+    /// one round trip override this.
+    async fn claim(&self, chat: ChatId, update_id: i64) -> Result<Claim, StoreError> {
+        if self.first_delivery(update_id).await? {
+            Ok(Claim::New(self.load(chat).await?))
+        } else {
+            Ok(Claim::AlreadyHandled)
+        }
+    }
+
     /// The session of `chat`, if any.
     async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError>;
     /// Saves `session` if the stored revision is still `expected`; returns the new revision.
