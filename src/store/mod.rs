@@ -1,9 +1,11 @@
 //! The session store port: where conversations live between updates, and the memory of which
 //! updates were already handled.
 //!
-//! Adapters: [`memory::MemoryStore`] (the embedded default) and [`redis::RedisStore`].
+//! Adapters: [`memory::MemoryStore`] (the embedded default) and [`redis::RedisStore`] (sessions
+//! in Redis, shared by replicas and kept across restarts).
 
 pub mod memory;
+pub mod redis;
 
 use async_trait::async_trait;
 
@@ -35,6 +37,9 @@ pub enum StoreError {
 }
 
 /// What [`SessionStore::claim`] found.
+// A claim lives for one update and is unpacked at once: boxing the session would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
     /// The update was handled before (a redelivery): do nothing.

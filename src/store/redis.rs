@@ -1,0 +1,494 @@
+//! The Redis session store: conversations survive restarts, are shared by every replica, and an
+//! update Telegram delivers twice is handled once.
+//!
+//! # Keys
+//!
+//! Everything lives under [`RedisStoreConfig::prefix`] (`sferum:` by default):
+//!
+//! - `{prefix}session:{chat}`: a hash with two fields, `rev` (the [`Revision`], a decimal
+//!   integer) and `data` (the session as JSON). One hash rather than two keys, so that the
+//!   revision and the data can never drift apart, one `DEL` forgets a chat, one `PEXPIRE` ages
+//!   both, and a listing finds exactly one key per chat. Its expiry,
+//!   [`RedisStoreConfig::session_ttl`], is set again by every save: a conversation nobody
+//!   touches for that long disappears by itself.
+//! - `{prefix}update:{update_id}`: `1`, set with `NX` and [`RedisStoreConfig::dedupe_ttl`]; its
+//!   existence means "this update was already taken". It says nothing about who sent it.
+//!
+//! # Round trips
+//!
+//! Every operation is one command, so one round trip: the three that must be atomic are Lua
+//! scripts sent with `EVALSHA` (the script is loaded by `SCRIPT LOAD` only when the server answers
+//! `NOSCRIPT`, i.e. on its first use after a server start).
+//!
+//! - [`SessionStore::claim`] marks the update as taken (`SET NX PX`) and, only if it is new,
+//!   returns the session's fields, in one script;
+//! - [`SessionStore::save`] compares the stored revision with the expected one and either
+//!   answers [`StoreError::Conflict`] or writes the data and `rev + 1` and sets the expiry, in
+//!   one script;
+//! - [`SessionStore::load`] is the claim script without the update key.
+//!
+//! So a common update costs exactly two round trips, claim + save (and an update without an id,
+//! such as the terminal chat's, load + save). A conflicting save costs one more load and save per
+//! retry of the runtime.
+//!
+//! # Damaged data
+//!
+//! A session that does not decode (garbage, another version's format) or a key of the wrong type
+//! is reported as `Loaded { session: None, .. }`; the runtime then starts the conversation again
+//! politely and its save replaces the damaged value. Neither the session nor the reason it failed
+//! to decode is ever logged: both may carry a child's name, phone or email.
+//!
+//! # When Redis is down
+//!
+//! [`RedisStore::connect`] does not need Redis to be up: the connection is made lazily and
+//! re-made by [`ConnectionManager`] whenever it breaks. While Redis is unreachable every operation
+//! answers [`StoreError::Unavailable`] within [`OPERATION_DEADLINE`] (connection and response
+//! timeouts are [`CONNECT_TIMEOUT`] and [`RESPONSE_TIMEOUT`]); the first operation after Redis is
+//! back succeeds. An operation is retried once only when the connection was refused, i.e. when
+//! the command certainly never reached a server; nothing is retried after it may have been
+//! executed.
+//!
+//! Unless the URL chooses a protocol (`?protocol=…`), RESP3 is used (Redis 6 or later): with it
+//! the connection manager notices a dropped connection at once and reconnects in the background,
+//! instead of on the next command's failure.
+//!
+//! The claim script touches two keys of different hash slots, so this store needs a single
+//! Redis (or a Sentinel-managed primary), not Redis Cluster.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, RedisError, Script, Value};
+use async_trait::async_trait;
+
+use super::{ChatId, Claim, Loaded, Revision, SessionStore, StoreError};
+use crate::engine::Session;
+
+/// How long one connection attempt may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the server may take to answer a command.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest any operation of the store takes before answering [`StoreError::Unavailable`].
+pub const OPERATION_DEADLINE: Duration = Duration::from_millis(2500);
+/// How many keys one `SCAN` step asks for.
+pub const SCAN_BATCH: usize = 500;
+
+/// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key; `ARGV[1]` (claim
+/// only): the update key's expiry in milliseconds.
+///
+/// Answers `{0}` for an update already taken, `{1}` when no session is stored, `{1, rev}` when
+/// something undecodable is stored, and `{1, rev, data}` otherwise. (A Lua array ends at its
+/// first nil, so a missing `data` field gives `{1, rev}`.)
+const CLAIM_SCRIPT: &str = r"
+if #KEYS == 2 then
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
+    return {0}
+  end
+end
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'none' then
+  return {1}
+end
+if kind ~= 'hash' then
+  return {1, 0}
+end
+local fields = redis.call('HMGET', KEYS[1], 'rev', 'data')
+return {1, tonumber(fields[1]) or 0, fields[2]}
+";
+
+/// `KEYS[1]`: the session hash; `ARGV[1]`: the expected revision (0: nothing stored);
+/// `ARGV[2]`: the session JSON; `ARGV[3]`: the expiry in milliseconds.
+///
+/// Answers `{1, new revision}` when saved, `{0, stored revision}` on a conflict. A key of
+/// another type counts as revision 0 and is replaced.
+const SAVE_SCRIPT: &str = r"
+local kind = redis.call('TYPE', KEYS[1]).ok
+local current = 0
+if kind == 'hash' then
+  current = tonumber(redis.call('HGET', KEYS[1], 'rev')) or 0
+end
+if current ~= tonumber(ARGV[1]) then
+  return {0, current}
+end
+if kind ~= 'hash' and kind ~= 'none' then
+  redis.call('DEL', KEYS[1])
+end
+local rev = current + 1
+redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1, rev}
+";
+
+/// Where and for how long the store keeps things.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisStoreConfig {
+    /// Prepended to every key, so that several bots (or environments) can share one Redis.
+    pub prefix: String,
+    /// How long a session lives after its latest save.
+    pub session_ttl: Duration,
+    /// How long an update id is remembered (Telegram redelivers for much less than a day).
+    pub dedupe_ttl: Duration,
+}
+
+impl Default for RedisStoreConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "sferum:".to_owned(),
+            session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            dedupe_ttl: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// Sessions in Redis; see the [module documentation](self) for the layout and guarantees.
+/// Cloning is cheap and clones share the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    session_ttl_ms: u64,
+    dedupe_ttl_ms: u64,
+    claim_script: Script,
+    save_script: Script,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection's own Debug shows the URL, and with it the password.
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("session_ttl_ms", &self.session_ttl_ms)
+            .field("dedupe_ttl_ms", &self.dedupe_ttl_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url` (`redis://[user:password@]host[:port][/db]`; `rediss://`
+    /// would need a TLS feature of redis-rs, which this build does not enable). Fails only on a
+    /// URL that cannot be used; Redis being down is logged and otherwise waited out (see the
+    /// module documentation). Must be called within a Tokio runtime.
+    pub async fn connect(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
+        // The error text may quote the URL, and with it the password: say only what is wrong.
+        let invalid = |e: RedisError| {
+            StoreError::Unavailable(format!("the Redis URL cannot be used ({:?})", e.kind()))
+        };
+        let mut info = url.into_connection_info().map_err(invalid)?;
+        if !url.contains("protocol=") {
+            let settings = info
+                .redis_settings()
+                .clone()
+                .set_protocol(ProtocolVersion::RESP3);
+            info = info.set_redis_settings(settings);
+        }
+        let client = Client::open(info).map_err(invalid)?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(100))
+            .set_max_delay(Duration::from_secs(1));
+        let connection =
+            ConnectionManager::new_lazy_with_config(client, manager_config).map_err(invalid)?;
+        let store = Self {
+            connection,
+            prefix: config.prefix,
+            session_ttl_ms: millis(config.session_ttl),
+            dedupe_ttl_ms: millis(config.dedupe_ttl),
+            claim_script: Script::new(CLAIM_SCRIPT),
+            save_script: Script::new(SAVE_SCRIPT),
+        };
+        // Connect now and load the scripts, so that the first update pays for neither; if Redis
+        // is down, say so and carry on.
+        match store.load_scripts().await {
+            Ok(()) => tracing::info!("connected to Redis"),
+            Err(error) => {
+                tracing::warn!(%error, "Redis is unreachable for now; sessions wait for it")
+            }
+        }
+        Ok(store)
+    }
+
+    /// How many sessions are stored under the prefix, found with `SCAN` (never `KEYS`, which
+    /// would block Redis). Takes one round trip per [`SCAN_BATCH`] keys of the whole database.
+    pub async fn session_count(&self) -> Result<usize, StoreError> {
+        let pattern = format!("{}session:*", glob_escape(&self.prefix));
+        let mut seen = HashSet::new();
+        let mut cursor = 0_u64;
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) = self
+                .run(|mut connection| {
+                    let pattern = pattern.clone();
+                    async move {
+                        ::redis::cmd("SCAN")
+                            .arg(cursor)
+                            .arg("MATCH")
+                            .arg(pattern)
+                            .arg("COUNT")
+                            .arg(SCAN_BATCH)
+                            .query_async(&mut connection)
+                            .await
+                    }
+                })
+                .await?;
+            // SCAN may return a key more than once; count each once.
+            seen.extend(keys);
+            if next == 0 {
+                return Ok(seen.len());
+            }
+            cursor = next;
+        }
+    }
+
+    /// The key of `chat`'s session.
+    pub fn session_key(&self, chat: ChatId) -> String {
+        format!("{}session:{chat}", self.prefix)
+    }
+
+    /// The key that marks `update_id` as taken.
+    pub fn update_key(&self, update_id: i64) -> String {
+        format!("{}update:{update_id}", self.prefix)
+    }
+
+    async fn load_scripts(&self) -> Result<(), StoreError> {
+        for script in [&self.claim_script, &self.save_script] {
+            self.run(|mut connection| async move { script.load_async(&mut connection).await })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
+    /// (the command never reached a server; the manager is reconnecting meanwhile).
+    async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        let attempts = async {
+            match command(self.connection.clone()).await {
+                Err(error) if error.is_connection_refusal() => {
+                    command(self.connection.clone()).await
+                }
+                other => other,
+            }
+        };
+        match tokio::time::timeout(OPERATION_DEADLINE, attempts).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(unavailable(&error)),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "Redis did not answer within {OPERATION_DEADLINE:?}"
+            ))),
+        }
+    }
+
+    /// Runs the claim script: with an update key it claims, without it only loads.
+    async fn claim_or_load(
+        &self,
+        chat: ChatId,
+        update_id: Option<i64>,
+    ) -> Result<Claim, StoreError> {
+        let session_key = self.session_key(chat);
+        let update_key = update_id.map(|id| self.update_key(id));
+        let reply: Vec<Value> = self
+            .run(|mut connection| {
+                let mut invocation = self.claim_script.key(&session_key);
+                if let Some(update_key) = &update_key {
+                    invocation.key(update_key).arg(self.dedupe_ttl_ms);
+                }
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
+        decode_claim(chat, &reply)
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn claim(&self, chat: ChatId, update_id: i64) -> Result<Claim, StoreError> {
+        self.claim_or_load(chat, Some(update_id)).await
+    }
+
+    async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError> {
+        match self.claim_or_load(chat, None).await? {
+            Claim::New(loaded) => Ok(loaded),
+            Claim::AlreadyHandled => Err(StoreError::Unavailable(
+                "the load script answered as if claiming".to_owned(),
+            )),
+        }
+    }
+
+    async fn save(
+        &self,
+        chat: ChatId,
+        session: &Session,
+        expected: Revision,
+    ) -> Result<Revision, StoreError> {
+        let json = serde_json::to_string(session)
+            .map_err(|e| StoreError::Unavailable(format!("cannot encode the session: {e}")))?;
+        let key = self.session_key(chat);
+        let (saved, revision): (i64, i64) = self
+            .run(|mut connection| {
+                let mut invocation = self.save_script.key(&key);
+                invocation.arg(expected).arg(&json).arg(self.session_ttl_ms);
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
+        if saved == 1 {
+            Ok(revision_of(revision))
+        } else {
+            tracing::debug!(chat, expected, stored = revision, "session saved meanwhile");
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn delete(&self, chat: ChatId) -> Result<(), StoreError> {
+        // The update keys name no chat, so the session is all there is to forget.
+        let key = self.session_key(chat);
+        self.run(|mut connection| {
+            let key = key.clone();
+            async move {
+                ::redis::cmd("DEL")
+                    .arg(key)
+                    .query_async::<i64>(&mut connection)
+                    .await
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn first_delivery(&self, update_id: i64) -> Result<bool, StoreError> {
+        let key = self.update_key(update_id);
+        let set: Option<String> = self
+            .run(|mut connection| {
+                let key = key.clone();
+                async move {
+                    ::redis::cmd("SET")
+                        .arg(key)
+                        .arg(1)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(self.dedupe_ttl_ms)
+                        .query_async(&mut connection)
+                        .await
+                }
+            })
+            .await?;
+        Ok(set.is_some())
+    }
+}
+
+/// Reads the claim script's answer (see [`CLAIM_SCRIPT`]).
+fn decode_claim(chat: ChatId, reply: &[Value]) -> Result<Claim, StoreError> {
+    let malformed = || StoreError::Unavailable("the claim script answered unexpectedly".to_owned());
+    match reply {
+        [Value::Int(0)] => Ok(Claim::AlreadyHandled),
+        [Value::Int(1)] => Ok(Claim::New(None)),
+        [Value::Int(1), Value::Int(revision), rest @ ..] => {
+            let revision = revision_of(*revision);
+            let session = match rest {
+                [Value::BulkString(data)] => match serde_json::from_slice::<Session>(data) {
+                    Ok(session) => Some(session),
+                    Err(error) => {
+                        // The error text may quote the data: log only its category.
+                        let category = format!("{:?}", error.classify());
+                        tracing::warn!(chat, revision, %category, "stored session does not decode");
+                        None
+                    }
+                },
+                [] | [Value::Nil] => {
+                    tracing::warn!(chat, revision, "stored session has no data");
+                    None
+                }
+                _ => return Err(malformed()),
+            };
+            Ok(Claim::New(Some(Loaded { session, revision })))
+        }
+        _ => Err(malformed()),
+    }
+}
+
+fn revision_of(stored: i64) -> Revision {
+    Revision::try_from(stored).unwrap_or(0)
+}
+
+fn unavailable(error: &RedisError) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+/// `duration` in whole milliseconds, at least 1 (Redis refuses a zero expiry).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// `text` with the glob characters of `SCAN MATCH` escaped.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_characters_of_the_prefix_are_matched_literally() {
+        assert_eq!(glob_escape("sferum:"), "sferum:");
+        assert_eq!(glob_escape("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
+    }
+
+    #[test]
+    fn expiries_are_whole_positive_milliseconds() {
+        assert_eq!(millis(Duration::from_secs(2)), 2000);
+        assert_eq!(millis(Duration::ZERO), 1);
+        assert_eq!(millis(Duration::from_micros(1500)), 1);
+    }
+
+    #[test]
+    fn the_claim_answer_is_read_in_every_shape() {
+        assert_eq!(decode_claim(1, &[Value::Int(0)]), Ok(Claim::AlreadyHandled));
+        assert_eq!(decode_claim(1, &[Value::Int(1)]), Ok(Claim::New(None)));
+        assert_eq!(
+            decode_claim(1, &[Value::Int(1), Value::Int(7)]),
+            Ok(Claim::New(Some(Loaded {
+                session: None,
+                revision: 7
+            })))
+        );
+        assert_eq!(
+            decode_claim(
+                1,
+                &[
+                    Value::Int(1),
+                    Value::Int(3),
+                    Value::BulkString(b"\xff{".to_vec())
+                ]
+            ),
+            Ok(Claim::New(Some(Loaded {
+                session: None,
+                revision: 3
+            })))
+        );
+        assert!(decode_claim(1, &[]).is_err());
+        assert!(decode_claim(1, &[Value::Okay]).is_err());
+    }
+
+    #[test]
+    fn the_default_config_keeps_sessions_a_month_and_updates_a_day() {
+        let config = RedisStoreConfig::default();
+        assert_eq!(config.prefix, "sferum:");
+        assert_eq!(config.session_ttl, Duration::from_secs(2_592_000));
+        assert_eq!(config.dedupe_ttl, Duration::from_secs(86_400));
+    }
+}

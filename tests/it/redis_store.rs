@@ -1,0 +1,704 @@
+//! Sessions in Redis, as a user would notice them: a conversation survives a restart of the bot,
+//! two replicas answering one chat at once lose nothing, a redelivered update is answered once,
+//! a damaged session restarts politely, `/forget` forgets, and an outage of Redis is apologised
+//! for and then over by itself. Each test runs its own `redis-server` (see `redis_server`).
+//!
+//! `cargo test --test it redis -- --nocapture` also prints the round trips of one update and the
+//! memory one session takes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::AsyncCommands;
+
+use sferum_bot::engine::{ButtonTarget, Input};
+use sferum_bot::runtime::{Handled, RuntimeError};
+use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
+use sferum_bot::store::{ChatId, StoreError};
+
+use super::helpers::{TestBot, CODE};
+use super::redis_server::RedisServer;
+
+const CHAT: ChatId = 4242;
+const OTHER_CHAT: ChatId = -100_777;
+/// The first words of the "session-restarted" message.
+const RESTARTED: &str = "Бот обновился";
+/// An outage must be reported well within this.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+async fn store_with(server: &RedisServer, config: RedisStoreConfig) -> Arc<RedisStore> {
+    Arc::new(
+        RedisStore::connect(&server.url(), config)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", server.url())),
+    )
+}
+
+async fn store(server: &RedisServer) -> Arc<RedisStore> {
+    store_with(server, RedisStoreConfig::default()).await
+}
+
+fn bot_on(store: &Arc<RedisStore>) -> TestBot {
+    TestBot::with_store(store.clone())
+}
+
+/// One turn that must succeed.
+async fn turn(bot: &TestBot, chat: ChatId, input: Input) -> Handled {
+    bot.bot
+        .handle(chat, None, input)
+        .await
+        .unwrap_or_else(|e| panic!("the turn failed: {e}"))
+}
+
+async fn say(bot: &TestBot, chat: ChatId, text: &str) -> Handled {
+    turn(bot, chat, Input::from_text(text)).await
+}
+
+/// What pressing `label` on the buttons of `handled` sends: the same thing a Telegram button
+/// sends, whichever process drew it.
+fn press(handled: &Handled, label: &str) -> Input {
+    let target = handled
+        .replies
+        .iter()
+        .flat_map(|r| r.buttons.iter())
+        .find(|b| b.label == label)
+        .map(|b| b.action.clone())
+        .unwrap_or_else(|| panic!("no button «{label}» in {handled:#?}"));
+    match target {
+        ButtonTarget::Press { offer, index } => Input::Button { offer, index },
+        ButtonTarget::Url(url) => panic!("«{label}» opens {url}"),
+    }
+}
+
+fn text_of(handled: &Handled) -> String {
+    handled
+        .replies
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn buttons_of(handled: &Handled) -> usize {
+    handled.replies.iter().map(|r| r.buttons.len()).sum()
+}
+
+/// `/start demo-class`, «Войти в аккаунт»: the student is asked for the child's contact.
+async fn up_to_contact(bot: &TestBot, chat: ChatId) -> Handled {
+    let welcome = say(bot, chat, "/start demo-class").await;
+    let contact = turn(bot, chat, press(&welcome, "Войти в аккаунт")).await;
+    assert_eq!(contact.at.to_string(), "variant1/contact");
+    contact
+}
+
+async fn revision(connection: &mut MultiplexedConnection, key: &str) -> u64 {
+    let rev: Option<u64> = connection
+        .hget(key, "rev")
+        .await
+        .unwrap_or_else(|e| panic!("HGET {key} rev: {e}"));
+    rev.unwrap_or_else(|| panic!("{key} has no revision"))
+}
+
+async fn stored(connection: &mut MultiplexedConnection, key: &str) -> (Option<u64>, Vec<u8>) {
+    let (rev, data): (Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
+        .arg(key)
+        .arg("rev")
+        .arg("data")
+        .query_async(connection)
+        .await
+        .unwrap_or_else(|e| panic!("HMGET {key}: {e}"));
+    (rev, data.unwrap_or_default())
+}
+
+async fn pttl(connection: &mut MultiplexedConnection, key: &str) -> i64 {
+    connection
+        .pttl(key)
+        .await
+        .unwrap_or_else(|e| panic!("PTTL {key}: {e}"))
+}
+
+async fn exists(connection: &mut MultiplexedConnection, key: &str) -> bool {
+    connection
+        .exists(key)
+        .await
+        .unwrap_or_else(|e| panic!("EXISTS {key}: {e}"))
+}
+
+#[tokio::test]
+async fn a_conversation_continues_after_the_bot_restarts() {
+    let server = RedisServer::start();
+    let confirm = {
+        let store = store(&server).await;
+        let bot = bot_on(&store);
+        up_to_contact(&bot, CHAT).await;
+        let confirm = say(&bot, CHAT, "8 (912) 345-67-89").await;
+        assert_eq!(confirm.at.to_string(), "variant1/confirm_contact");
+        confirm
+        // The process ends here: its store, bot and sandbox are dropped.
+    };
+
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    // The user presses the button of the message the previous process sent.
+    let code = turn(&bot, CHAT, press(&confirm, "Да, это ребёнка")).await;
+    assert_eq!(code.at.to_string(), "variant1/code", "{}", text_of(&code));
+    assert!(
+        text_of(&code).contains("+7 912 ***-**-89"),
+        "the contact given before the restart is used: {}",
+        text_of(&code)
+    );
+    assert!(!text_of(&code).contains(RESTARTED));
+    let name = say(&bot, CHAT, CODE).await;
+    assert_eq!(name.at.to_string(), "variant1/name", "{}", text_of(&name));
+}
+
+#[tokio::test]
+async fn a_session_expires_after_its_ttl_and_activity_renews_it() {
+    const MONTH_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    let mut redis = server.connection().await;
+    let key = store.session_key(CHAT);
+
+    let welcome = bot
+        .bot
+        .handle_update(
+            CHAT,
+            Some(9001),
+            None,
+            Input::from_text("/start demo-class"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the first update: {e}"))
+        .unwrap_or_else(|| panic!("a new update was taken for a redelivery"));
+    let ttl = pttl(&mut redis, &key).await;
+    assert!(
+        (MONTH_MS - 60_000..=MONTH_MS).contains(&ttl),
+        "a saved session lives 30 days, PTTL = {ttl}"
+    );
+    let ttl = pttl(&mut redis, &store.update_key(9001)).await;
+    assert!(
+        (DAY_MS - 60_000..=DAY_MS).contains(&ttl),
+        "an update id is remembered a day, PTTL = {ttl}"
+    );
+
+    // Time passes (the key has 5 s left); then the user writes again.
+    let _: bool = redis
+        .pexpire(&key, 5_000)
+        .await
+        .unwrap_or_else(|e| panic!("PEXPIRE: {e}"));
+    turn(&bot, CHAT, press(&welcome, "Войти в аккаунт")).await;
+    let ttl = pttl(&mut redis, &key).await;
+    assert!(
+        (MONTH_MS - 60_000..=MONTH_MS).contains(&ttl),
+        "activity renews the 30 days, PTTL = {ttl}"
+    );
+
+    // With a short TTL an idle conversation is gone, and the next message starts afresh.
+    let short = store_with(
+        &server,
+        RedisStoreConfig {
+            session_ttl: Duration::from_millis(700),
+            ..RedisStoreConfig::default()
+        },
+    )
+    .await;
+    let bot = bot_on(&short);
+    up_to_contact(&bot, OTHER_CHAT).await;
+    let ttl = pttl(&mut redis, &short.session_key(OTHER_CHAT)).await;
+    assert!((1..=700).contains(&ttl), "PTTL = {ttl}");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(!exists(&mut redis, &short.session_key(OTHER_CHAT)).await);
+    let fresh = say(&bot, OTHER_CHAT, "8 (912) 345-67-89").await;
+    assert_eq!(fresh.at.to_string(), "menu/start", "{}", text_of(&fresh));
+}
+
+#[tokio::test]
+async fn two_replicas_answering_one_chat_at_once_lose_no_answer() {
+    let server = RedisServer::start();
+    let (store_a, store_b) = (store(&server).await, store(&server).await);
+    let (replica_a, replica_b) = (bot_on(&store_a), bot_on(&store_b));
+    let mut redis = server.connection().await;
+    let key = store_a.session_key(CHAT);
+    up_to_contact(&replica_a, CHAT).await;
+    let before = revision(&mut redis, &key).await;
+    let scripts_before = Counters::read(&mut redis).await.evalsha;
+
+    // Two invalid answers arrive together, one at each replica; both replicas load the same
+    // revision before either saves, so one of them must retry.
+    let (a, b) = tokio::join!(
+        replica_a
+            .bot
+            .handle(CHAT, None, Input::from_text("не знаю")),
+        replica_b
+            .bot
+            .handle(CHAT, None, Input::from_text("8 3532 12-34-56")),
+    );
+    let (a, b) = (
+        a.unwrap_or_else(|e| panic!("replica A: {e}")),
+        b.unwrap_or_else(|e| panic!("replica B: {e}")),
+    );
+    assert_eq!(a.at.to_string(), "variant1/contact");
+    assert_eq!(b.at.to_string(), "variant1/contact");
+    let scripts = Counters::read(&mut redis).await.evalsha - scripts_before;
+    assert_eq!(
+        revision(&mut redis, &key).await,
+        before + 2,
+        "both answers were saved"
+    );
+
+    // The third invalid answer in a row brings the explanation only if both were counted.
+    let third = say(&replica_b, CHAT, "ivan@@mail").await;
+    assert!(
+        text_of(&third).contains("Похоже, что-то не получается"),
+        "both earlier answers counted: {}",
+        text_of(&third)
+    );
+    let confirm = say(&replica_a, CHAT, "+79123456789").await;
+    assert_eq!(confirm.at.to_string(), "variant1/confirm_contact");
+    assert_eq!(revision(&mut redis, &key).await, before + 4);
+    assert!(
+        scripts > 4,
+        "the race was real: a save conflicted and was retried ({scripts} scripts for 2 updates)"
+    );
+}
+
+#[tokio::test]
+async fn an_update_delivered_twice_is_answered_once() {
+    let server = RedisServer::start();
+    let (store_a, store_b) = (store(&server).await, store(&server).await);
+    let (replica_a, replica_b) = (bot_on(&store_a), bot_on(&store_b));
+    let mut redis = server.connection().await;
+    let key = store_a.session_key(CHAT);
+    let contact = up_to_contact(&replica_a, CHAT).await;
+    assert!(buttons_of(&contact) > 0);
+
+    let phone = || Input::from_text("8 (912) 345-67-89");
+    let first = replica_a
+        .bot
+        .handle_update(CHAT, Some(777), None, phone())
+        .await
+        .unwrap_or_else(|e| panic!("the first delivery: {e}"));
+    let first = first.unwrap_or_else(|| panic!("the first delivery was ignored"));
+    assert_eq!(first.at.to_string(), "variant1/confirm_contact");
+    let after_first = stored(&mut redis, &key).await;
+
+    // Telegram delivers it again, to the same replica and to another one.
+    for replica in [&replica_a, &replica_b] {
+        let again = replica
+            .bot
+            .handle_update(CHAT, Some(777), None, phone())
+            .await
+            .unwrap_or_else(|e| panic!("the redelivery: {e}"));
+        assert_eq!(again, None, "a redelivery is not answered");
+        assert_eq!(
+            stored(&mut redis, &key).await,
+            after_first,
+            "a redelivery changes nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_session_whose_step_no_longer_exists_restarts_politely() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    let mut redis = server.connection().await;
+    let key = store.session_key(CHAT);
+    up_to_contact(&bot, CHAT).await;
+
+    // A deploy removed the step the user is at.
+    let (_, data) = stored(&mut redis, &key).await;
+    let mut session: serde_json::Value =
+        serde_json::from_slice(&data).unwrap_or_else(|e| panic!("the stored session: {e}"));
+    session["at"] = serde_json::json!({"scenario": "gone", "step": "nowhere"});
+    let _: () = redis
+        .hset(&key, "data", session.to_string())
+        .await
+        .unwrap_or_else(|e| panic!("HSET: {e}"));
+
+    recovers(&bot, CHAT).await;
+}
+
+#[tokio::test]
+async fn a_corrupt_session_restarts_politely() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    let mut redis = server.connection().await;
+
+    // Garbage in the data field of a session at revision 5.
+    up_to_contact(&bot, CHAT).await;
+    let key = store.session_key(CHAT);
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("rev")
+        .arg(5)
+        .arg("data")
+        .arg(b"\xff\xfe\x00{\"at\": oops".as_slice())
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_else(|e| panic!("HSET: {e}"));
+    recovers(&bot, CHAT).await;
+    assert!(
+        revision(&mut redis, &key).await > 5,
+        "saved over the damage"
+    );
+
+    // Not even a hash: someone wrote a plain string under the session's key.
+    let key = store.session_key(OTHER_CHAT);
+    let _: () = redis
+        .set(&key, "garbage")
+        .await
+        .unwrap_or_else(|e| panic!("SET: {e}"));
+    recovers(&bot, OTHER_CHAT).await;
+}
+
+/// The next message after a damaged session: the "session-restarted" apology and the main menu;
+/// the message after that is an ordinary turn, not another apology.
+async fn recovers(bot: &TestBot, chat: ChatId) {
+    let restarted = say(bot, chat, "8 (912) 345-67-89").await;
+    let text = text_of(&restarted);
+    assert!(
+        restarted.replies[0].text.starts_with(RESTARTED),
+        "the user is told the bot restarted: {text}"
+    );
+    assert_eq!(restarted.at.to_string(), "menu/start", "{text}");
+    assert!(buttons_of(&restarted) > 0, "the main menu is shown: {text}");
+
+    let next = say(bot, chat, "/start demo-class").await;
+    assert!(
+        !text_of(&next).contains(RESTARTED),
+        "no loop: {}",
+        text_of(&next)
+    );
+    assert_eq!(next.at.to_string(), "variant1/welcome");
+    let contact = turn(bot, chat, press(&next, "Войти в аккаунт")).await;
+    assert_eq!(contact.at.to_string(), "variant1/contact");
+}
+
+#[tokio::test]
+async fn forget_deletes_the_session_and_says_so() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    let mut redis = server.connection().await;
+    up_to_contact(&bot, CHAT).await;
+    say(&bot, CHAT, "8 (912) 345-67-89").await;
+    up_to_contact(&bot, OTHER_CHAT).await;
+    assert!(exists(&mut redis, &store.session_key(CHAT)).await);
+    assert_eq!(store.session_count().await, Ok(2));
+
+    let forgot = say(&bot, CHAT, "/forget").await;
+    assert!(
+        text_of(&forgot).contains("удалил"),
+        "the user is told: {}",
+        text_of(&forgot)
+    );
+    assert!(
+        !exists(&mut redis, &store.session_key(CHAT)).await,
+        "the session key is gone"
+    );
+    assert_eq!(store.session_count().await, Ok(1), "only that chat");
+    assert!(exists(&mut redis, &store.session_key(OTHER_CHAT)).await);
+    let keys: Vec<String> = redis
+        .keys(format!("sferum:*{CHAT}*"))
+        .await
+        .unwrap_or_else(|e| panic!("KEYS: {e}"));
+    assert!(keys.is_empty(), "nothing names the chat any more: {keys:?}");
+
+    let again = say(&bot, CHAT, "/start demo-class").await;
+    assert_eq!(again.at.to_string(), "variant1/welcome");
+}
+
+#[tokio::test]
+async fn an_outage_of_redis_is_reported_promptly_and_over_by_itself() {
+    let mut server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    up_to_contact(&bot, CHAT).await;
+
+    server.stop();
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let result = bot
+            .bot
+            .handle(CHAT, None, Input::from_text("8 (912) 345-67-89"))
+            .await;
+        assert!(
+            matches!(result, Err(RuntimeError::Store(StoreError::Unavailable(_)))),
+            "attempt {attempt} while Redis is down: {result:?}"
+        );
+        let took = started.elapsed();
+        eprintln!("redis: while Redis is down, update {attempt} fails in {took:?}");
+        assert!(took < PROMPTLY, "attempt {attempt} took {took:?}");
+    }
+    let started = Instant::now();
+    let claimed = bot
+        .bot
+        .handle_update(CHAT, Some(31), None, Input::from_text("/menu"))
+        .await;
+    assert!(
+        matches!(
+            claimed,
+            Err(RuntimeError::Store(StoreError::Unavailable(_)))
+        ),
+        "{claimed:?}"
+    );
+    assert!(started.elapsed() < PROMPTLY);
+
+    // The outage lasts: the connection manager's own reconnection attempts give up meanwhile.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Redis is back, empty: the same store reconnects by itself and the next update works.
+    server.restart();
+    let fresh = say(&bot, CHAT, "8 (912) 345-67-89").await;
+    assert_eq!(fresh.at.to_string(), "menu/start", "{}", text_of(&fresh));
+    up_to_contact(&bot, CHAT).await;
+    let confirm = say(&bot, CHAT, "8 (912) 345-67-89").await;
+    assert_eq!(confirm.at.to_string(), "variant1/confirm_contact");
+}
+
+#[tokio::test]
+async fn a_restart_of_redis_between_two_updates_goes_unnoticed() {
+    let mut server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    up_to_contact(&bot, CHAT).await;
+
+    // Redis restarts while nobody writes (and, being in memory only, forgets everything).
+    server.stop();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.restart();
+    let fresh = say(&bot, CHAT, "8 (912) 345-67-89").await;
+    assert_eq!(fresh.at.to_string(), "menu/start", "{}", text_of(&fresh));
+}
+
+#[tokio::test]
+async fn the_bot_starts_while_redis_is_down_and_serves_once_it_is_up() {
+    let mut server = RedisServer::start();
+    server.stop();
+    let started = Instant::now();
+    let store = store(&server).await;
+    assert!(started.elapsed() < PROMPTLY, "{:?}", started.elapsed());
+    let bot = bot_on(&store);
+    let result = bot
+        .bot
+        .handle(CHAT, None, Input::from_text("/start demo-class"))
+        .await;
+    assert!(
+        matches!(result, Err(RuntimeError::Store(StoreError::Unavailable(_)))),
+        "{result:?}"
+    );
+    assert!(matches!(
+        store.session_count().await,
+        Err(StoreError::Unavailable(_))
+    ));
+
+    server.restart();
+    up_to_contact(&bot, CHAT).await;
+    assert_eq!(store.session_count().await, Ok(1));
+}
+
+/// Measures, for the report, what one update costs in Redis: `cargo test --test it
+/// redis_round_trips -- --nocapture`.
+#[tokio::test]
+async fn redis_round_trips_per_update_and_session_memory() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store);
+    let mut redis = server.connection().await;
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg(PROBE)
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_else(|e| panic!("CLIENT SETNAME: {e}"));
+    let key = store.session_key(CHAT);
+    let mut update_id = 500;
+    let mut update = |input: Input| {
+        update_id += 1;
+        let id = update_id;
+        let bot = &bot;
+        async move {
+            bot.bot
+                .handle_update(CHAT, Some(id), None, input)
+                .await
+                .unwrap_or_else(|e| panic!("update {id}: {e}"))
+                .unwrap_or_else(|| panic!("update {id} taken for a redelivery"))
+        }
+    };
+
+    let welcome = update(Input::from_text("/start demo-class")).await;
+    let contact = update(press(&welcome, "Войти в аккаунт")).await;
+    assert_eq!(contact.at.to_string(), "variant1/contact");
+
+    // A common update: the user types the phone.
+    let before = Counters::read(&mut redis).await;
+    let confirm = update(Input::from_text("8 (912) 345-67-89")).await;
+    let after = Counters::read(&mut redis).await;
+    assert_eq!(confirm.at.to_string(), "variant1/confirm_contact");
+    let commands = before.commands_since(&mut redis).await;
+    eprintln!(
+        "redis: one update (a typed phone) = {} round trip(s): {commands:?}; EVALSHA calls {}; \
+         total_commands_processed +{} (it also counts the commands run inside the scripts and \
+         the probe's own INFO)",
+        commands.len(),
+        after.evalsha - before.evalsha,
+        after.total - before.total,
+    );
+    assert!(
+        commands.len() <= 2,
+        "a common update takes at most 2 round trips: {commands:?}"
+    );
+    assert_eq!(commands, ["evalsha", "evalsha"], "claim + save");
+    assert_eq!(after.evalsha - before.evalsha, 2);
+
+    // The code is sent: an update with a service call still costs the store 2 round trips.
+    let before = Counters::read(&mut redis).await;
+    let code = update(press(&confirm, "Да, это ребёнка")).await;
+    assert_eq!(code.at.to_string(), "variant1/code");
+    let commands = before.commands_since(&mut redis).await;
+    eprintln!(
+        "redis: one update (confirm the contact, the code is sent) = {} round trip(s): \
+         {commands:?}",
+        commands.len()
+    );
+    assert!(commands.len() <= 2, "{commands:?}");
+
+    let memory: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(&key)
+        .arg("SAMPLES")
+        .arg(0)
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_else(|e| panic!("MEMORY USAGE: {e}"));
+    let json: usize = redis::cmd("HSTRLEN")
+        .arg(&key)
+        .arg("data")
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_else(|e| panic!("HSTRLEN: {e}"));
+    let dedupe: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(store.update_key(update_id))
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_else(|e| panic!("MEMORY USAGE: {e}"));
+    eprintln!(
+        "redis: MEMORY USAGE {key} after the code was sent = {memory} bytes (session JSON \
+         {json} bytes); one update id key = {dedupe} bytes"
+    );
+    assert!(memory > 0 && json > 0);
+
+    // Without an update id (the terminal chat): load + save.
+    let before = Counters::read(&mut redis).await;
+    say(&bot, CHAT, CODE).await;
+    let commands = before.commands_since(&mut redis).await;
+    eprintln!(
+        "redis: one update without an id = {} round trip(s): {commands:?}",
+        commands.len()
+    );
+    assert_eq!(commands, ["evalsha", "evalsha"], "load + save");
+
+    // After Redis forgot the scripts (a restart), the first update reloads them once.
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_else(|e| panic!("SCRIPT FLUSH: {e}"));
+    let before = Counters::read(&mut redis).await;
+    say(&bot, CHAT, "/help").await;
+    let commands = before.commands_since(&mut redis).await;
+    eprintln!(
+        "redis: the first update after the scripts were flushed = {} round trip(s): \
+         {commands:?}",
+        commands.len()
+    );
+    assert!(commands.len() <= 6, "{commands:?}");
+}
+
+/// The name of the test's own connection, whose commands the counts leave out.
+const PROBE: &str = "probe";
+
+/// What Redis has counted so far.
+struct Counters {
+    /// The slow log's latest entry id (every command is logged: the threshold is 0).
+    last_logged: i64,
+    evalsha: u64,
+    total: u64,
+}
+
+impl Counters {
+    async fn read(redis: &mut MultiplexedConnection) -> Self {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("slowlog-log-slower-than")
+            .arg(0)
+            .arg("slowlog-max-len")
+            .arg(10_000)
+            .query_async(redis)
+            .await
+            .unwrap_or_else(|e| panic!("CONFIG SET: {e}"));
+        let latest: Vec<SlowlogEntry> = redis::cmd("SLOWLOG")
+            .arg("GET")
+            .arg(1)
+            .query_async(redis)
+            .await
+            .unwrap_or_else(|e| panic!("SLOWLOG GET: {e}"));
+        let info: String = redis::cmd("INFO")
+            .arg("everything")
+            .query_async(redis)
+            .await
+            .unwrap_or_else(|e| panic!("INFO: {e}"));
+        let field = |line_start: &str, name: &str| -> u64 {
+            info.lines()
+                .find_map(|l| l.strip_prefix(line_start))
+                .and_then(|rest| {
+                    rest.split(',')
+                        .find_map(|kv| kv.strip_prefix(name))
+                        .or(Some(rest))
+                })
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        Self {
+            last_logged: latest.first().map_or(-1, |entry| entry.0),
+            evalsha: field("cmdstat_evalsha:", "calls="),
+            total: field("total_commands_processed:", ""),
+        }
+    }
+
+    /// The commands clients other than the probe sent since `self` was read, in order. The
+    /// commands a script runs are logged too, by the pseudo-client `?:0`; they are left out.
+    async fn commands_since(&self, redis: &mut MultiplexedConnection) -> Vec<String> {
+        let entries: Vec<SlowlogEntry> = redis::cmd("SLOWLOG")
+            .arg("GET")
+            .arg(10_000)
+            .query_async(redis)
+            .await
+            .unwrap_or_else(|e| panic!("SLOWLOG GET: {e}"));
+        let mut commands: Vec<(i64, String)> = entries
+            .into_iter()
+            .filter(|(id, _, _, _, addr, name)| {
+                *id > self.last_logged && addr != "?:0" && name != PROBE
+            })
+            .map(|(id, _, _, args, _, _)| {
+                let command = args
+                    .first()
+                    .map(|c| String::from_utf8_lossy(c).to_lowercase())
+                    .unwrap_or_default();
+                (id, command)
+            })
+            .collect();
+        commands.sort();
+        commands.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+/// id, time, duration, command and arguments, client address, client name.
+type SlowlogEntry = (i64, i64, i64, Vec<Vec<u8>>, String, String);
