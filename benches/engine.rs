@@ -1,0 +1,73 @@
+//! Benchmarks of the engine's hot path and of start-up.
+//!
+//! `cargo bench --bench engine` reports the median time of: one engine step for a typed answer
+//! (a phone number validated and recorded), one button press, and loading + checking the
+//! shipped scripts and locales (what every start-up does).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use chrono::{TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+use sferum_bot::config::Settings;
+use sferum_bot::engine::{Input, Session};
+use sferum_bot::script::StepRef;
+use sferum_bot::startup;
+
+fn settings() -> Settings {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    Settings::from_lookup(|name| match name {
+        "DIALOGUES_DIR" => Some(dir.join("dialogues").to_string_lossy().into_owned()),
+        "LOCALES_DIR" => Some(dir.join("locales").to_string_lossy().into_owned()),
+        _ => None,
+    })
+    .expect("valid settings")
+}
+
+fn engine_step(c: &mut Criterion) {
+    let engine = startup::engine(&settings()).expect("the shipped data loads");
+    let now = Utc
+        .with_ymd_and_hms(2026, 9, 7, 9, 0, 0)
+        .single()
+        .expect("a date");
+    let mut at_contact = Session::new(&engine.scripts().version, "ru", now);
+    at_contact.fresh = false;
+    at_contact.at = StepRef::new("variant1", "contact");
+    c.bench_function("engine step: a typed phone number", |b| {
+        b.iter(|| {
+            engine.step(
+                black_box(at_contact.clone()),
+                Input::Text("8 (912) 345-67-89".to_owned()),
+                now,
+            )
+        })
+    });
+
+    let mut at_menu = Session::new(&engine.scripts().version, "ru", now);
+    at_menu = engine
+        .step(at_menu, Input::from_text("/start"), now)
+        .session;
+    c.bench_function("engine step: a button press", |b| {
+        b.iter(|| {
+            engine.step(
+                black_box(at_menu.clone()),
+                Input::Button {
+                    offer: at_menu.offer.seq,
+                    index: 0,
+                },
+                now,
+            )
+        })
+    });
+}
+
+fn start_up(c: &mut Criterion) {
+    let settings = settings();
+    c.bench_function("start-up: load and check scripts and locales", |b| {
+        b.iter(|| startup::engine(black_box(&settings)).expect("loads"))
+    });
+}
+
+criterion_group!(benches, engine_step, start_up);
+criterion_main!(benches);
