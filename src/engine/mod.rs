@@ -4,6 +4,7 @@
 
 mod answer;
 mod io;
+pub mod route;
 mod session;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ pub use session::{Action, Awaiting, Facts, Offer, Session, HISTORY_LIMIT};
 use crate::domain::InviteToken;
 use crate::i18n::{Arg, Args, Locales};
 use crate::script::vocab::{rejection_message, Condition, Operation, ANY_ERROR, UNAVAILABLE};
-use crate::script::{ButtonAction, Scripts, Step, StepRef, Target};
+use crate::script::{ButtonAction, Scripts, Step, StepRef, Target, MENU};
 use crate::service::{
     Address, ApplicationStatus, Invite, LinkStatus, Purpose, Rejection, ServiceError,
 };
@@ -37,6 +38,7 @@ pub struct Turn {
 pub struct Engine {
     scripts: Scripts,
     locales: Locales,
+    router: route::Router,
     /// The start of a deep link, e.g. `https://t.me/sferum_bot?start=`.
     deep_link_base: String,
 }
@@ -44,10 +46,16 @@ pub struct Engine {
 impl Engine {
     pub fn new(scripts: Scripts, locales: Locales, deep_link_base: impl Into<String>) -> Self {
         Self {
+            router: route::Router::new(&scripts),
             scripts,
             locales,
             deep_link_base: deep_link_base.into(),
         }
+    }
+
+    /// Where a free-text question would lead.
+    pub fn route(&self, question: &str) -> Option<route::Route> {
+        self.router.route(question)
     }
 
     pub fn scripts(&self) -> &Scripts {
@@ -124,7 +132,13 @@ impl<'e> Conversation<'e> {
         match input {
             Input::Command(command) => self.on_command(command),
             Input::Outcome(outcome) => self.on_outcome(outcome),
-            _ if lost || self.session.fresh => self.enter(StepRef::menu()),
+            Input::Text(text) if lost || self.session.fresh => {
+                match self.engine.router.route(&text) {
+                    Some(route) => self.show(route.step),
+                    None => self.show(StepRef::menu()),
+                }
+            }
+            _ if lost || self.session.fresh => self.show(StepRef::menu()),
             Input::Text(text) => self.on_text(&text),
             Input::Button { offer, index } => self.on_button(offer, index),
         }
@@ -134,6 +148,12 @@ impl<'e> Conversation<'e> {
     // ----- commands ---------------------------------------------------------------------
 
     fn on_command(&mut self, command: Command) {
+        if matches!(
+            command,
+            Command::Start(_) | Command::Menu | Command::Reset | Command::Forget
+        ) {
+            self.session.resume = None;
+        }
         match command {
             Command::Start(None) | Command::Menu => self.enter(StepRef::menu()),
             Command::Start(Some(payload)) => match InviteToken::parse(&payload) {
@@ -165,14 +185,18 @@ impl<'e> Conversation<'e> {
                 self.say_plain("reset-done");
                 self.show(StepRef::menu());
             }
-            Command::Lang(code) => {
-                if let Some(lang) = code
-                    .map(|c| self.engine.locales.pick_language(Some(&c)))
-                    .filter(|l| self.engine.locales.languages().any(|known| known == l))
-                {
-                    self.session.lang = lang;
-                }
+            Command::Lang(Some(code)) if self.knows_language(&code) => {
+                self.session.lang = code.to_lowercase();
                 self.reshow();
+            }
+            Command::Lang(_) => {
+                let buttons = self
+                    .engine
+                    .locales
+                    .languages()
+                    .map(|lang| (format!("lang-{lang}"), Action::Lang(lang.to_owned())))
+                    .collect();
+                self.say_offering("lang-choose", Args::new(), None, buttons);
             }
             Command::Forget => {
                 let lang = self.session.lang.clone();
@@ -185,6 +209,11 @@ impl<'e> Conversation<'e> {
                 self.reshow();
             }
         }
+    }
+
+    fn knows_language(&self, code: &str) -> bool {
+        let code = code.to_lowercase();
+        self.engine.locales.languages().any(|known| known == code)
     }
 
     fn back(&mut self) {
@@ -208,7 +237,10 @@ impl<'e> Conversation<'e> {
             return self.enter(StepRef::menu());
         };
         let Some(kind) = step.input else {
-            return self.say_with_buttons("not-understood", Args::new(), step);
+            return match self.engine.router.route(text) {
+                Some(route) => self.detour(route.step),
+                None => self.not_found(step),
+            };
         };
         match answer::accept(kind, text, &mut self.session.facts) {
             Ok(()) => {
@@ -220,6 +252,12 @@ impl<'e> Conversation<'e> {
                 }
             }
             Err(hint) => {
+                if let Some(route) = looks_like_question(text)
+                    .then(|| self.engine.router.route(text))
+                    .flatten()
+                {
+                    return self.detour(route.step);
+                }
                 self.session.failures = self.session.failures.saturating_add(1);
                 if self.session.failures >= FAILURES_BEFORE_HELP {
                     self.session.failures = 0;
@@ -232,6 +270,30 @@ impl<'e> Conversation<'e> {
                 }
             }
         }
+    }
+
+    /// Answers a question asked in the middle of a step, keeping the place to come back to.
+    fn detour(&mut self, to: StepRef) {
+        if to == self.session.at {
+            return self.reshow();
+        }
+        let here = self.session.at.clone();
+        if self.session.resume.is_none()
+            && here.scenario != MENU.0
+            && self.current().is_some_and(is_resting)
+        {
+            self.session.resume = Some(here);
+        }
+        self.enter(to);
+    }
+
+    /// No step answers the text: say so and offer the way on and the menu.
+    fn not_found(&mut self, step: &Step) {
+        let mut buttons = self.step_buttons(step);
+        if self.session.at != StepRef::menu() {
+            buttons.push(("btn-menu".to_owned(), Action::Menu));
+        }
+        self.say_offering("route-not-found", Args::new(), None, buttons);
     }
 
     /// The offered button whose label the user typed, if any ("готово" for «Готово»).
@@ -263,7 +325,18 @@ impl<'e> Conversation<'e> {
         };
         match action {
             Action::Goto(to) => self.enter(to),
-            Action::Menu => self.enter(StepRef::menu()),
+            Action::Menu => {
+                self.session.resume = None;
+                self.enter(StepRef::menu())
+            }
+            Action::Resume => match self.session.resume.take() {
+                Some(place) if self.scripts().step(&place).is_some() => self.enter(place),
+                _ => self.reshow(),
+            },
+            Action::Lang(lang) => {
+                self.session.lang = lang;
+                self.reshow();
+            }
         }
     }
 
@@ -414,11 +487,17 @@ impl<'e> Conversation<'e> {
                 }
                 return self.internal_error();
             };
+            if self.session.resume.as_ref() == Some(&to) {
+                self.session.resume = None;
+            }
             self.session.at = to;
             self.session.failures = 0;
             if let Some(say) = &step.say {
                 let progress = self.progress(step);
-                let buttons = self.step_buttons(step);
+                let mut buttons = self.step_buttons(step);
+                if self.session.resume.is_some() {
+                    buttons.push(("btn-resume".to_owned(), Action::Resume));
+                }
                 let args = self.fact_args();
                 self.say_offering(say, args, progress, buttons);
             }
@@ -542,6 +621,16 @@ impl<'e> Conversation<'e> {
             buttons,
         }));
     }
+}
+
+/// Text that reads as words rather than a failed attempt at a number, address or code.
+fn looks_like_question(text: &str) -> bool {
+    let words = text
+        .split_whitespace()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count();
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    words >= 2 && digits < 3 && !text.contains('@')
 }
 
 /// A step where the user can stay: it asks something or offers buttons.

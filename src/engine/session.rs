@@ -135,6 +135,10 @@ pub struct Awaiting {
 pub enum Action {
     Goto(StepRef),
     Menu,
+    /// Back to the step the user left to ask a question.
+    Resume,
+    /// Switch to this language.
+    Lang(String),
 }
 
 /// The buttons the user can press now. Buttons of older messages carry an older `seq` and are
@@ -170,6 +174,9 @@ pub struct Session {
     /// True until the bot has said anything.
     #[serde(default)]
     pub fresh: bool,
+    /// The step the user left to ask a question, offered as a way back.
+    #[serde(default)]
+    pub resume: Option<StepRef>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -186,6 +193,7 @@ impl Session {
             awaiting: None,
             offer: Offer::default(),
             fresh: true,
+            resume: None,
             updated_at: now,
         }
     }

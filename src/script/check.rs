@@ -73,10 +73,15 @@ fn check_conventions(scripts: &Scripts, problems: &mut Vec<Problem>) {
 }
 
 fn check_system_messages(locales: &Locales, problems: &mut Vec<Problem>) {
+    let language_names: Vec<(String, &[&str])> = locales
+        .languages()
+        .map(|lang| (format!("lang-{lang}"), &[] as &[&str]))
+        .collect();
     let required = SYSTEM_MESSAGES
         .iter()
         .map(|(id, vars)| ((*id).to_owned(), *vars))
-        .chain(rejection_messages());
+        .chain(rejection_messages())
+        .chain(language_names);
     for (id, vars) in required {
         for lang in locales.languages() {
             if !locales.has_message(lang, &id) {

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::vocab::{Condition, InputKind, Operation};
 use super::{
-    Button, ButtonAction, Problem, Problems, Scenario, Scripts, Step, StepRef, Target, SEED_FILE,
+    Button, ButtonAction, Problem, Problems, RoutingRules, Scenario, Scripts, Step, StepRef,
+    Target, ROUTING_FILE, SEED_FILE,
 };
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +62,12 @@ struct RawSeed {
     seed: BTreeMap<String, String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRouting {
+    routing: RoutingRules,
+}
+
 /// Loads every scenario of `dir` (and its `seed.toml`).
 pub fn load(dir: &Path) -> Result<Scripts, Problems> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
@@ -93,12 +100,19 @@ pub fn load(dir: &Path) -> Result<Scripts, Problems> {
 pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> {
     let mut problems = Vec::new();
     let mut seed_ids = BTreeMap::new();
+    let mut routing = RoutingRules::default();
     let mut raw_files = Vec::new();
     for (path, text) in sources {
-        let is_seed = path.file_name().is_some_and(|n| n == SEED_FILE);
-        if is_seed {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.as_deref() == Some(SEED_FILE) {
             match toml::from_str::<RawSeed>(text) {
                 Ok(raw) => seed_ids = raw.seed,
+                Err(e) => problems.push(Problem::file(path, e.to_string())),
+            }
+        } else if name.as_deref() == Some(ROUTING_FILE) {
+            match toml::from_str::<RawRouting>(text) {
+                Ok(raw) if (0.0..=1.0).contains(&raw.routing.threshold) => routing = raw.routing,
+                Ok(_) => problems.push(Problem::file(path, "threshold must be between 0 and 1")),
                 Err(e) => problems.push(Problem::file(path, e.to_string())),
             }
         } else {
@@ -182,6 +196,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
         Ok(Scripts {
             scenarios,
             seed_ids,
+            routing,
             version: digest(sources),
         })
     } else {

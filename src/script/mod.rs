@@ -25,6 +25,32 @@ pub const MENU: (&str, &str) = ("menu", "start");
 pub const DEEP_LINK: (&str, &str) = ("invite", "open");
 /// The file that lists the instruction's seed IDs.
 pub const SEED_FILE: &str = "seed.toml";
+/// The file with the rules for routing free-text questions.
+pub const ROUTING_FILE: &str = "routing.toml";
+
+/// How free-text questions are matched against the steps' `phrases`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingRules {
+    /// The score (0–1) a question needs to be answered.
+    pub threshold: f64,
+    /// Words that carry no meaning for routing.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Word → the word it is read as.
+    #[serde(default)]
+    pub synonyms: BTreeMap<String, String>,
+}
+
+impl Default for RoutingRules {
+    fn default() -> Self {
+        Self {
+            threshold: 0.5,
+            stopwords: Vec::new(),
+            synonyms: BTreeMap::new(),
+        }
+    }
+}
 
 /// A step's address: `scenario/step`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -129,11 +155,13 @@ impl Scenario {
 }
 
 /// All scenarios, loaded and resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scripts {
     pub scenarios: BTreeMap<String, Scenario>,
     /// The instruction's seed IDs, each with a short description.
     pub seed_ids: BTreeMap<String, String>,
+    /// How free-text questions find their step.
+    pub routing: RoutingRules,
     /// A digest of every file, stored in sessions to notice deploys.
     pub version: String,
 }
