@@ -1,9 +1,93 @@
 //! Typed settings, read once from the environment (and `.env`). Every setting has an embedded
 //! default that runs the bot locally with no token and no server; `.env.example` documents them.
+//! Secrets are kept in [`Secret`], whose `Debug` never shows them.
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// Where the scripts and words come from, and how the bot presents itself.
+/// A value that must never reach the logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("setting {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+/// Where sessions live when Redis is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// `REDIS_URL`, e.g. `redis://127.0.0.1:6379/0`.
+    pub url: String,
+    /// `REDIS_PREFIX`: every key starts with it (default `sferum:`).
+    pub prefix: String,
+    /// `SESSION_TTL_DAYS`: a session is forgotten after this long without activity (default 30).
+    pub session_ttl: Duration,
+}
+
+/// The registration service over HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationApiSettings {
+    /// `REGISTRATION_API_URL`.
+    pub url: reqwest::Url,
+    /// `REGISTRATION_API_TOKEN`.
+    pub token: Secret,
+}
+
+/// Receiving updates through a webhook instead of long polling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_URL`: the public HTTPS address Telegram posts to.
+    pub url: reqwest::Url,
+    /// `WEBHOOK_LISTEN`: the local address to listen on (default `0.0.0.0:8080`).
+    pub listen: SocketAddr,
+    /// `WEBHOOK_SECRET`: checked in Telegram's secret-token header.
+    pub secret: Secret,
+}
+
+/// Telegram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramSettings {
+    /// `TELOXIDE_TOKEN`: the bot's token from BotFather.
+    pub token: Secret,
+    /// `TELEGRAM_API_URL`: the Bot API address (tests point it at a fake).
+    pub api_url: Option<reqwest::Url>,
+    pub webhook: Option<WebhookSettings>,
+}
+
+/// Every setting the bot reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// `DIALOGUES_DIR`: the scenario files.
@@ -12,19 +96,74 @@ pub struct Settings {
     pub locales_dir: PathBuf,
     /// `BOT_USERNAME`: the bot's Telegram name, for deep links.
     pub bot_username: String,
+    /// Set when `REDIS_URL` is; otherwise sessions live in memory.
+    pub redis: Option<RedisSettings>,
+    /// Set when `REGISTRATION_API_URL` is; otherwise the in-process sandbox answers.
+    pub registration_api: Option<RegistrationApiSettings>,
+    /// Set when `TELOXIDE_TOKEN` is.
+    pub telegram: Option<TelegramSettings>,
+    /// `SCHOOL_TIMEZONE`: an IANA zone name (default `Asia/Yekaterinburg`, Orenburg's time).
+    pub school_timezone: String,
 }
 
 impl Settings {
     /// Reads the settings from the process environment.
-    pub fn from_env() -> Self {
+    pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads the settings through `lookup` (tests pass a map).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        Self {
+        let redis = match get("REDIS_URL") {
+            Some(url) => Some(RedisSettings {
+                url,
+                prefix: get("REDIS_PREFIX").unwrap_or_else(|| "sferum:".to_owned()),
+                session_ttl: Duration::from_secs(
+                    86_400 * parse_number(&get, "SESSION_TTL_DAYS", 30)?,
+                ),
+            }),
+            None => None,
+        };
+        let registration_api = match get("REGISTRATION_API_URL") {
+            Some(url) => Some(RegistrationApiSettings {
+                url: parse_url("REGISTRATION_API_URL", &url)?,
+                token: Secret::new(get("REGISTRATION_API_TOKEN").ok_or(ConfigError {
+                    name: "REGISTRATION_API_TOKEN",
+                    problem: "required when REGISTRATION_API_URL is set".to_owned(),
+                })?),
+            }),
+            None => None,
+        };
+        let telegram = match get("TELOXIDE_TOKEN") {
+            Some(token) => Some(TelegramSettings {
+                token: Secret::new(token),
+                api_url: get("TELEGRAM_API_URL")
+                    .map(|u| parse_url("TELEGRAM_API_URL", &u))
+                    .transpose()?,
+                webhook: match get("WEBHOOK_URL") {
+                    Some(url) => Some(WebhookSettings {
+                        url: parse_url("WEBHOOK_URL", &url)?,
+                        listen: get("WEBHOOK_LISTEN")
+                            .unwrap_or_else(|| "0.0.0.0:8080".to_owned())
+                            .parse()
+                            .map_err(|e| ConfigError {
+                                name: "WEBHOOK_LISTEN",
+                                problem: format!("not a socket address: {e}"),
+                            })?,
+                        secret: Secret::new(webhook_secret(get("WEBHOOK_SECRET"))?),
+                    }),
+                    None => None,
+                },
+            }),
+            None => None,
+        };
+        Ok(Self {
             dialogues_dir: get("DIALOGUES_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| crate_dir.join("dialogues")),
@@ -32,11 +171,111 @@ impl Settings {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| crate_dir.join("locales")),
             bot_username: get("BOT_USERNAME").unwrap_or_else(|| "sferum_bot".to_owned()),
-        }
+            redis,
+            registration_api,
+            telegram,
+            school_timezone: get("SCHOOL_TIMEZONE")
+                .unwrap_or_else(|| "Asia/Yekaterinburg".to_owned()),
+        })
     }
 
     /// The start of a deep link to this bot: append a token.
     pub fn deep_link_base(&self) -> String {
         format!("https://t.me/{}?start=", self.bot_username)
+    }
+}
+
+fn parse_url(name: &'static str, value: &str) -> Result<reqwest::Url, ConfigError> {
+    value.parse().map_err(|e| ConfigError {
+        name,
+        problem: format!("not a URL: {e}"),
+    })
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|e| ConfigError {
+            name,
+            problem: format!("not a whole number: {e}"),
+        }),
+    }
+}
+
+/// Telegram allows 1–256 characters of `A-Za-z0-9_-` in the secret token.
+fn webhook_secret(value: Option<String>) -> Result<String, ConfigError> {
+    let problem = |p: &str| ConfigError {
+        name: "WEBHOOK_SECRET",
+        problem: p.to_owned(),
+    };
+    let secret = value.ok_or_else(|| problem("required when WEBHOOK_URL is set"))?;
+    let valid = (1..=256).contains(&secret.len())
+        && secret
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    valid
+        .then_some(secret)
+        .ok_or_else(|| problem("1 to 256 characters of A-Z, a-z, 0-9, _ and -"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_the_embedded_defaults() {
+        let s = settings(&[]).expect("defaults");
+        assert!(s.redis.is_none() && s.registration_api.is_none() && s.telegram.is_none());
+        assert_eq!(s.deep_link_base(), "https://t.me/sferum_bot?start=");
+        assert_eq!(s.school_timezone, "Asia/Yekaterinburg");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = settings(&[
+            ("REGISTRATION_API_URL", "http://127.0.0.1:9/"),
+            ("REGISTRATION_API_TOKEN", "s3cr3t-token"),
+            ("TELOXIDE_TOKEN", "123:bot-token"),
+        ])
+        .expect("valid");
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("s3cr3t") && !debug.contains("bot-token"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_missing_api_token_or_bad_webhook_secret_is_refused_by_name() {
+        let err = settings(&[("REGISTRATION_API_URL", "http://127.0.0.1:9/")]).unwrap_err();
+        assert_eq!(err.name, "REGISTRATION_API_TOKEN");
+        let err = settings(&[
+            ("TELOXIDE_TOKEN", "1:x"),
+            ("WEBHOOK_URL", "https://bot.example.ru/hook"),
+            ("WEBHOOK_SECRET", "has spaces"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.name, "WEBHOOK_SECRET");
+    }
+
+    #[test]
+    fn redis_settings_have_defaults() {
+        let s = settings(&[("REDIS_URL", "redis://127.0.0.1:1/")]).expect("valid");
+        let redis = s.redis.expect("redis");
+        assert_eq!(redis.prefix, "sferum:");
+        assert_eq!(redis.session_ttl, Duration::from_secs(30 * 86_400));
     }
 }

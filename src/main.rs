@@ -1,19 +1,24 @@
-//! The `sferum-bot` binary: only wiring. `chat` runs the terminal chat, `check` checks the
-//! scenarios and locales.
+//! The `sferum-bot` binary: only wiring. It reads the settings, picks the adapters they name
+//! (Redis or memory, HTTP or sandbox) and starts a transport: `run` (Telegram), `chat` (this
+//! terminal) or `check` (the scenarios and locales only).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use sferum_bot::clock::SystemClock;
+use sferum_bot::clock::{Clock, SystemClock};
 use sferum_bot::config::Settings;
 use sferum_bot::runtime::Bot;
 use sferum_bot::script;
+use sferum_bot::service::http::{HttpConfig, HttpService};
 use sferum_bot::service::sandbox::Sandbox;
+use sferum_bot::service::RegistrationService;
 use sferum_bot::startup;
 use sferum_bot::store::memory::MemoryStore;
-use sferum_bot::transport::terminal;
+use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
+use sferum_bot::store::SessionStore;
+use sferum_bot::transport::{telegram, terminal};
 
 #[derive(Parser)]
 #[command(
@@ -28,7 +33,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Commands {
-    /// Chat with the bot in this terminal (in-memory sessions, sandbox service).
+    /// Run the Telegram bot (needs TELOXIDE_TOKEN; long polling, or a webhook with WEBHOOK_URL).
+    Run,
+    /// Chat with the bot in this terminal (memory and sandbox unless REDIS_URL and
+    /// REGISTRATION_API_URL are set).
     Chat {
         /// After each bot turn, print `@ <scenario>/<step> <seed ID>` on stderr.
         #[arg(long)]
@@ -47,18 +55,40 @@ enum Commands {
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
+    let default_level = match cli.command {
+        Commands::Run => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .init();
-    let settings = Settings::from_env();
-    match cli.command {
-        Commands::Check => check(&settings),
-        Commands::Chat { trace, start, lang } => chat(&settings, trace, start, lang),
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => return fail(error),
+    };
+    if let Commands::Check = cli.command {
+        return check(&settings);
     }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(error) => return fail(format!("cannot start the async runtime: {error}")),
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Commands::Run => run(settings).await,
+            Commands::Chat { trace, start, lang } => chat(&settings, trace, start, lang).await,
+            Commands::Check => ExitCode::SUCCESS,
+        }
+    })
+}
+
+fn fail(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{error}");
+    ExitCode::FAILURE
 }
 
 fn check(settings: &Settings) -> ExitCode {
@@ -81,63 +111,122 @@ fn check(settings: &Settings) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("{error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(error),
     }
 }
 
-fn chat(settings: &Settings, trace: bool, start: Option<String>, lang: Option<String>) -> ExitCode {
-    let engine = match startup::engine(settings) {
-        Ok(engine) => engine,
-        Err(error) => {
-            eprintln!("{error}");
-            return ExitCode::FAILURE;
+/// The session store the settings name: Redis when `REDIS_URL` is set, else memory.
+async fn session_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, String> {
+    match &settings.redis {
+        Some(redis) => {
+            let config = RedisStoreConfig {
+                prefix: redis.prefix.clone(),
+                session_ttl: redis.session_ttl,
+                ..RedisStoreConfig::default()
+            };
+            let store = RedisStore::connect(&redis.url, config)
+                .await
+                .map_err(|e| format!("Redis: {e}"))?;
+            Ok(Arc::new(store))
         }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+        None => Ok(Arc::new(MemoryStore::new())),
+    }
+}
+
+/// The registration service the settings name: HTTP when `REGISTRATION_API_URL` is set, else
+/// the sandbox, which prints each code it "sends" on stderr.
+fn registration_service(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn RegistrationService>, String> {
+    match &settings.registration_api {
+        Some(api) => {
+            let config = HttpConfig::new(api.url.clone(), api.token.clone());
+            let service = HttpService::new(config).map_err(|e| format!("registration API: {e}"))?;
+            Ok(Arc::new(service))
         }
-    };
-    runtime.block_on(async move {
-        let clock = Arc::new(SystemClock);
-        let sandbox = Sandbox::new(clock.clone()).on_code_sent(|notice| {
+        None => Ok(Arc::new(Sandbox::new(clock).on_code_sent(|notice| {
             eprintln!(
                 "[sandbox] code for {}: {}",
                 notice.masked_address, notice.code
             );
-        });
-        let bot = Bot::new(
-            Arc::new(engine),
-            Arc::new(sandbox),
-            Arc::new(MemoryStore::new()),
-            clock,
-        );
-        let options = terminal::Options {
-            trace,
-            start,
-            echo: !std::io::IsTerminal::is_terminal(&std::io::stdin()),
-            lang,
-        };
-        let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-        let result = terminal::run(
-            &bot,
-            &options,
-            stdin,
-            &mut std::io::stdout(),
-            &mut std::io::stderr(),
-        )
-        .await;
-        match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("terminal error: {error}");
-                ExitCode::FAILURE
+        }))),
+    }
+}
+
+async fn core(settings: &Settings) -> Result<Bot, String> {
+    let engine = startup::engine(settings).map_err(|e| e.to_string())?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = session_store(settings).await?;
+    let service = registration_service(settings, clock.clone())?;
+    Ok(Bot::new(Arc::new(engine), service, store, clock))
+}
+
+async fn chat(
+    settings: &Settings,
+    trace: bool,
+    start: Option<String>,
+    lang: Option<String>,
+) -> ExitCode {
+    let bot = match core(settings).await {
+        Ok(bot) => bot,
+        Err(error) => return fail(error),
+    };
+    let options = terminal::Options {
+        trace,
+        start,
+        echo: !std::io::IsTerminal::is_terminal(&std::io::stdin()),
+        lang,
+    };
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let result = terminal::run(
+        &bot,
+        &options,
+        stdin,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(format!("terminal error: {error}")),
+    }
+}
+
+async fn run(mut settings: Settings) -> ExitCode {
+    use teloxide::requests::Requester;
+
+    let Some(telegram_settings) = settings.telegram.clone() else {
+        return fail("`run` needs TELOXIDE_TOKEN (see .env.example); try `chat` to run locally");
+    };
+    let mut api = teloxide::Bot::new(telegram_settings.token.expose());
+    if let Some(url) = telegram_settings.api_url.clone() {
+        api = api.set_api_url(url);
+    }
+    match api.get_me().await {
+        Ok(me) => {
+            if let Some(username) = me.username.clone() {
+                settings.bot_username = username;
             }
         }
-    })
+        Err(error) => return fail(format!("Telegram refused the token: {error}")),
+    }
+    let bot = match core(&settings).await {
+        Ok(bot) => Arc::new(bot),
+        Err(error) => return fail(error),
+    };
+    let telegram = telegram::Telegram::new(api, bot);
+    if let Err(error) = telegram.set_commands().await {
+        tracing::warn!(%error, "could not set the command menu");
+    }
+    match telegram::serve(
+        telegram,
+        telegram_settings.webhook,
+        telegram::termination_signal(),
+    )
+    .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(error),
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::clock::Clock;
 use crate::engine::{ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, Success};
 use crate::i18n::{Args, I18nError, Locales};
+use crate::script::vocab::InputKind;
 use crate::script::StepRef;
 use crate::service::{RegistrationService, ServiceError};
 use crate::store::{ChatId, Claim, Loaded, SessionStore, StoreError};
@@ -39,6 +40,10 @@ pub struct Handled {
     pub at: StepRef,
     /// The seed ID the current step delivers.
     pub seed: Option<String>,
+    /// What the current step asks the user to type, if anything.
+    pub expects: Option<InputKind>,
+    /// The conversation's language.
+    pub lang: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -208,16 +213,16 @@ impl Bot {
             .iter()
             .map(|say| render(self.engine.locales(), &session.lang, say))
             .collect::<Result<Vec<_>, _>>()?;
-        let seed = self
-            .engine
-            .scripts()
-            .step(&session.at)
-            .and_then(|s| s.seed.clone());
+        let step = self.engine.scripts().step(&session.at);
+        let seed = step.and_then(|s| s.seed.clone());
+        let expects = step.and_then(|s| s.input);
         tracing::debug!(chat, at = %session.at, "turn done");
         Ok(Handled {
             replies,
             at: session.at,
             seed,
+            expects,
+            lang: session.lang,
         })
     }
 }
@@ -229,6 +234,8 @@ fn unreachable_duplicate(chat: ChatId) -> Handled {
         replies: Vec::new(),
         at: StepRef::menu(),
         seed: None,
+        expects: None,
+        lang: crate::i18n::DEFAULT_LANG.to_owned(),
     }
 }
 

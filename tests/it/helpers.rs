@@ -24,7 +24,7 @@ pub fn crate_dir() -> PathBuf {
 }
 
 pub fn settings() -> Settings {
-    Settings::from_lookup(|_| None)
+    Settings::from_lookup(|_| None).expect("the embedded defaults are valid")
 }
 
 /// The shipped scripts and locales, loaded and checked once per test binary.
@@ -184,5 +184,34 @@ impl Transcript<'_> {
             .iter()
             .flat_map(|r| r.buttons.iter().map(|b| b.label.clone()))
             .collect()
+    }
+}
+
+/// A conversation of `chat` with any bot (one on another service, say).
+pub fn transcript(bot: &Bot, chat: ChatId) -> Transcript<'_> {
+    Transcript {
+        bot,
+        chat,
+        lang: None,
+        last: Vec::new(),
+        text: String::new(),
+        at: String::new(),
+        seeds: Vec::new(),
+    }
+}
+
+impl TestBot {
+    /// A bot like [`TestBot::new`] (the sandbox always sends [`CODE`]) on the given store.
+    pub fn with_store(store: Arc<dyn SessionStore>) -> Self {
+        let clock = ManualClock::new(monday_morning());
+        let sandbox = Arc::new(Sandbox::with_config(
+            Arc::new(clock.clone()),
+            SandboxConfig {
+                fixed_code: Some(CODE.to_owned()),
+                ..SandboxConfig::default()
+            },
+        ));
+        let bot = Bot::new(engine(), sandbox, store.clone(), Arc::new(clock.clone()));
+        Self { bot, clock, store }
     }
 }

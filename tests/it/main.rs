@@ -2,5 +2,11 @@
 
 mod checker;
 mod helpers;
+mod http_service;
 mod properties;
+mod redis_server;
+mod redis_store;
+mod routing;
+mod scenarios;
+mod telegram;
 mod transcripts;
