@@ -103,7 +103,7 @@ pub struct Settings {
     /// Set when `TELOXIDE_TOKEN` is.
     pub telegram: Option<TelegramSettings>,
     /// `SCHOOL_TIMEZONE`: an IANA zone name (default `Asia/Yekaterinburg`, Orenburg's time).
-    pub school_timezone: String,
+    pub school_timezone: chrono_tz::Tz,
 }
 
 impl Settings {
@@ -174,8 +174,13 @@ impl Settings {
             redis,
             registration_api,
             telegram,
-            school_timezone: get("SCHOOL_TIMEZONE")
-                .unwrap_or_else(|| "Asia/Yekaterinburg".to_owned()),
+            school_timezone: match get("SCHOOL_TIMEZONE") {
+                None => crate::school::DEFAULT_TIME_ZONE,
+                Some(name) => name.parse().map_err(|_| ConfigError {
+                    name: "SCHOOL_TIMEZONE",
+                    problem: format!("`{name}` is not an IANA time zone name"),
+                })?,
+            },
         })
     }
 
@@ -240,7 +245,9 @@ mod tests {
         let s = settings(&[]).expect("defaults");
         assert!(s.redis.is_none() && s.registration_api.is_none() && s.telegram.is_none());
         assert_eq!(s.deep_link_base(), "https://t.me/sferum_bot?start=");
-        assert_eq!(s.school_timezone, "Asia/Yekaterinburg");
+        assert_eq!(s.school_timezone, chrono_tz::Asia::Yekaterinburg);
+        let err = settings(&[("SCHOOL_TIMEZONE", "Orenburg/Centre")]).unwrap_err();
+        assert_eq!(err.name, "SCHOOL_TIMEZONE");
     }
 
     #[test]

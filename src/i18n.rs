@@ -18,7 +18,7 @@ use unic_langid::LanguageIdentifier;
 pub const DEFAULT_LANG: &str = "ru";
 
 /// A value for a message variable.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Arg {
     Num(i64),

@@ -9,17 +9,25 @@
 //! - [`engine`]: the pure conversation engine: session + input + now → new session + effects.
 //! - [`service`]: the `RegistrationService` port and its adapters (in-process sandbox, HTTP).
 //! - [`store`]: the `SessionStore` port and its adapters (memory, Redis).
+//! - [`directory`]: which chat serves each teacher, and the applications the bot follows.
 //! - [`runtime`]: carries out the engine's effects against the service and the store.
+//! - [`notify`]: the outbox of messages the bot sends on its own (notifications, reminders).
 //! - [`transport`]: the ways people reach the bot (terminal chat, Telegram).
 //! - [`config`]: typed settings read from the environment; [`startup`] loads and checks.
-//! - [`clock`]: time as a dependency.
+//! - [`clock`]: time as a dependency; [`school`]: the school's time zone, working days and
+//!   quiet hours.
+//! - [`calendar`]: the Russian production calendar of `calendar/`, and working-day arithmetic.
 
+pub mod calendar;
 pub mod clock;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod engine;
 pub mod i18n;
+pub mod notify;
 pub mod runtime;
+pub mod school;
 pub mod script;
 pub mod service;
 pub mod startup;

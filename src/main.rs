@@ -4,11 +4,15 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
 use sferum_bot::clock::{Clock, SystemClock};
 use sferum_bot::config::Settings;
+use sferum_bot::directory::RedisDirectory;
+use sferum_bot::notify::redis::RedisOutbox;
+use sferum_bot::runtime::notifier::Notifier;
 use sferum_bot::runtime::Bot;
 use sferum_bot::script;
 use sferum_bot::service::http::{HttpConfig, HttpService};
@@ -159,7 +163,20 @@ async fn core(settings: &Settings) -> Result<Bot, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = session_store(settings).await?;
     let service = registration_service(settings, clock.clone())?;
-    Ok(Bot::new(Arc::new(engine), service, store, clock))
+    let bot = Bot::new(Arc::new(engine), service, store, clock);
+    Ok(match &settings.redis {
+        Some(redis) => {
+            let outbox = RedisOutbox::connect(&redis.url, &redis.prefix)
+                .await
+                .map_err(|e| format!("Redis outbox: {e}"))?;
+            let directory = RedisDirectory::connect(&redis.url, &redis.prefix)
+                .await
+                .map_err(|e| format!("Redis directory: {e}"))?;
+            bot.with_outbox(Arc::new(outbox))
+                .with_directory(Arc::new(directory))
+        }
+        None => bot,
+    })
 }
 
 async fn chat(
@@ -215,17 +232,30 @@ async fn run(mut settings: Settings) -> ExitCode {
         Ok(bot) => Arc::new(bot),
         Err(error) => return fail(error),
     };
-    let telegram = telegram::Telegram::new(api, bot);
+    let telegram = telegram::Telegram::new(api, bot.clone());
     if let Err(error) = telegram.set_commands().await {
         tracing::warn!(%error, "could not set the command menu");
     }
-    match telegram::serve(
+    let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
+    // A stable name per replica (its host), so restarts do not pile up consumers in Redis.
+    let consumer = std::env::var("HOSTNAME").unwrap_or_else(|_| "replica".to_owned());
+    let notifier = Notifier::new(bot, Arc::new(telegram.clone()), consumer);
+    let notifier = tokio::spawn(notifier.run(
+        Duration::from_secs(2),
+        Duration::from_secs(10 * 60),
+        async move {
+            let _ = notifier_stopped.await;
+        },
+    ));
+    let served = telegram::serve(
         telegram,
         telegram_settings.webhook,
         telegram::termination_signal(),
     )
-    .await
-    {
+    .await;
+    let _ = stop_notifier.send(());
+    let _ = notifier.await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error),
     }

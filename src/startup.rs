@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::i18n::{I18nError, Locales};
+use crate::school::SchoolTime;
 use crate::script::{self, Problems};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,5 +35,6 @@ pub fn load_checked(
 /// The engine for `settings`, or why it cannot start.
 pub fn engine(settings: &Settings) -> Result<Engine, StartupError> {
     let (scripts, locales) = load_checked(&settings.dialogues_dir, &settings.locales_dir)?;
-    Ok(Engine::new(scripts, locales, settings.deep_link_base()))
+    Ok(Engine::new(scripts, locales, settings.deep_link_base())
+        .with_school_time(SchoolTime::new(settings.school_timezone)))
 }

@@ -1,7 +1,8 @@
 # Words the engine itself says, and words shared by several scenarios.
 
 # The platform and the messenger it lives in. Сферум has moved between apps (VK Мессенджер in
-# the regional instruction, the MAX messenger since 2025): change the name here only.
+# the regional instruction, the MAX messenger since 2025): change the name here, in
+# every locale's main.ftl.
 -sferum = Сферум
 -messenger = VK Мессенджер
 -journal = https://de.edu.orb.ru/
@@ -29,6 +30,8 @@ help-general =
     /back — на шаг назад
     /reset — начать сначала
     /forget — удалить всё, что бот о вас хранит
+    /lang — сменить язык
+    /help — эта справка
 command-unknown = Такой команды нет. Попробуйте /help — там список команд.
 deep-link-invalid = Эта ссылка повреждена или неполная. Попросите классного руководителя прислать её ещё раз целиком.
 nothing-to-go-back = Назад идти некуда — мы в самом начале.
@@ -110,3 +113,11 @@ cmd-reset = Начать сначала
 cmd-lang = Сменить язык
 cmd-forget = Удалить мои данные
 lang-en = English
+
+## Reminders
+
+idle-reminder = Напоминаю: регистрация не закончена. Продолжим с того же места? Выберите вариант или напишите ответ.
+btn-no-reminders = Не напоминать
+reminders-off = Хорошо, больше не буду напоминать.
+cmd-invite = Приглашение в класс (для учителя)
+cmd-pending = Заявки, ждущие решения (для учителя)

@@ -1,14 +1,15 @@
 //! What goes into the engine (a user's input, a service's answer) and what comes out of it
 //! (effects for the runtime to carry out).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ChildName, InviteToken, VerificationCode};
 use crate::i18n::Args;
 use crate::script::vocab::Operation;
 use crate::service::{
-    Address, Application, ApplicationState, Invite, IssuedInvite, LinkStatus, ParentLink, Purpose,
-    ServiceError, Verification,
+    Address, Application, ApplicationState, Decision, Invite, IssuedInvite, LinkStatus, ParentLink,
+    Purpose, ServiceError, Verification,
 };
 
 /// A command the user typed.
@@ -24,6 +25,10 @@ pub enum Command {
     Lang(Option<String>),
     /// `/forget`: delete everything kept about the user (carried out by the runtime).
     Forget,
+    /// `/invite`: a teacher creates a class invitation.
+    Invite,
+    /// `/pending`: a teacher lists the applications waiting for them.
+    Pending,
     /// Any other `/word`.
     Unknown,
 }
@@ -40,9 +45,89 @@ pub enum Input {
     },
     /// The answer to a service call the engine asked for.
     Outcome(Outcome),
+    /// Something happened outside the conversation (a decision, a reminder falling due).
+    Event(String),
+    /// A press of a button on a teacher's message.
+    Desk(DeskAction),
+}
+
+/// What a button on a teacher's message asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskAction {
+    /// Approve or reject an application.
+    Decide {
+        application_id: String,
+        approve: bool,
+    },
+    /// The reason for a rejection: one of the listed reasons, or `None` to type one.
+    Reason {
+        application_id: String,
+        choice: Option<usize>,
+    },
+    /// Create an invitation for this class.
+    InviteClass { class_id: String },
+}
+
+impl DeskAction {
+    /// The callback data of the button, at most 64 bytes for the service's short ids.
+    pub fn callback_data(&self) -> String {
+        match self {
+            DeskAction::Decide {
+                application_id,
+                approve,
+            } => format!("d:{}:{application_id}", if *approve { 'a' } else { 'r' }),
+            DeskAction::Reason {
+                application_id,
+                choice,
+            } => match choice {
+                Some(n) => format!("r:{n}:{application_id}"),
+                None => format!("r:-:{application_id}"),
+            },
+            DeskAction::InviteClass { class_id } => format!("i:{class_id}"),
+        }
+    }
 }
 
 impl Input {
+    /// A button's callback data: `<offer>:<index>` for a conversation's buttons, or a teacher's
+    /// action (`d:…`, `r:…`, `i:…`). `None` for anything else (a forged or damaged button).
+    pub fn from_callback(data: &str) -> Option<Self> {
+        let (head, rest) = data.split_once(':')?;
+        let id = |s: &str| (!s.is_empty() && s.len() <= 60).then(|| s.to_owned());
+        match head {
+            "d" => {
+                let (verdict, application_id) = rest.split_once(':')?;
+                let approve = match verdict {
+                    "a" => true,
+                    "r" => false,
+                    _ => return None,
+                };
+                Some(Input::Desk(DeskAction::Decide {
+                    application_id: id(application_id)?,
+                    approve,
+                }))
+            }
+            "r" => {
+                let (choice, application_id) = rest.split_once(':')?;
+                let choice = match choice {
+                    "-" => None,
+                    n => Some(n.parse().ok()?),
+                };
+                Some(Input::Desk(DeskAction::Reason {
+                    application_id: id(application_id)?,
+                    choice,
+                }))
+            }
+            "i" => Some(Input::Desk(DeskAction::InviteClass {
+                class_id: id(rest)?,
+            })),
+            offer => Some(Input::Button {
+                offer: offer.parse().ok()?,
+                index: rest.parse().ok()?,
+            }),
+        }
+    }
+
     /// Text as typed: a `/command` (also `/command@bot_name`) or plain text.
     pub fn from_text(text: &str) -> Self {
         let trimmed = text.trim();
@@ -62,6 +147,8 @@ impl Input {
             "reset" => Command::Reset,
             "lang" => Command::Lang(arg),
             "forget" => Command::Forget,
+            "invite" => Command::Invite,
+            "pending" => Command::Pending,
             _ => Command::Unknown,
         };
         Input::Command(command)
@@ -129,6 +216,8 @@ pub struct Outcome {
 pub struct ButtonView {
     /// Fluent message id of the label.
     pub label: String,
+    /// The label's own variables; when empty it shares the message's.
+    pub label_args: Args,
     pub target: ButtonTarget,
 }
 
@@ -139,7 +228,21 @@ pub enum ButtonTarget {
         offer: u32,
         index: usize,
     },
+    /// Pressing sends `Input::Desk(action)`.
+    Desk(DeskAction),
     Url(String),
+}
+
+impl ButtonTarget {
+    /// What a press sends back, for transports with callback data ([`Input::from_callback`]
+    /// reads it); `None` for a link.
+    pub fn callback_data(&self) -> Option<String> {
+        match self {
+            ButtonTarget::Press { offer, index } => Some(format!("{offer}:{index}")),
+            ButtonTarget::Desk(action) => Some(action.callback_data()),
+            ButtonTarget::Url(_) => None,
+        }
+    }
 }
 
 /// A message to show.
@@ -161,6 +264,42 @@ pub enum Effect {
     Call(Request),
     /// Delete everything stored about the user (the session included).
     Forget,
+    /// Run `event` in this conversation at `due` (a reminder).
+    Schedule {
+        event: String,
+        due: DateTime<Utc>,
+    },
+    /// This chat serves the teacher `teacher_id` now.
+    TeacherBound {
+        teacher_id: String,
+    },
+    /// A student's application was submitted: its teacher should hear of it.
+    ApplicationSubmitted {
+        application_id: String,
+        teacher_id: String,
+        class: String,
+        child_name: String,
+    },
+    /// A teacher's request, carried out by the runtime.
+    Desk(DeskRequest),
+}
+
+/// What a teacher asked, with who they are (the engine has checked they are a teacher).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskRequest {
+    CreateInvite {
+        teacher_id: String,
+        class_id: String,
+    },
+    ListPending {
+        teacher_id: String,
+    },
+    Decide {
+        teacher_id: String,
+        class_ids: Vec<String>,
+        application_id: String,
+        decision: Decision,
+    },
 }
 
 #[cfg(test)]
@@ -186,5 +325,41 @@ mod tests {
             Input::from_text("как дела?"),
             Input::Text("как дела?".into())
         );
+    }
+
+    #[test]
+    fn callback_data_round_trips_and_rejects_forgeries() {
+        for target in [
+            ButtonTarget::Press { offer: 7, index: 2 },
+            ButtonTarget::Desk(DeskAction::Decide {
+                application_id: "a-1".into(),
+                approve: false,
+            }),
+            ButtonTarget::Desk(DeskAction::Reason {
+                application_id: "a-1".into(),
+                choice: Some(2),
+            }),
+            ButtonTarget::Desk(DeskAction::Reason {
+                application_id: "a-1".into(),
+                choice: None,
+            }),
+            ButtonTarget::Desk(DeskAction::InviteClass {
+                class_id: "c-5a".into(),
+            }),
+        ] {
+            let data = target.callback_data().expect("a press");
+            assert!(data.len() <= 64, "{data}");
+            let input = Input::from_callback(&data).expect("parses");
+            match (&target, input) {
+                (ButtonTarget::Press { offer, index }, Input::Button { offer: o, index: i }) => {
+                    assert_eq!((*offer, *index), (o, i))
+                }
+                (ButtonTarget::Desk(action), Input::Desk(parsed)) => assert_eq!(*action, parsed),
+                other => panic!("{other:?}"),
+            }
+        }
+        for forged in ["", "x", "d:z:a-1", "d:a:", "r:x:a-1", "1:two", "i:"] {
+            assert_eq!(Input::from_callback(forged), None, "{forged}");
+        }
     }
 }

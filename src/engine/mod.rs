@@ -9,15 +9,19 @@ mod session;
 
 use chrono::{DateTime, Utc};
 
-pub use io::{ButtonTarget, ButtonView, Command, Effect, Input, Outcome, Request, Say, Success};
+pub use io::{
+    ButtonTarget, ButtonView, Command, DeskAction, DeskRequest, Effect, Input, Outcome, Request,
+    Say, Success,
+};
 pub use session::{Action, Awaiting, Facts, Offer, Session, HISTORY_LIMIT};
 
 use crate::domain::InviteToken;
-use crate::i18n::{Arg, Args, Locales};
+use crate::i18n::{Arg, Args, Locales, DEFAULT_LANG};
+use crate::school::SchoolTime;
 use crate::script::vocab::{rejection_message, Condition, Operation, ANY_ERROR, UNAVAILABLE};
 use crate::script::{ButtonAction, Scripts, Step, StepRef, Target, MENU};
 use crate::service::{
-    Address, ApplicationStatus, Invite, LinkStatus, Purpose, Rejection, ServiceError,
+    Address, ApplicationStatus, Decision, Invite, LinkStatus, Purpose, Rejection, ServiceError,
 };
 
 /// How many steps one input may pass through before the engine stops (a guard against loops
@@ -25,6 +29,14 @@ use crate::service::{
 const MAX_HOPS: usize = 16;
 /// Invalid answers in a row before the engine explains and offers a way out.
 const FAILURES_BEFORE_HELP: u8 = 3;
+/// The event of the gentle reminder sent to a user silent in the middle of a scenario.
+pub const IDLE_EVENT: &str = "idle";
+/// How many listed reasons a teacher can pick for a rejection (`reject-reason-<n>`).
+const REJECTION_REASONS: usize = 3;
+/// The longest typed rejection reason passed to the service.
+const REASON_LIMIT: usize = 300;
+/// The hour (school time) at which reminders arrive.
+const REMINDER_HOUR: u32 = 10;
 
 /// The result of one input.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +51,8 @@ pub struct Engine {
     scripts: Scripts,
     locales: Locales,
     router: route::Router,
+    /// Working days and the time zone, for reminders.
+    school: SchoolTime,
     /// The start of a deep link, e.g. `https://t.me/sferum_bot?start=`.
     deep_link_base: String,
 }
@@ -49,8 +63,35 @@ impl Engine {
             router: route::Router::new(&scripts),
             scripts,
             locales,
+            school: SchoolTime::default(),
             deep_link_base: deep_link_base.into(),
         }
+    }
+
+    /// The school's time, for reminders.
+    pub fn with_school_time(mut self, school: SchoolTime) -> Self {
+        self.school = school;
+        self
+    }
+
+    pub fn school(&self) -> &SchoolTime {
+        &self.school
+    }
+
+    /// Whether the user stopped in the middle of a scenario: asked to type something, or on a
+    /// numbered step before the last. Only then does silence earn a reminder.
+    pub fn is_mid_scenario(&self, session: &Session) -> bool {
+        let Some(step) = self.scripts.step(&session.at) else {
+            return false;
+        };
+        let total = self
+            .scripts
+            .scenario(&session.at.scenario)
+            .and_then(|s| s.progress_total());
+        let numbered_before_last = step.progress.zip(total).is_some_and(|(n, t)| n < t);
+        !session.fresh
+            && session.at.scenario != MENU.0
+            && (step.input.is_some() || numbered_before_last)
     }
 
     /// Where a free-text question would lead.
@@ -132,6 +173,8 @@ impl<'e> Conversation<'e> {
         match input {
             Input::Command(command) => self.on_command(command),
             Input::Outcome(outcome) => self.on_outcome(outcome),
+            Input::Event(event) => self.on_event(&event),
+            Input::Desk(action) => self.on_desk(action),
             Input::Text(text) if lost || self.session.fresh => {
                 match self.engine.router.route(&text) {
                     Some(route) => self.show(route.step),
@@ -154,6 +197,7 @@ impl<'e> Conversation<'e> {
         ) {
             self.session.resume = None;
         }
+        self.session.awaiting_reason = None;
         match command {
             Command::Start(None) | Command::Menu => self.enter(StepRef::menu()),
             Command::Start(Some(payload)) => match InviteToken::parse(&payload) {
@@ -208,6 +252,159 @@ impl<'e> Conversation<'e> {
                 self.say_plain("command-unknown");
                 self.reshow();
             }
+            Command::Invite => match self.session.facts.teacher() {
+                Some((teacher_id, class_ids)) if class_ids.len() == 1 => {
+                    self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
+                        teacher_id: teacher_id.to_owned(),
+                        class_id: class_ids[0].clone(),
+                    }));
+                }
+                Some(_) => self.offer_classes(),
+                None => {
+                    self.say_plain("teacher-only");
+                    self.reshow();
+                }
+            },
+            Command::Pending => match self.session.facts.teacher() {
+                Some((teacher_id, _)) => {
+                    self.effects.push(Effect::Desk(DeskRequest::ListPending {
+                        teacher_id: teacher_id.to_owned(),
+                    }))
+                }
+                None => {
+                    self.say_plain("teacher-only");
+                    self.reshow();
+                }
+            },
+        }
+    }
+
+    /// One button per class of the teacher, to create an invitation.
+    fn offer_classes(&mut self) {
+        let classes = match &self.session.facts.invite {
+            Some(Invite::Teacher { classes, .. }) => classes.clone(),
+            _ => return,
+        };
+        let buttons = classes
+            .iter()
+            .map(|class| {
+                let mut label_args = Args::new();
+                label_args.insert("class".into(), class.name.as_str().into());
+                ButtonView {
+                    label: "btn-class".to_owned(),
+                    label_args,
+                    target: ButtonTarget::Desk(DeskAction::InviteClass {
+                        class_id: class.class_id.clone(),
+                    }),
+                }
+            })
+            .collect();
+        self.say("teacher-choose-class", Args::new(), None, buttons);
+    }
+
+    // ----- outside events and teachers' buttons -----------------------------------------
+
+    fn on_event(&mut self, event: &str) {
+        if event == IDLE_EVENT {
+            return self.remind_idle();
+        }
+        let Some((at, step)) = self
+            .scripts()
+            .steps()
+            .find(|(_, s)| s.event.as_deref() == Some(event))
+        else {
+            return;
+        };
+        // An event for a conversation that no longer knows what it needs is dropped.
+        let ready = step
+            .call
+            .is_none_or(|op| op.requires().iter().all(|f| self.session.facts.has(*f)));
+        if ready && !self.session.fresh {
+            self.enter(at);
+        }
+    }
+
+    /// The one gentle reminder of an unfinished scenario.
+    fn remind_idle(&mut self) {
+        let Some(step) = self.current() else {
+            return;
+        };
+        if self.session.reminders_off || !self.engine.is_mid_scenario(&self.session) {
+            return;
+        }
+        let mut buttons = self.step_buttons(step);
+        buttons.push(("btn-no-reminders".to_owned(), Action::RemindersOff));
+        let args = self.fact_args();
+        self.say_offering("idle-reminder", args, None, buttons);
+    }
+
+    fn on_desk(&mut self, action: DeskAction) {
+        let Some((teacher_id, class_ids)) =
+            self.session.facts.teacher().map(|(t, c)| (t.to_owned(), c))
+        else {
+            self.say_plain("decision-not-allowed");
+            return self.reshow();
+        };
+        let decide = |application_id: String, decision: Decision| {
+            Effect::Desk(DeskRequest::Decide {
+                teacher_id: teacher_id.clone(),
+                class_ids: class_ids.clone(),
+                application_id,
+                decision,
+            })
+        };
+        match action {
+            DeskAction::Decide {
+                application_id,
+                approve: true,
+            } => self.effects.push(decide(application_id, Decision::Approve)),
+            DeskAction::Decide {
+                application_id,
+                approve: false,
+            } => {
+                let reason = |choice: Option<usize>, label: String| ButtonView {
+                    label,
+                    label_args: Args::new(),
+                    target: ButtonTarget::Desk(DeskAction::Reason {
+                        application_id: application_id.clone(),
+                        choice,
+                    }),
+                };
+                let mut buttons: Vec<ButtonView> = (0..REJECTION_REASONS)
+                    .map(|n| reason(Some(n), format!("reject-reason-{n}")))
+                    .collect();
+                buttons.push(reason(None, "reject-reason-other".to_owned()));
+                self.say("reject-reason-choose", Args::new(), None, buttons);
+            }
+            DeskAction::Reason {
+                application_id,
+                choice: Some(n),
+            } if n < REJECTION_REASONS => {
+                // The school reads reasons in Russian, whatever the teacher's language.
+                let reason = self
+                    .engine
+                    .locales
+                    .format(DEFAULT_LANG, &format!("reject-reason-{n}"), &Args::new())
+                    .ok();
+                self.effects
+                    .push(decide(application_id, Decision::Reject { reason }));
+            }
+            DeskAction::Reason {
+                application_id,
+                choice: _,
+            } => {
+                self.session.awaiting_reason = Some(application_id);
+                self.say_plain("reject-reason-type");
+            }
+            DeskAction::InviteClass { class_id } if class_ids.contains(&class_id) => {
+                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
+                    teacher_id,
+                    class_id,
+                }));
+            }
+            DeskAction::InviteClass { .. } => {
+                self.say_plain("decision-not-allowed");
+            }
         }
     }
 
@@ -230,6 +427,12 @@ impl<'e> Conversation<'e> {
     // ----- typed text and buttons -------------------------------------------------------
 
     fn on_text(&mut self, text: &str) {
+        if let Some(application_id) = self.session.awaiting_reason.take() {
+            let reason: String = text.trim().chars().take(REASON_LIMIT).collect();
+            if !reason.is_empty() {
+                return self.on_desk_reason(application_id, reason);
+            }
+        }
         if let Some(index) = self.typed_button(text) {
             return self.press(index);
         }
@@ -269,6 +472,20 @@ impl<'e> Conversation<'e> {
                     self.say_with_buttons(hint.message, hint.args, step);
                 }
             }
+        }
+    }
+
+    fn on_desk_reason(&mut self, application_id: String, reason: String) {
+        match self.session.facts.teacher() {
+            Some((teacher_id, class_ids)) => self.effects.push(Effect::Desk(DeskRequest::Decide {
+                teacher_id: teacher_id.to_owned(),
+                class_ids,
+                application_id,
+                decision: Decision::Reject {
+                    reason: Some(reason),
+                },
+            })),
+            None => self.reshow(),
         }
     }
 
@@ -337,6 +554,11 @@ impl<'e> Conversation<'e> {
                 self.session.lang = lang;
                 self.reshow();
             }
+            Action::RemindersOff => {
+                self.session.reminders_off = true;
+                self.say_plain("reminders-off");
+                self.reshow();
+            }
         }
     }
 
@@ -403,10 +625,15 @@ impl<'e> Conversation<'e> {
         let facts = &mut self.session.facts;
         match success {
             Success::Invite(invite) => {
-                let key = match invite {
+                let key = match &invite {
                     Invite::Class { .. } => "class",
                     Invite::Parent { .. } => "parent",
-                    Invite::Teacher { .. } => "teacher",
+                    Invite::Teacher { teacher_id, .. } => {
+                        self.effects.push(Effect::TeacherBound {
+                            teacher_id: teacher_id.clone(),
+                        });
+                        "teacher"
+                    }
                 };
                 facts.invite = Some(invite);
                 key
@@ -421,6 +648,16 @@ impl<'e> Conversation<'e> {
                 "ok"
             }
             Success::Application(a) => {
+                self.effects.push(Effect::ApplicationSubmitted {
+                    application_id: a.application_id.clone(),
+                    teacher_id: a.teacher_id.clone(),
+                    class: a.class.clone(),
+                    child_name: facts
+                        .child_name
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                });
                 facts.application = Some(a);
                 "ok"
             }
@@ -492,6 +729,9 @@ impl<'e> Conversation<'e> {
             }
             self.session.at = to;
             self.session.failures = 0;
+            if let Some(remind) = &step.remind {
+                self.set_reminder(&remind.event, remind.after_working_days);
+            }
             if let Some(say) = &step.say {
                 let progress = self.progress(step);
                 let mut buttons = self.step_buttons(step);
@@ -513,6 +753,18 @@ impl<'e> Conversation<'e> {
             }
         }
         self.internal_error();
+    }
+
+    /// Works out the day `working_days` after today (school time, production calendar),
+    /// remembers it for the message, and schedules `event` for that morning.
+    fn set_reminder(&mut self, event: &str, working_days: u32) {
+        let school = &self.engine.school;
+        let day = school.add_working_days(school.today(self.now), working_days);
+        self.session.facts.reminder_date = Some(day);
+        self.effects.push(Effect::Schedule {
+            event: event.to_owned(),
+            due: school.at(day, REMINDER_HOUR),
+        });
     }
 
     /// Shows the current step again (after help, a stale button, an unknown command).
@@ -602,6 +854,7 @@ impl<'e> Conversation<'e> {
             .enumerate()
             .map(|(index, (label, _))| ButtonView {
                 label: label.clone(),
+                label_args: Args::new(),
                 target: ButtonTarget::Press { offer: seq, index },
             })
             .collect()
@@ -642,6 +895,7 @@ fn url_buttons(step: &Step) -> impl Iterator<Item = ButtonView> + '_ {
     step.buttons.iter().filter_map(|b| match &b.action {
         ButtonAction::Url(url) => Some(ButtonView {
             label: b.label.clone(),
+            label_args: Args::new(),
             target: ButtonTarget::Url(url.clone()),
         }),
         ButtonAction::Goto(_) => None,

@@ -1,7 +1,7 @@
 //! A conversation's state: where the user is, how they got there, what they have told us and
 //! what the service has answered. Serialisable, so any store can keep it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ChildContact, ChildName, InviteToken, Phone, VerificationCode};
@@ -38,9 +38,27 @@ pub struct Facts {
     pub parent_invite: Option<IssuedInvite>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_link: Option<ParentLink>,
+    /// The day a reminder was set for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_date: Option<NaiveDate>,
 }
 
 impl Facts {
+    /// The teacher this chat serves, if it was bound by a teacher's link: id and class ids.
+    pub fn teacher(&self) -> Option<(&str, Vec<String>)> {
+        match &self.invite {
+            Some(Invite::Teacher {
+                teacher_id,
+                classes,
+                ..
+            }) => Some((
+                teacher_id.as_str(),
+                classes.iter().map(|c| c.class_id.clone()).collect(),
+            )),
+            _ => None,
+        }
+    }
+
     pub fn has(&self, fact: Fact) -> bool {
         match fact {
             Fact::InviteToken => self.invite_token.is_some(),
@@ -56,6 +74,7 @@ impl Facts {
             Fact::Application => self.application.is_some(),
             Fact::ParentInviteLink => self.parent_invite.is_some(),
             Fact::ParentLink => self.parent_link.is_some(),
+            Fact::ReminderDate => self.reminder_date.is_some(),
         }
     }
 
@@ -99,8 +118,14 @@ impl Facts {
                 put("class", class.as_str().into());
                 put("school", school.as_str().into());
             }
-            Some(Invite::Teacher { teacher_name, .. }) => {
+            Some(Invite::Teacher {
+                teacher_name,
+                classes,
+                ..
+            }) => {
                 put("teacher_name", teacher_name.as_str().into());
+                let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+                put("teacher_classes", names.join(", ").into());
             }
             None => {}
         }
@@ -112,6 +137,9 @@ impl Facts {
         }
         if let Some(v) = &self.verification {
             put("code_length", Arg::Num(v.code_length as i64));
+        }
+        if let Some(date) = self.reminder_date {
+            put("due_date", date.format("%d.%m.%Y").to_string().into());
         }
         if let Some(invite) = &self.parent_invite {
             put(
@@ -135,6 +163,8 @@ pub struct Awaiting {
 pub enum Action {
     Goto(StepRef),
     Menu,
+    /// Stop the gentle reminders.
+    RemindersOff,
     /// Back to the step the user left to ask a question.
     Resume,
     /// Switch to this language.
@@ -177,6 +207,12 @@ pub struct Session {
     /// The step the user left to ask a question, offered as a way back.
     #[serde(default)]
     pub resume: Option<StepRef>,
+    /// The application a teacher is typing a rejection reason for.
+    #[serde(default)]
+    pub awaiting_reason: Option<String>,
+    /// The user asked not to be reminded of an unfinished scenario.
+    #[serde(default)]
+    pub reminders_off: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -194,6 +230,8 @@ impl Session {
             offer: Offer::default(),
             fresh: true,
             resume: None,
+            awaiting_reason: None,
+            reminders_off: false,
             updated_at: now,
         }
     }

@@ -1,13 +1,25 @@
 //! The runtime: for one update of one chat it loads the session, runs the engine, carries out
-//! the engine's effects (service calls whose answers go back into the engine, forgetting), saves
-//! the session and renders what the bot says into text and buttons for a transport.
+//! the engine's effects (service calls whose answers go back into the engine, reminders and
+//! notifications into the outbox, teachers' requests through [`desk`], forgetting), saves the
+//! session and renders what the bot says into text and buttons for a transport.
+//! [`notifier`] delivers what the outbox holds.
+
+pub mod desk;
+pub mod notifier;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::Duration;
+
 use crate::clock::Clock;
-use crate::engine::{ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, Success};
+use crate::directory::{Directory, MemoryDirectory, TrackedApplication};
+use crate::engine::{
+    ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, Session, Success, IDLE_EVENT,
+};
 use crate::i18n::{Args, I18nError, Locales};
+use crate::notify::memory::MemoryOutbox;
+use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
 use crate::script::vocab::InputKind;
 use crate::script::StepRef;
 use crate::service::{RegistrationService, ServiceError};
@@ -17,6 +29,10 @@ use crate::store::{ChatId, Claim, Loaded, SessionStore, StoreError};
 const CONFLICT_RETRIES: usize = 3;
 /// How many service calls one update may make (a guard against a looping script).
 const MAX_CALLS_PER_UPDATE: usize = 8;
+/// A user silent this long in the middle of a scenario gets one gentle reminder.
+const IDLE_AFTER_HOURS: i64 = 24;
+/// An application pending this many working days nudges its teacher once.
+const NUDGE_AFTER_WORKING_DAYS: u32 = 2;
 
 /// A button as a transport shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +46,18 @@ pub struct ReplyButton {
 pub struct Reply {
     pub text: String,
     pub buttons: Vec<ReplyButton>,
+    /// Text to show as a QR code with the message (an invitation link).
+    pub qr: Option<String>,
+}
+
+impl Reply {
+    pub fn text(text: String) -> Self {
+        Self {
+            text,
+            buttons: Vec::new(),
+            qr: None,
+        }
+    }
 }
 
 /// What one update produced.
@@ -60,6 +88,8 @@ pub struct Bot {
     service: Arc<dyn RegistrationService>,
     store: Arc<dyn SessionStore>,
     clock: Arc<dyn Clock>,
+    outbox: Arc<dyn Outbox>,
+    directory: Arc<dyn Directory>,
     /// One lock per chat: a chat's updates are handled one at a time within this process.
     chat_locks: Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -76,12 +106,50 @@ impl Bot {
             service,
             store,
             clock,
+            outbox: Arc::new(MemoryOutbox::default()),
+            directory: Arc::new(MemoryDirectory::new()),
             chat_locks: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Where notifications and reminders wait (memory unless set).
+    pub fn with_outbox(mut self, outbox: Arc<dyn Outbox>) -> Self {
+        self.outbox = outbox;
+        self
+    }
+
+    /// Where teachers and followed applications are kept (memory unless set).
+    pub fn with_directory(mut self, directory: Arc<dyn Directory>) -> Self {
+        self.directory = directory;
+        self
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    pub fn outbox(&self) -> &Arc<dyn Outbox> {
+        &self.outbox
+    }
+
+    pub fn directory(&self) -> &Arc<dyn Directory> {
+        &self.directory
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Formats message `id` in `lang`, or logs and returns an empty text (the checker makes
+    /// sure the shipped messages exist).
+    pub fn text(&self, lang: &str, id: &str, args: &Args) -> String {
+        self.engine
+            .locales()
+            .format(lang, id, args)
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "a message failed to format");
+                String::new()
+            })
     }
 
     pub fn store(&self) -> &Arc<dyn SessionStore> {
@@ -178,7 +246,13 @@ impl Bot {
             },
         };
         let mut forget = false;
+        let from_user = matches!(
+            input,
+            Input::Text(_) | Input::Button { .. } | Input::Command(_)
+        );
         let mut input = input;
+        let mut consequences = Vec::new();
+        let mut desk = Vec::new();
         for _ in 0..=MAX_CALLS_PER_UPDATE {
             let now = self.clock.now();
             let turn = self.engine.step(session, input, now);
@@ -189,6 +263,8 @@ impl Bot {
                     Effect::Say(say) => says.push(say),
                     Effect::Call(request) => call = Some(request),
                     Effect::Forget => forget = true,
+                    Effect::Desk(request) => desk.push(request),
+                    other => consequences.push(other),
                 }
             }
             let (Some(request), Some(awaiting)) = (call, session.awaiting.clone()) else {
@@ -203,16 +279,26 @@ impl Bot {
                 result,
             });
         }
+        for effect in consequences {
+            self.follow_up(chat, effect).await;
+        }
         if forget {
             self.store.delete(chat).await?;
+            self.forget_elsewhere(chat).await?;
             tracing::info!(chat, "forgot the user at their request");
         } else {
+            if from_user {
+                self.schedule_idle_reminder(chat, &session).await;
+            }
             self.store.save(chat, &session, revision).await?;
         }
-        let replies = says
+        let mut replies = says
             .iter()
             .map(|say| render(self.engine.locales(), &session.lang, say))
             .collect::<Result<Vec<_>, _>>()?;
+        for request in desk {
+            replies.extend(self.carry_out(chat, &session.lang, request).await);
+        }
         let step = self.engine.scripts().step(&session.at);
         let seed = step.and_then(|s| s.seed.clone());
         let expects = step.and_then(|s| s.input);
@@ -224,6 +310,124 @@ impl Bot {
             expects,
             lang: session.lang,
         })
+    }
+}
+
+impl Bot {
+    /// Carries out what a turn set in motion beyond the conversation. A failure here is logged
+    /// and does not undo the user's progress: teachers still find the application in /pending,
+    /// and the pending check notices decisions.
+    async fn follow_up(&self, chat: ChatId, effect: Effect) {
+        let now = self.clock.now();
+        let result = match effect {
+            Effect::Schedule { event, due } => {
+                let notice = Notice {
+                    id: format!("event:{chat}:{event}"),
+                    chat,
+                    kind: NoticeKind::Event { event },
+                };
+                self.outbox
+                    .schedule(&notice, due, IfScheduled::Replace)
+                    .await
+                    .map(drop)
+            }
+            Effect::TeacherBound { teacher_id } => {
+                tracing::info!(chat, teacher = %teacher_id, "a teacher bound this chat");
+                self.directory.bind_teacher(&teacher_id, chat).await
+            }
+            Effect::ApplicationSubmitted {
+                application_id,
+                teacher_id,
+                class,
+                child_name,
+            } => {
+                self.follow_application(TrackedApplication {
+                    application_id,
+                    student_chat: chat,
+                    teacher_id,
+                    class,
+                    child_name,
+                    submitted_at: now,
+                })
+                .await
+            }
+            Effect::Say(_) | Effect::Call(_) | Effect::Forget | Effect::Desk(_) => Ok(()),
+        };
+        if let Err(error) = result {
+            tracing::error!(chat, %error, "a follow-up of the turn failed");
+        }
+    }
+
+    /// Follows a new application: its teacher hears of it (after the quiet hours), and is
+    /// nudged once if it is still pending after two working days.
+    async fn follow_application(&self, application: TrackedApplication) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let school = self.engine.school();
+        self.directory.track(&application).await?;
+        let id = &application.application_id;
+        let notice = Notice {
+            id: format!("new-application:{id}"),
+            chat: application.student_chat,
+            kind: NoticeKind::NewApplication {
+                application_id: id.clone(),
+            },
+        };
+        self.outbox
+            .schedule(&notice, school.outside_quiet_hours(now), IfScheduled::Keep)
+            .await?;
+        let day = school.add_working_days(school.today(now), NUDGE_AFTER_WORKING_DAYS);
+        let local_time = now.with_timezone(&school.zone).time();
+        let nudge_at = school
+            .at(day, 0)
+            .checked_add_signed(local_time.signed_duration_since(chrono::NaiveTime::MIN))
+            .unwrap_or(now);
+        let nudge = Notice {
+            id: format!("still-pending:{id}"),
+            chat: application.student_chat,
+            kind: NoticeKind::StillPending {
+                application_id: id.clone(),
+            },
+        };
+        self.outbox
+            .schedule(
+                &nudge,
+                school.outside_quiet_hours(nudge_at),
+                IfScheduled::Keep,
+            )
+            .await
+            .map(drop)
+    }
+
+    /// After a user's own turn: one gentle reminder in 24 hours if they stopped in the middle
+    /// of a scenario (each new turn moves it), none at the menu or once they opted out.
+    async fn schedule_idle_reminder(&self, chat: ChatId, session: &Session) {
+        let id = format!("idle:{chat}");
+        let mid_scenario = !session.reminders_off && self.engine.is_mid_scenario(session);
+        let result = if mid_scenario {
+            let notice = Notice {
+                id,
+                chat,
+                kind: NoticeKind::Event {
+                    event: IDLE_EVENT.to_owned(),
+                },
+            };
+            let due = self.clock.now() + Duration::hours(IDLE_AFTER_HOURS);
+            self.outbox
+                .schedule(&notice, due, IfScheduled::Replace)
+                .await
+                .map(drop)
+        } else {
+            self.outbox.cancel(&id).await
+        };
+        if let Err(error) = result {
+            tracing::warn!(chat, %error, "could not schedule the idle reminder");
+        }
+    }
+
+    /// `/forget` beyond the session: the teacher binding, followed applications, reminders.
+    async fn forget_elsewhere(&self, chat: ChatId) -> Result<(), StoreError> {
+        self.directory.forget_chat(chat).await?;
+        self.outbox.cancel(&format!("idle:{chat}")).await
     }
 }
 
@@ -253,13 +457,22 @@ pub fn render(locales: &Locales, lang: &str, say: &Say) -> Result<Reply, I18nErr
         .buttons
         .iter()
         .map(|b| {
+            let args = if b.label_args.is_empty() {
+                &say.args
+            } else {
+                &b.label_args
+            };
             Ok(ReplyButton {
-                label: locales.format(lang, &b.label, &say.args)?,
+                label: locales.format(lang, &b.label, args)?,
                 action: b.target.clone(),
             })
         })
         .collect::<Result<Vec<_>, I18nError>>()?;
-    Ok(Reply { text, buttons })
+    Ok(Reply {
+        text,
+        buttons,
+        qr: None,
+    })
 }
 
 /// Sends `request` to the service.

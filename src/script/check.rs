@@ -134,6 +134,29 @@ fn check_step_shape(scripts: &Scripts, at: &StepRef, step: &Step, problems: &mut
     if step.input.is_none() && step.next.is_some() && !step.buttons.is_empty() {
         report("`next` without input would skip the buttons".to_owned());
     }
+    if step.remind.is_some() && step.say.is_none() {
+        report("a step that sets a reminder (`remind`) needs `say` to tell the date".to_owned());
+    }
+    if let Some(remind) = &step.remind {
+        if !scripts
+            .steps()
+            .any(|(_, s)| s.event.as_deref() == Some(remind.event.as_str()))
+        {
+            report(format!(
+                "no step answers the reminder's event `{}`",
+                remind.event
+            ));
+        }
+    }
+    if let Some(event) = &step.event {
+        let answering = scripts
+            .steps()
+            .filter(|(_, s)| s.event.as_deref() == Some(event.as_str()))
+            .count();
+        if answering > 1 {
+            report(format!("event `{event}` is answered by {answering} steps"));
+        }
+    }
     if !step.phrases.is_empty() && step.say.is_none() {
         report("a step that answers questions (`phrases`) needs `say`".to_owned());
     }
@@ -174,7 +197,12 @@ fn roots(scripts: &Scripts) -> Vec<(StepRef, Facts)> {
         (StepRef::deep_link(), Facts::from([Fact::InviteToken])),
     ];
     for (at, step) in scripts.steps() {
-        if !step.phrases.is_empty() {
+        // Questions can lead here whatever the conversation knows; an outside event only when
+        // the conversation has what the step's operation needs (the engine checks).
+        if step.event.is_some() {
+            let needs = step.call.map(|op| op.requires()).unwrap_or_default();
+            roots.push((at, needs.iter().copied().collect()));
+        } else if !step.phrases.is_empty() {
             roots.push((at, Facts::new()));
         }
     }
@@ -245,13 +273,22 @@ fn known_facts(scripts: &Scripts) -> BTreeMap<StepRef, Facts> {
         known.insert(at.clone(), updated.clone());
         if let Some(step) = scripts.step(&at) {
             for (to, added) in edges(step) {
-                let mut facts = updated.clone();
+                let mut facts = own_facts(step, &updated);
                 facts.extend(added);
                 queue.push_back((to, facts));
             }
         }
     }
     known
+}
+
+/// The facts known while a step is shown: those it was entered with, and what it sets itself.
+fn own_facts(step: &Step, entered_with: &Facts) -> Facts {
+    let mut facts = entered_with.clone();
+    if step.remind.is_some() {
+        facts.insert(Fact::ReminderDate);
+    }
+    facts
 }
 
 fn provided(facts: &Facts) -> BTreeSet<&'static str> {
@@ -270,7 +307,7 @@ fn check_facts_and_messages(scripts: &Scripts, locales: &Locales, problems: &mut
         };
         let file = file_of(scripts, &at);
         let mut report = |message: String| problems.push(Problem::step(&file, &step.id, message));
-        let available = provided(facts);
+        let available = provided(&own_facts(step, facts));
         let mut messages: Vec<(&str, &str)> = Vec::new();
         if let Some(say) = &step.say {
             messages.push(("say", say));

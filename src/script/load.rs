@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::vocab::{Condition, InputKind, Operation};
 use super::{
-    Button, ButtonAction, Problem, Problems, RoutingRules, Scenario, Scripts, Step, StepRef,
-    Target, ROUTING_FILE, SEED_FILE,
+    Button, ButtonAction, Problem, Problems, Remind, RoutingRules, Scenario, Scripts, Step,
+    StepRef, Target, ROUTING_FILE, SEED_FILE,
 };
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +45,8 @@ struct RawStep {
     on: BTreeMap<String, String>,
     #[serde(default)]
     phrases: Vec<String>,
+    event: Option<String>,
+    remind: Option<Remind>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,6 +328,8 @@ fn resolve_step(raw: RawStep, resolver: &Resolver<'_>, report: &mut impl FnMut(S
         call,
         on,
         phrases: raw.phrases,
+        event: raw.event,
+        remind: raw.remind,
     }
 }
 

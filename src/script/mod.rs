@@ -130,6 +130,20 @@ pub struct Step {
     pub on: BTreeMap<String, Target>,
     /// Questions that this step answers, for free-text routing.
     pub phrases: Vec<String>,
+    /// An outside event (a decision, a reminder) that brings the conversation here.
+    pub event: Option<String>,
+    /// A reminder this step sets: `event` comes back after some working days.
+    pub remind: Option<Remind>,
+}
+
+/// A reminder set on entering a step.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remind {
+    /// The event that comes back (a step with this `event` answers it).
+    pub event: String,
+    /// After how many working days (Russian production calendar), in the morning.
+    pub after_working_days: u32,
 }
 
 /// One scenario file.

@@ -171,27 +171,7 @@ impl RedisStore {
     /// URL that cannot be used; Redis being down is logged and otherwise waited out (see the
     /// module documentation). Must be called within a Tokio runtime.
     pub async fn connect(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
-        // The error text may quote the URL, and with it the password: say only what is wrong.
-        let invalid = |e: RedisError| {
-            StoreError::Unavailable(format!("the Redis URL cannot be used ({:?})", e.kind()))
-        };
-        let mut info = url.into_connection_info().map_err(invalid)?;
-        if !url.contains("protocol=") {
-            let settings = info
-                .redis_settings()
-                .clone()
-                .set_protocol(ProtocolVersion::RESP3);
-            info = info.set_redis_settings(settings);
-        }
-        let client = Client::open(info).map_err(invalid)?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(100))
-            .set_max_delay(Duration::from_secs(1));
-        let connection =
-            ConnectionManager::new_lazy_with_config(client, manager_config).map_err(invalid)?;
+        let connection = connect_lazily(url)?;
         let store = Self {
             connection,
             prefix: config.prefix,
@@ -267,21 +247,7 @@ impl RedisStore {
         F: Fn(ConnectionManager) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
-        let attempts = async {
-            match command(self.connection.clone()).await {
-                Err(error) if error.is_connection_refusal() => {
-                    command(self.connection.clone()).await
-                }
-                other => other,
-            }
-        };
-        match tokio::time::timeout(OPERATION_DEADLINE, attempts).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(unavailable(&error)),
-            Err(_) => Err(StoreError::Unavailable(format!(
-                "Redis did not answer within {OPERATION_DEADLINE:?}"
-            ))),
-        }
+        run_on(&self.connection, command).await
     }
 
     /// Runs the claim script: with an update key it claims, without it only loads.
@@ -436,6 +402,60 @@ fn glob_escape(text: &str) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// A connection manager for the Redis at `url`, shared in spirit by every Redis adapter of the
+/// bot: it connects lazily (the bot starts while Redis is down), speaks RESP3 unless the URL
+/// says otherwise (so a dropped connection is noticed at once), and bounds every wait. Fails
+/// only on a URL that cannot be used, without quoting it (it may hold a password).
+pub(crate) fn connect_lazily(url: &str) -> Result<ConnectionManager, StoreError> {
+    // The error text may quote the URL, and with it the password: say only what is wrong.
+    let invalid = |e: RedisError| {
+        StoreError::Unavailable(format!("the Redis URL cannot be used ({:?})", e.kind()))
+    };
+    let mut info = url.into_connection_info().map_err(invalid)?;
+    if !url.contains("protocol=") {
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
+        info = info.set_redis_settings(settings);
+    }
+    let client = Client::open(info).map_err(invalid)?;
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(100))
+        .set_max_delay(Duration::from_secs(1));
+    let connection =
+        ConnectionManager::new_lazy_with_config(client, manager_config).map_err(invalid)?;
+    Ok(connection)
+}
+
+/// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
+/// (the command never reached a server; the manager is reconnecting meanwhile).
+pub(crate) async fn run_on<T, F, Fut>(
+    connection: &ConnectionManager,
+    command: F,
+) -> Result<T, StoreError>
+where
+    F: Fn(ConnectionManager) -> Fut,
+    Fut: Future<Output = Result<T, RedisError>>,
+{
+    let attempts = async {
+        match command(connection.clone()).await {
+            Err(error) if error.is_connection_refusal() => command(connection.clone()).await,
+            other => other,
+        }
+    };
+    match tokio::time::timeout(OPERATION_DEADLINE, attempts).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(unavailable(&error)),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "Redis did not answer within {OPERATION_DEADLINE:?}"
+        ))),
+    }
 }
 
 #[cfg(test)]

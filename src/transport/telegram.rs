@@ -24,13 +24,14 @@ use std::time::Duration;
 use teloxide::payloads::{SendMessageSetters, SetMyCommandsSetters};
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
-    KeyboardMarkup, ReplyMarkup, UpdateKind,
+    BotCommand, ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+    KeyboardButton, KeyboardMarkup, ReplyMarkup, UpdateKind,
 };
 use teloxide::RequestError;
 
 use crate::engine::{ButtonTarget, Input};
 use crate::i18n::{Args, DEFAULT_LANG};
+use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Bot as Core, Handled, Reply, RuntimeError};
 use crate::script::vocab::InputKind;
 
@@ -41,7 +42,9 @@ pub const MESSAGE_LIMIT: usize = 4096;
 const RETRY_AFTER_ATTEMPTS: usize = 5;
 
 /// The commands shown in Telegram's menu, each described by the Fluent message `cmd-<name>`.
-pub const COMMANDS: &[&str] = &["menu", "back", "help", "reset", "lang", "forget"];
+pub const COMMANDS: &[&str] = &[
+    "menu", "back", "help", "reset", "lang", "forget", "invite", "pending",
+];
 
 /// What an update asks of the bot.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,24 +95,14 @@ pub fn classify(update: &Update) -> (Option<ChatId>, Option<String>, Incoming) {
         UpdateKind::CallbackQuery(query) => {
             let chat = query.message.as_ref().map(|m| m.chat().id);
             let lang = query.from.language_code.clone();
-            let incoming = match query.data.as_deref().and_then(parse_callback) {
-                Some((offer, index)) => Incoming::Input(Input::Button { offer, index }),
+            let incoming = match query.data.as_deref().and_then(Input::from_callback) {
+                Some(input) => Incoming::Input(input),
                 None => Incoming::BadButton,
             };
             (chat, lang, incoming)
         }
         _ => (update.chat().map(|c| c.id), None, Incoming::Ignore),
     }
-}
-
-/// `<offer>:<index>`, at most 21 bytes.
-pub fn callback_data(offer: u32, index: usize) -> String {
-    format!("{offer}:{index}")
-}
-
-fn parse_callback(data: &str) -> Option<(u32, usize)> {
-    let (offer, index) = data.split_once(':')?;
-    Some((offer.parse().ok()?, index.parse().ok()?))
 }
 
 /// Splits `text` into pieces of at most `limit` characters, at paragraph boundaries where
@@ -209,15 +202,7 @@ impl Telegram {
             .locales()
             .format(&lang, notice, &Args::new())
             .unwrap_or_default();
-        self.send(
-            chat,
-            &Reply {
-                text,
-                buttons: Vec::new(),
-            },
-            None,
-        )
-        .await
+        self.send(chat, &Reply::text(text), None).await
     }
 
     async fn converse(
@@ -247,15 +232,7 @@ impl Telegram {
                     .locales()
                     .format(&lang, message, &Args::new())
                     .unwrap_or_default();
-                self.send(
-                    chat,
-                    &Reply {
-                        text,
-                        buttons: Vec::new(),
-                    },
-                    None,
-                )
-                .await
+                self.send(chat, &Reply::text(text), None).await
             }
         }
     }
@@ -279,13 +256,18 @@ impl Telegram {
         Ok(())
     }
 
-    /// Sends one reply, split if it is too long; buttons go with the last piece.
+    /// Sends one reply, split if it is too long; buttons go with the last piece. A reply with a
+    /// QR code goes first as a picture.
     pub async fn send(
         &self,
         chat: ChatId,
         reply: &Reply,
         share_contact: Option<String>,
     ) -> Result<(), RequestError> {
+        if let Some(png) = reply.qr.as_deref().and_then(qr_png) {
+            let photo = InputFile::memory(png).file_name("invite-qr.png");
+            with_retry_after(|| self.api.send_photo(chat, photo.clone()).send_ref()).await?;
+        }
         let pieces = split_message(&reply.text, MESSAGE_LIMIT);
         let last = pieces.len().saturating_sub(1);
         for (i, piece) in pieces.into_iter().enumerate() {
@@ -417,19 +399,49 @@ pub async fn termination_signal() {
     }
 }
 
+/// `text` as a QR code picture (PNG), large enough to print or scan from a screen.
+pub fn qr_png(text: &str) -> Option<Vec<u8>> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let image = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(400, 400)
+        .build();
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(image)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .ok()?;
+    Some(png)
+}
+
+#[async_trait::async_trait]
+impl Courier for Telegram {
+    async fn send(&self, chat: i64, reply: &Reply) -> Result<(), Undelivered> {
+        use teloxide::ApiError;
+        Telegram::send(self, ChatId(chat), reply, None)
+            .await
+            .map_err(|error| match error {
+                RequestError::Api(
+                    ApiError::BotBlocked
+                    | ApiError::UserDeactivated
+                    | ApiError::ChatNotFound
+                    | ApiError::BotKicked,
+                ) => Undelivered::Never(error.to_string()),
+                other => Undelivered::Retry(other.to_string()),
+            })
+    }
+}
+
 /// One button per row, so long Russian labels stay readable on a phone.
 fn inline_keyboard(buttons: &[crate::runtime::ReplyButton]) -> Option<InlineKeyboardMarkup> {
     let rows: Vec<Vec<InlineKeyboardButton>> = buttons
         .iter()
-        .filter_map(|b| match &b.action {
-            ButtonTarget::Press { offer, index } => Some(InlineKeyboardButton::callback(
-                b.label.clone(),
-                callback_data(*offer, *index),
-            )),
-            ButtonTarget::Url(url) => url
+        .filter_map(|b| match (&b.action, b.action.callback_data()) {
+            (_, Some(data)) => Some(InlineKeyboardButton::callback(b.label.clone(), data)),
+            (ButtonTarget::Url(url), None) => url
                 .parse()
                 .ok()
                 .map(|url| InlineKeyboardButton::url(b.label.clone(), url)),
+            _ => None,
         })
         .map(|b| vec![b])
         .collect();
@@ -485,14 +497,5 @@ mod tests {
         let pieces = split_message(&text, 4096);
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.chars().count() <= 4096));
-    }
-
-    #[test]
-    fn callback_data_round_trips_and_fits() {
-        let data = callback_data(u32::MAX, 99);
-        assert!(data.len() <= 64);
-        assert_eq!(parse_callback(&data), Some((u32::MAX, 99)));
-        assert_eq!(parse_callback("garbage"), None);
-        assert_eq!(parse_callback("1:x"), None);
     }
 }

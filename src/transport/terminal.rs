@@ -33,7 +33,7 @@ pub async fn run(
     out: &mut impl Write,
     trace: &mut impl Write,
 ) -> std::io::Result<()> {
-    let mut buttons: Vec<(u32, usize)> = Vec::new();
+    let mut buttons: Vec<String> = Vec::new();
     let first = Input::Command(Command::Start(options.start.clone()));
     turn(bot, options, first, out, trace, &mut buttons).await?;
     let mut line = String::new();
@@ -54,11 +54,9 @@ pub async fn run(
             .parse::<usize>()
             .ok()
             .and_then(|n| n.checked_sub(1))
-            .and_then(|i| buttons.get(i).copied());
-        let input = match chosen {
-            Some((offer, index)) => Input::Button { offer, index },
-            None => Input::from_text(typed),
-        };
+            .and_then(|i| buttons.get(i))
+            .and_then(|data| Input::from_callback(data));
+        let input = chosen.unwrap_or_else(|| Input::from_text(typed));
         turn(bot, options, input, out, trace, &mut buttons).await?;
     }
 }
@@ -69,7 +67,7 @@ async fn turn(
     input: Input,
     out: &mut impl Write,
     trace: &mut impl Write,
-    buttons: &mut Vec<(u32, usize)>,
+    buttons: &mut Vec<String>,
 ) -> std::io::Result<()> {
     match bot
         .handle(TERMINAL_CHAT, options.lang.as_deref(), input)
@@ -106,21 +104,31 @@ async fn turn(
     out.flush()
 }
 
+/// `text` as a QR code drawn with block characters.
+fn qr_text(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
 fn print_replies(
     handled: &Handled,
     out: &mut impl Write,
-    buttons: &mut Vec<(u32, usize)>,
+    buttons: &mut Vec<String>,
 ) -> std::io::Result<()> {
     buttons.clear();
     for reply in &handled.replies {
         writeln!(out, "{}", reply.text)?;
+        if let Some(qr) = reply.qr.as_deref().and_then(qr_text) {
+            writeln!(out, "{qr}")?;
+        }
         let presses: Vec<_> = reply
             .buttons
             .iter()
-            .filter_map(|b| match b.action {
-                ButtonTarget::Press { offer, index } => Some((b, (offer, index))),
-                ButtonTarget::Url(_) => None,
-            })
+            .filter_map(|b| b.action.callback_data().map(|data| (b, data)))
             .collect();
         if !presses.is_empty() {
             buttons.clear();

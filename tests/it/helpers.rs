@@ -121,12 +121,35 @@ impl Transcript<'_> {
                 )
             });
         let _ = writeln!(self.text, ">>> [{label}]");
-        match target {
-            ButtonTarget::Press { offer, index } => {
-                self.input(Input::Button { offer, index }).await
-            }
-            ButtonTarget::Url(url) => panic!("«{label}» opens {url}; it does not reach the bot"),
-        }
+        let input = target
+            .callback_data()
+            .and_then(|data| Input::from_callback(&data))
+            .unwrap_or_else(|| panic!("«{label}» opens a link; it does not reach the bot"));
+        self.input(input).await
+    }
+
+    /// The user presses `label` on a message the notifier sent to `chat`.
+    pub async fn press_from(
+        &mut self,
+        sent: &[(ChatId, Reply)],
+        chat: ChatId,
+        label: &str,
+    ) -> &mut Self {
+        let input = sent
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .flat_map(|(_, r)| r.buttons.iter())
+            .find(|b| b.label == label)
+            .and_then(|b| b.action.callback_data())
+            .and_then(|data| Input::from_callback(&data))
+            .unwrap_or_else(|| panic!("no button «{label}» sent to {chat}"));
+        let _ = writeln!(self.text, ">>> [{label}]");
+        self.input(input).await
+    }
+
+    /// The QR code on the latest messages, if any.
+    pub fn last_qr(&self) -> Option<String> {
+        self.last.iter().find_map(|r| r.qr.clone())
     }
 
     pub async fn input(&mut self, input: Input) -> &mut Self {
@@ -142,11 +165,11 @@ impl Transcript<'_> {
             }
             for b in &reply.buttons {
                 match &b.action {
-                    ButtonTarget::Press { .. } => {
-                        let _ = writeln!(self.text, "    [{}]", b.label);
-                    }
                     ButtonTarget::Url(url) => {
                         let _ = writeln!(self.text, "    [{} ↗ {url}]", b.label);
+                    }
+                    _ => {
+                        let _ = writeln!(self.text, "    [{}]", b.label);
                     }
                 }
             }

@@ -3,10 +3,13 @@
 mod checker;
 mod helpers;
 mod http_service;
+mod locales;
+mod outbox;
 mod properties;
 mod redis_server;
 mod redis_store;
 mod routing;
 mod scenarios;
+mod teachers;
 mod telegram;
 mod transcripts;

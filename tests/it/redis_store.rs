@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use redis::aio::MultiplexedConnection;
 use redis::AsyncCommands;
 
-use sferum_bot::engine::{ButtonTarget, Input};
+use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Handled, RuntimeError};
 use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::{ChatId, StoreError};
@@ -65,10 +65,10 @@ fn press(handled: &Handled, label: &str) -> Input {
         .find(|b| b.label == label)
         .map(|b| b.action.clone())
         .unwrap_or_else(|| panic!("no button «{label}» in {handled:#?}"));
-    match target {
-        ButtonTarget::Press { offer, index } => Input::Button { offer, index },
-        ButtonTarget::Url(url) => panic!("«{label}» opens {url}"),
-    }
+    target
+        .callback_data()
+        .and_then(|data| Input::from_callback(&data))
+        .unwrap_or_else(|| panic!("«{label}» opens a link"))
 }
 
 fn text_of(handled: &Handled) -> String {

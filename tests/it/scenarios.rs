@@ -175,7 +175,9 @@ async fn parent_chats(bot: &TestBot) -> Walk {
 async fn diary(bot: &TestBot) -> Walk {
     let mut chat = from_menu(bot, &["Я родитель", "Электронный дневник"]).await;
     chat.press("Готово").await;
-    chat.press("Готово").await;
+    chat.press("Я подал(а) заявление").await;
+    assert_eq!(chat.at, "diary/form_sent");
+    chat.press("Статус «Принято»").await;
     assert_eq!(chat.at, "diary/accepted");
     chat.press("Статус не «Принято»").await;
     chat.press("Попробовать ещё раз").await;
@@ -269,6 +271,15 @@ async fn several_children_are_registered_separately() {
     insta::assert_snapshot!(several_children(&TestBot::new()).await.text);
 }
 
+/// A1.1 to A1.3 and the end of the diary scenario.
+async fn through_the_diary(chat: &mut Transcript<'_>) {
+    chat.press("Готово").await;
+    chat.press("Я подал(а) заявление").await;
+    chat.press("Статус «Принято»").await;
+    chat.press("Готово").await;
+    assert_eq!(chat.at, "diary/done");
+}
+
 #[tokio::test]
 async fn variant2_without_journal_access_goes_through_the_diary_and_back() {
     let bot = TestBot::new();
@@ -279,9 +290,7 @@ async fn variant2_without_journal_access_goes_through_the_diary_and_back() {
     assert_eq!(chat.at, "variant2/journal");
     chat.press("Нет доступа к журналу").await;
     assert_eq!(chat.at, "diary/gosuslugi");
-    for _ in 0..3 {
-        chat.press("Готово").await;
-    }
+    through_the_diary(&mut chat).await;
     chat.press("Продолжить регистрацию").await;
     assert_eq!(chat.at, "variant2/journal");
     assert!(chat.last_text().contains("Шаг 4 из 9"), "{}", chat.text());
@@ -296,9 +305,7 @@ async fn parent_chats_without_diary_access_go_through_the_diary_and_back() {
     }
     chat.press("Нет доступа к дневнику").await;
     assert_eq!(chat.at, "diary/gosuslugi");
-    for _ in 0..3 {
-        chat.press("Готово").await;
-    }
+    through_the_diary(&mut chat).await;
     chat.press("Продолжить подключение чатов").await;
     assert_eq!(chat.at, "parent_chats/journal");
     assert!(chat.last_text().contains("Шаг 4 из 5"), "{}", chat.text());

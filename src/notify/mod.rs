@@ -1,0 +1,80 @@
+//! Messages the bot sends on its own: teacher notifications, decisions told to students,
+//! reminders. They go through a durable outbox so that nothing is lost while the bot or
+//! Telegram is down, and each is delivered once even with several replicas.
+//!
+//! Adapters: [`memory::MemoryOutbox`] (the embedded default) and [`redis::RedisOutbox`]
+//! (a sorted set of scheduled notices feeding a Redis Stream read by a consumer group).
+
+pub mod memory;
+pub mod redis;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{ChatId, StoreError};
+
+/// Something to tell a chat, at or after a given time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Unique per logical notice (e.g. `new-application:a-1`): scheduling the same id twice
+    /// keeps one notice.
+    pub id: String,
+    pub chat: ChatId,
+    pub kind: NoticeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// Run an event through the chat's conversation (a decision, a reminder) and deliver what
+    /// the bot says.
+    Event { event: String },
+    /// Tell the class teacher about a new application, with decision buttons.
+    NewApplication { application_id: String },
+    /// Remind the class teacher of an application still waiting for a decision.
+    StillPending { application_id: String },
+}
+
+/// How [`Outbox::schedule`] treats a notice whose id is already scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfScheduled {
+    /// Keep the existing one (its time too): "once".
+    Keep,
+    /// Move it to the new time (and payload): "the latest wins".
+    Replace,
+}
+
+/// A notice handed to one consumer; ack it once delivered, or it is handed out again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub notice: Notice,
+    /// The adapter's handle for [`Outbox::ack`] (a stream entry id, …).
+    pub receipt: String,
+}
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Schedules `notice` for `due`. Returns true when it was newly scheduled (or replaced).
+    async fn schedule(
+        &self,
+        notice: &Notice,
+        due: DateTime<Utc>,
+        if_scheduled: IfScheduled,
+    ) -> Result<bool, StoreError>;
+    /// Drops a scheduled notice that is not yet due (no-op when there is none).
+    async fn cancel(&self, id: &str) -> Result<(), StoreError>;
+    /// Notices due at `now`, claimed by `consumer`: newly due ones, and ones another consumer
+    /// claimed more than `stale_after` ago without acking (it crashed). At most `max`.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        consumer: &str,
+        max: usize,
+        stale_after: std::time::Duration,
+    ) -> Result<Vec<Claimed>, StoreError>;
+    /// The notice was delivered (or is no longer wanted): never hand it out again.
+    async fn ack(&self, claimed: &Claimed) -> Result<(), StoreError>;
+    /// How many notices are scheduled and not yet claimed (for tests and operations).
+    async fn scheduled_count(&self) -> Result<usize, StoreError>;
+}

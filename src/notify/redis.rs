@@ -1,0 +1,532 @@
+//! The Redis outbox: notices wait in a sorted set until they are due, then go through a Redis
+//! Stream read by one consumer group, so that every replica of the bot can send them and each
+//! notice is handed to one of them.
+//!
+//! # Keys
+//!
+//! Everything lives under the prefix given to [`RedisOutbox::connect`] (`sferum:` in the bot):
+//!
+//! - `{prefix}outbox:scheduled`: a sorted set of the scheduled notices: member = the notice id,
+//!   score = its due time in Unix milliseconds;
+//! - `{prefix}outbox:notice:{id}`: the notice as JSON, from its scheduling until it is acked.
+//!   Its existence is what "the id is taken" means: a notice is *scheduled* when its id is also
+//!   in the sorted set, *in flight* (moved to the stream, claimed or about to be) when it is not;
+//! - `{prefix}outbox:stream`: a stream of entries `id <notice id>`, one per due notice, read by
+//!   the consumer group [`GROUP`]. An entry is deleted when its notice is acked, so the stream
+//!   only holds what is in flight.
+//!
+//! # Operations
+//!
+//! The steps that must be atomic are Lua scripts (sent with `EVALSHA`, loaded on `NOSCRIPT`):
+//!
+//! - [`Outbox::schedule`] is one script. With [`IfScheduled::Keep`] it does nothing when the
+//!   notice key exists (scheduled or in flight); with [`IfScheduled::Replace`] it does nothing
+//!   when the notice is in flight (a delivery in progress is not disturbed) and otherwise writes
+//!   the JSON and the score. So two replicas scheduling the same id keep one notice.
+//! - [`Outbox::cancel`] is one script: `ZREM`, and `DEL` of the notice key only if the `ZREM`
+//!   removed something (an in-flight notice is not cancelled).
+//! - [`Outbox::claim_due`] takes up to four round trips:
+//!   1. `XAUTOCLAIM` (min-idle = `stale_after`) takes over, for this consumer, entries another
+//!      consumer read and did not ack in time;
+//!   2. a script moves up to the remaining `max` due members (`ZRANGEBYSCORE -inf now LIMIT 0
+//!      max`) from the sorted set to the stream (`ZREM` + `XADD * id <id>`) atomically, so that
+//!      two replicas never both move one notice (it also creates the group if the stream is
+//!      missing, e.g. after Redis lost its data);
+//!   3. `XREADGROUP GROUP senders <consumer> COUNT n STREAMS stream >` (no `BLOCK`) reads new
+//!      entries: the group hands each entry to exactly one consumer;
+//!   4. one `MGET` loads the notices. An entry whose notice is gone (acked by someone else
+//!      meanwhile) is acked and skipped; one whose notice does not decode is acked and dropped
+//!      with a warning.
+//!
+//!   The [`Claimed::receipt`] is the stream entry id.
+//! - [`Outbox::ack`] is one script: `XACK` + `XDEL` of the entry, and `DEL` of the notice key if
+//!   the entry was still pending (so that a late ack of a consumer whose claim was taken over
+//!   never deletes a notice scheduled again under the same id since).
+//! - [`Outbox::scheduled_count`] is `ZCARD`.
+//!
+//! # At-least-once delivery
+//!
+//! A claimed notice stays pending in the group until it is acked. A consumer that crashes (or
+//! hangs) after claiming and before acking loses nothing: once the entry has been idle for
+//! `stale_after`, the next `claim_due` of any consumer takes it over with `XAUTOCLAIM` and
+//! delivers it again. The price is that a consumer that delivered a notice and died just before
+//! its ack makes the notice arrive twice: delivery is *at least once*, and `stale_after` must be
+//! well above the time one delivery takes. The idle time is measured by Redis on its own clock;
+//! the due time is compared with the `now` the caller passes.
+//!
+//! Consumer names are kept by Redis in the group: give each replica a stable name (its host
+//! name, say) rather than a fresh one per start, or the group's list of consumers grows.
+//!
+//! # When Redis is down
+//!
+//! As with the [session store](crate::store::redis): [`RedisOutbox::connect`] does not need
+//! Redis to be up, the connection is made lazily and re-made by [`ConnectionManager`], and while
+//! Redis is unreachable every operation answers [`StoreError::Unavailable`] within
+//! [`OPERATION_DEADLINE`] per round trip. A command is retried once only when the connection was
+//! refused. Nothing about a notice (its chat, its payload) is ever logged.
+//!
+//! The scripts touch several keys, so this outbox needs a single Redis (or a Sentinel-managed
+//! primary), not Redis Cluster; and Redis must not evict keys (`maxmemory-policy noeviction`,
+//! the default), or notices could vanish.
+
+use std::future::Future;
+use std::time::Duration;
+
+use ::redis::aio::ConnectionManager;
+
+use crate::store::redis::{connect_lazily, run_on};
+use ::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
+use ::redis::{RedisError, Script};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Claimed, IfScheduled, Notice, Outbox};
+use crate::store::StoreError;
+
+/// The consumer group every replica reads the stream in.
+pub const GROUP: &str = "senders";
+/// The most `XAUTOCLAIM` calls one [`Outbox::claim_due`] makes to look through the pending
+/// entries (each looks at up to ten times the count asked for).
+const AUTOCLAIM_ROUNDS: usize = 8;
+
+/// `KEYS[1]`: the sorted set; `KEYS[2]`: the notice key; `ARGV[1]`: the notice id; `ARGV[2]`:
+/// the notice JSON; `ARGV[3]`: the due time in milliseconds; `ARGV[4]`: `keep` or `replace`.
+///
+/// Answers 1 when the notice was scheduled (or replaced), 0 when it was left alone.
+const SCHEDULE_SCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  if ARGV[4] == 'keep' then
+    return 0
+  end
+  if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+";
+
+/// `KEYS[1]`: the sorted set; `KEYS[2]`: the notice key; `ARGV[1]`: the notice id.
+///
+/// Answers 1 when a scheduled notice was dropped, 0 when there was none (or it is in flight).
+const CANCEL_SCRIPT: &str = r"
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0
+";
+
+/// `KEYS[1]`: the sorted set; `KEYS[2]`: the stream; `ARGV[1]`: now in milliseconds; `ARGV[2]`:
+/// the most to move; `ARGV[3]`: the group.
+///
+/// Answers how many notices were moved to the stream.
+const MOVE_SCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[3], '0', 'MKSTREAM')
+end
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('XADD', KEYS[2], '*', 'id', id)
+end
+return #ids
+";
+
+/// `KEYS[1]`: the stream; `KEYS[2]` (optional): the notice key; `ARGV[1]`: the group;
+/// `ARGV[2]`: the entry id.
+///
+/// Answers 1 when the entry was pending (and is now acked), 0 otherwise.
+const ACK_SCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if acked == 1 and #KEYS == 2 then
+  redis.call('DEL', KEYS[2])
+end
+return acked
+";
+
+/// Notices in Redis; see the [module documentation](self) for the layout and guarantees.
+/// Cloning is cheap and clones share the connection.
+#[derive(Clone)]
+pub struct RedisOutbox {
+    connection: ConnectionManager,
+    prefix: String,
+    scheduled_key: String,
+    stream_key: String,
+    schedule_script: Script,
+    cancel_script: Script,
+    move_script: Script,
+    ack_script: Script,
+}
+
+impl std::fmt::Debug for RedisOutbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection's own Debug shows the URL, and with it the password.
+        f.debug_struct("RedisOutbox")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisOutbox {
+    /// An outbox on the Redis at `url` (`redis://[user:password@]host[:port][/db]`), its keys
+    /// under `prefix`. Fails only on a URL that cannot be used; Redis being down is logged and
+    /// otherwise waited out (see the module documentation). Must be called within a Tokio
+    /// runtime.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let connection = connect_lazily(url)?;
+        let outbox = Self {
+            connection,
+            prefix: prefix.to_owned(),
+            scheduled_key: format!("{prefix}outbox:scheduled"),
+            stream_key: format!("{prefix}outbox:stream"),
+            schedule_script: Script::new(SCHEDULE_SCRIPT),
+            cancel_script: Script::new(CANCEL_SCRIPT),
+            move_script: Script::new(MOVE_SCRIPT),
+            ack_script: Script::new(ACK_SCRIPT),
+        };
+        // Connect now, create the group and load the scripts, so that the first notice pays for
+        // none of it; if Redis is down, say so and carry on.
+        match outbox.prepare().await {
+            Ok(()) => tracing::info!("outbox connected to Redis"),
+            Err(error) => {
+                tracing::warn!(%error, "Redis is unreachable for now; notices wait for it")
+            }
+        }
+        Ok(outbox)
+    }
+
+    /// The sorted set of scheduled notice ids.
+    pub fn scheduled_key(&self) -> &str {
+        &self.scheduled_key
+    }
+
+    /// The stream the consumer group reads.
+    pub fn stream_key(&self) -> &str {
+        &self.stream_key
+    }
+
+    /// The key holding the JSON of the notice `id`.
+    pub fn notice_key(&self, id: &str) -> String {
+        format!("{}outbox:notice:{id}", self.prefix)
+    }
+
+    async fn prepare(&self) -> Result<(), StoreError> {
+        let stream = self.stream_key.clone();
+        self.run(|mut connection| {
+            let stream = stream.clone();
+            async move { create_group(&mut connection, &stream).await }
+        })
+        .await?;
+        for script in [
+            &self.schedule_script,
+            &self.cancel_script,
+            &self.move_script,
+            &self.ack_script,
+        ] {
+            self.run(|mut connection| async move { script.load_async(&mut connection).await })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
+    /// (the command never reached a server; the manager is reconnecting meanwhile).
+    async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        run_on(&self.connection, command).await
+    }
+
+    /// Takes over, for `consumer`, up to `max` entries pending longer than `stale_after`.
+    async fn reclaim_stale(
+        &self,
+        consumer: &str,
+        max: usize,
+        stale_after: Duration,
+    ) -> Result<Vec<StreamId>, StoreError> {
+        let min_idle = i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX);
+        let mut cursor = "0-0".to_owned();
+        let mut taken = Vec::new();
+        for _ in 0..AUTOCLAIM_ROUNDS {
+            let count = max - taken.len();
+            let reply: Option<StreamAutoClaimReply> = self
+                .run(|mut connection| {
+                    let mut autoclaim = ::redis::cmd("XAUTOCLAIM");
+                    autoclaim
+                        .arg(&self.stream_key)
+                        .arg(GROUP)
+                        .arg(consumer)
+                        .arg(min_idle)
+                        .arg(&cursor)
+                        .arg("COUNT")
+                        .arg(count);
+                    async move {
+                        match autoclaim.query_async(&mut connection).await {
+                            // No group (no stream yet): nothing is pending.
+                            Err(error) if error.code() == Some("NOGROUP") => Ok(None),
+                            other => other.map(Some),
+                        }
+                    }
+                })
+                .await?;
+            let Some(reply) = reply else {
+                break;
+            };
+            if !reply.claimed.is_empty() {
+                tracing::info!(
+                    consumer,
+                    count = reply.claimed.len(),
+                    "took over notices another consumer left unacked"
+                );
+            }
+            taken.extend(reply.claimed);
+            if taken.len() >= max || reply.next_stream_id == "0-0" {
+                break;
+            }
+            cursor = reply.next_stream_id;
+        }
+        Ok(taken)
+    }
+
+    /// Moves up to `max` notices due at `now` from the sorted set to the stream.
+    async fn move_due(&self, now: DateTime<Utc>, max: usize) -> Result<(), StoreError> {
+        self.run(|mut connection| {
+            let mut invocation = self.move_script.key(&self.scheduled_key);
+            invocation
+                .key(&self.stream_key)
+                .arg(now.timestamp_millis())
+                .arg(max)
+                .arg(GROUP);
+            async move { invocation.invoke_async::<i64>(&mut connection).await }
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Reads up to `max` entries no consumer has read yet, for `consumer`.
+    async fn read_new(&self, consumer: &str, max: usize) -> Result<Vec<StreamId>, StoreError> {
+        let reply: Option<StreamReadReply> = self
+            .run(|mut connection| {
+                let mut read = ::redis::cmd("XREADGROUP");
+                read.arg("GROUP")
+                    .arg(GROUP)
+                    .arg(consumer)
+                    .arg("COUNT")
+                    .arg(max)
+                    .arg("STREAMS")
+                    .arg(&self.stream_key)
+                    .arg(">");
+                let stream = self.stream_key.clone();
+                async move {
+                    match read.query_async(&mut connection).await {
+                        // The stream is there but its group is not (someone removed it): make
+                        // it again and read once more.
+                        Err(error) if error.code() == Some("NOGROUP") => {
+                            create_group(&mut connection, &stream).await?;
+                            read.query_async(&mut connection).await
+                        }
+                        other => other,
+                    }
+                }
+            })
+            .await?;
+        Ok(reply
+            .map(|reply| reply.keys.into_iter().flat_map(|key| key.ids).collect())
+            .unwrap_or_default())
+    }
+
+    /// Loads the notices of `entries`; acks and skips entries whose notice is gone or damaged.
+    async fn load_notices(&self, entries: Vec<StreamId>) -> Result<Vec<Claimed>, StoreError> {
+        let mut found = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match entry.get::<String>("id") {
+                Some(id) => found.push((entry.id, id)),
+                None => {
+                    tracing::warn!(receipt = %entry.id, "outbox entry without a notice id dropped");
+                    self.ack_entry(&entry.id, None).await?;
+                }
+            }
+        }
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = found.iter().map(|(_, id)| self.notice_key(id)).collect();
+        let stored: Vec<Option<Vec<u8>>> = self
+            .run(|mut connection| {
+                let mut get = ::redis::cmd("MGET");
+                get.arg(&keys);
+                async move { get.query_async(&mut connection).await }
+            })
+            .await?;
+        let mut claimed = Vec::with_capacity(found.len());
+        for ((receipt, id), json) in found.into_iter().zip(stored) {
+            let Some(json) = json else {
+                // Acked by another consumer since it was read: nothing left to deliver.
+                tracing::debug!(%receipt, "outbox entry whose notice is gone skipped");
+                self.ack_entry(&receipt, None).await?;
+                continue;
+            };
+            match serde_json::from_slice::<Notice>(&json) {
+                Ok(notice) if notice.id == id => claimed.push(Claimed { notice, receipt }),
+                Ok(_) => {
+                    tracing::warn!(%receipt, "outbox notice stored under another id dropped");
+                    self.ack_entry(&receipt, Some(&id)).await?;
+                }
+                Err(error) => {
+                    // The error text may quote the notice: log only its category.
+                    let category = format!("{:?}", error.classify());
+                    tracing::warn!(%receipt, %category, "outbox notice does not decode; dropped");
+                    self.ack_entry(&receipt, Some(&id)).await?;
+                }
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Acks and deletes the stream entry `receipt`, and deletes the notice `id` if the entry was
+    /// still pending. Answers whether it was.
+    async fn ack_entry(&self, receipt: &str, id: Option<&str>) -> Result<bool, StoreError> {
+        let notice_key = id.map(|id| self.notice_key(id));
+        let acked: i64 = self
+            .run(|mut connection| {
+                let mut invocation = self.ack_script.key(&self.stream_key);
+                if let Some(notice_key) = &notice_key {
+                    invocation.key(notice_key);
+                }
+                invocation.arg(GROUP).arg(receipt);
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
+        Ok(acked == 1)
+    }
+}
+
+#[async_trait]
+impl Outbox for RedisOutbox {
+    async fn schedule(
+        &self,
+        notice: &Notice,
+        due: DateTime<Utc>,
+        if_scheduled: IfScheduled,
+    ) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(notice)
+            .map_err(|e| StoreError::Unavailable(format!("cannot encode the notice: {e}")))?;
+        let notice_key = self.notice_key(&notice.id);
+        let mode = match if_scheduled {
+            IfScheduled::Keep => "keep",
+            IfScheduled::Replace => "replace",
+        };
+        let scheduled: i64 = self
+            .run(|mut connection| {
+                let mut invocation = self.schedule_script.key(&self.scheduled_key);
+                invocation
+                    .key(&notice_key)
+                    .arg(&notice.id)
+                    .arg(&json)
+                    .arg(due.timestamp_millis())
+                    .arg(mode);
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
+        Ok(scheduled == 1)
+    }
+
+    async fn cancel(&self, id: &str) -> Result<(), StoreError> {
+        let notice_key = self.notice_key(id);
+        self.run(|mut connection| {
+            let mut invocation = self.cancel_script.key(&self.scheduled_key);
+            invocation.key(&notice_key).arg(id);
+            async move { invocation.invoke_async::<i64>(&mut connection).await }
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        consumer: &str,
+        max: usize,
+        stale_after: Duration,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut entries = self.reclaim_stale(consumer, max, stale_after).await?;
+        let room = max.saturating_sub(entries.len());
+        if room > 0 {
+            self.move_due(now, room).await?;
+            entries.extend(self.read_new(consumer, room).await?);
+        }
+        self.load_notices(entries).await
+    }
+
+    async fn ack(&self, claimed: &Claimed) -> Result<(), StoreError> {
+        if !is_entry_id(&claimed.receipt) {
+            // Not a stream entry id (another adapter's receipt): it names nothing here.
+            return Ok(());
+        }
+        self.ack_entry(&claimed.receipt, Some(&claimed.notice.id))
+            .await?;
+        Ok(())
+    }
+
+    async fn scheduled_count(&self) -> Result<usize, StoreError> {
+        self.run(|mut connection| {
+            let mut count = ::redis::cmd("ZCARD");
+            count.arg(&self.scheduled_key);
+            async move { count.query_async(&mut connection).await }
+        })
+        .await
+    }
+}
+
+/// Creates the consumer group of `stream` (and the stream), reading from its start; a group that
+/// exists already is fine.
+async fn create_group(connection: &mut ConnectionManager, stream: &str) -> Result<(), RedisError> {
+    let created: Result<(), RedisError> = ::redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream)
+        .arg(GROUP)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(connection)
+        .await;
+    match created {
+        Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
+        other => other,
+    }
+}
+
+/// True for a stream entry id (`<milliseconds>-<sequence>`).
+fn is_entry_id(text: &str) -> bool {
+    let mut parts = text.splitn(2, '-');
+    let digits = |part: Option<&str>| {
+        part.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    digits(parts.next()) && digits(parts.next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_are_stream_entry_ids() {
+        assert!(is_entry_id("1700000000000-0"));
+        assert!(is_entry_id("0-12"));
+        assert!(!is_entry_id("17"));
+        assert!(!is_entry_id("17-"));
+        assert!(!is_entry_id("-1"));
+        assert!(!is_entry_id("a-1"));
+        assert!(!is_entry_id("1-2-3"));
+    }
+}

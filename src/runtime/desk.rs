@@ -1,0 +1,213 @@
+//! The teacher's desk: what a teacher asks for beyond the conversation (a class invitation,
+//! the pending list, a decision), carried out against the registration service and told back.
+//! The engine has already checked that the chat belongs to a teacher; here a decision is also
+//! checked against the application's own teacher, and every refusal is logged.
+
+use crate::directory::TrackedApplication;
+use crate::engine::{ButtonTarget, DeskAction, DeskRequest};
+use crate::i18n::{Arg, Args};
+use crate::notify::{IfScheduled, Notice, NoticeKind};
+use crate::service::{ApplicationStatus, Decision, Rejection, ServiceError};
+use crate::store::ChatId;
+
+use super::{Bot, Reply, ReplyButton};
+
+/// The event that brings a student's conversation to their application's outcome.
+pub const DECIDED_EVENT: &str = "application_decided";
+
+impl Bot {
+    /// Carries out a teacher's request and says how it went.
+    pub async fn carry_out(&self, chat: ChatId, lang: &str, request: DeskRequest) -> Vec<Reply> {
+        match request {
+            DeskRequest::CreateInvite {
+                teacher_id,
+                class_id,
+            } => vec![self.create_invite(lang, &teacher_id, &class_id).await],
+            DeskRequest::ListPending { teacher_id } => self.list_pending(lang, &teacher_id).await,
+            DeskRequest::Decide {
+                teacher_id,
+                class_ids: _,
+                application_id,
+                decision,
+            } => vec![
+                self.decide(chat, lang, &teacher_id, &application_id, decision)
+                    .await,
+            ],
+        }
+    }
+
+    async fn create_invite(&self, lang: &str, teacher_id: &str, class_id: &str) -> Reply {
+        match self.service.create_class_invite(class_id, teacher_id).await {
+            Ok(invite) => {
+                let link = format!("{}{}", self.engine.deep_link_base(), invite.token.as_str());
+                let mut args = Args::new();
+                args.insert("invite_link".into(), link.clone().into());
+                args.insert(
+                    "expires".into(),
+                    invite
+                        .expires_at
+                        .with_timezone(&self.engine.school().zone)
+                        .format("%d.%m.%Y")
+                        .to_string()
+                        .into(),
+                );
+                Reply {
+                    text: self.text(lang, "teacher-invite-link", &args),
+                    buttons: Vec::new(),
+                    qr: Some(link),
+                }
+            }
+            Err(error) => self.desk_error(lang, &error),
+        }
+    }
+
+    async fn list_pending(&self, lang: &str, teacher_id: &str) -> Vec<Reply> {
+        match self.service.pending_applications(teacher_id).await {
+            Ok(pending) if pending.is_empty() => {
+                vec![Reply::text(self.text(lang, "pending-none", &Args::new()))]
+            }
+            Ok(pending) => {
+                let mut args = Args::new();
+                args.insert("count".into(), Arg::Num(pending.len() as i64));
+                let mut replies = vec![Reply::text(self.text(lang, "pending-count", &args))];
+                replies.extend(pending.iter().map(|p| {
+                    self.application_card(
+                        lang,
+                        "pending-item",
+                        &p.application_id,
+                        &p.child_name,
+                        &p.class,
+                    )
+                }));
+                replies
+            }
+            Err(error) => vec![self.desk_error(lang, &error)],
+        }
+    }
+
+    /// A message about one application with the buttons Одобрить / Отклонить.
+    pub fn application_card(
+        &self,
+        lang: &str,
+        message: &str,
+        application_id: &str,
+        child_name: &str,
+        class: &str,
+    ) -> Reply {
+        let mut args = Args::new();
+        args.insert("child_name".into(), child_name.into());
+        args.insert("class".into(), class.into());
+        let button = |label: &str, approve: bool| ReplyButton {
+            label: self.text(lang, label, &Args::new()),
+            action: ButtonTarget::Desk(DeskAction::Decide {
+                application_id: application_id.to_owned(),
+                approve,
+            }),
+        };
+        Reply {
+            text: self.text(lang, message, &args),
+            buttons: vec![button("btn-approve", true), button("btn-reject", false)],
+            qr: None,
+        }
+    }
+
+    async fn decide(
+        &self,
+        chat: ChatId,
+        lang: &str,
+        teacher_id: &str,
+        application_id: &str,
+        decision: Decision,
+    ) -> Reply {
+        let tracked = match self.directory.tracked(application_id).await {
+            Ok(tracked) => tracked,
+            Err(error) => {
+                return self.desk_error(lang, &ServiceError::Unavailable(error.to_string()))
+            }
+        };
+        if let Some(app) = &tracked {
+            if app.teacher_id != teacher_id {
+                tracing::warn!(
+                    chat,
+                    application = application_id,
+                    "decision refused: this chat's teacher is not the application's teacher"
+                );
+                return Reply::text(self.text(lang, "decision-not-allowed", &Args::new()));
+            }
+        }
+        let mut args = Args::new();
+        args.insert(
+            "child_name".into(),
+            tracked
+                .as_ref()
+                .map(|a| a.child_name.clone())
+                .unwrap_or_default()
+                .into(),
+        );
+        match self
+            .service
+            .decide(application_id, teacher_id, &decision)
+            .await
+        {
+            Ok(status) => {
+                tracing::info!(chat, application = application_id, ?status, "decision made");
+                self.tell_student(tracked.as_ref()).await;
+                let message = match status {
+                    ApplicationStatus::Approved => "decision-approved",
+                    _ => "decision-rejected",
+                };
+                Reply::text(self.text(lang, message, &args))
+            }
+            Err(ServiceError::Rejected(Rejection::AlreadyDecided { .. })) => {
+                tracing::warn!(
+                    chat,
+                    application = application_id,
+                    "decision refused: already decided"
+                );
+                self.tell_student(tracked.as_ref()).await;
+                Reply::text(self.text(lang, "decision-already", &args))
+            }
+            Err(ServiceError::Rejected(Rejection::NotClassTeacher)) => {
+                tracing::warn!(
+                    chat,
+                    application = application_id,
+                    "decision refused by the service: not the class teacher"
+                );
+                Reply::text(self.text(lang, "decision-not-allowed", &Args::new()))
+            }
+            Err(error) => self.desk_error(lang, &error),
+        }
+    }
+
+    /// The application is decided: stop following it and let the student's conversation
+    /// show the outcome and the next step.
+    pub(crate) async fn tell_student(&self, tracked: Option<&TrackedApplication>) {
+        let Some(app) = tracked else {
+            return;
+        };
+        let notice = Notice {
+            id: format!("decided:{}", app.application_id),
+            chat: app.student_chat,
+            kind: NoticeKind::Event {
+                event: DECIDED_EVENT.to_owned(),
+            },
+        };
+        let now = self.clock.now();
+        let told = self.outbox.schedule(&notice, now, IfScheduled::Keep).await;
+        let forgotten = self.directory.untrack(&app.application_id).await;
+        if let Err(error) = told.map(drop).and(forgotten) {
+            tracing::error!(application = %app.application_id, %error, "could not tell the student");
+        }
+    }
+
+    fn desk_error(&self, lang: &str, error: &ServiceError) -> Reply {
+        let message = match error {
+            ServiceError::Rejected(Rejection::NotClassTeacher) => "decision-not-allowed",
+            ServiceError::Rejected(Rejection::ApplicationNotFound) => "error-application-not-found",
+            ServiceError::Rejected(_) | ServiceError::Protocol(_) => "error-internal",
+            ServiceError::Unavailable(_) => "error-service-unavailable",
+        };
+        tracing::warn!(%error, "a teacher's request failed");
+        Reply::text(self.text(lang, message, &Args::new()))
+    }
+}

@@ -1,0 +1,552 @@
+//! Teachers and reminders, with a hand-moved clock and a real Redis: binding, invitations, the
+//! loop student → teacher notification → decision → student told, refusals, quiet hours, the
+//! outbox across a restart, and reminders that fire once.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use sferum_bot::clock::ManualClock;
+use sferum_bot::directory::RedisDirectory;
+use sferum_bot::engine::Input;
+use sferum_bot::notify::redis::RedisOutbox;
+use sferum_bot::runtime::notifier::{Courier, Notifier, Undelivered};
+use sferum_bot::runtime::{Bot, Reply};
+use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
+use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
+use sferum_bot::store::ChatId;
+
+use super::helpers::{engine, transcript, CODE};
+use super::redis_server::RedisServer;
+
+const TEACHER: ChatId = 700;
+const STUDENT: ChatId = 100;
+const STRANGER: ChatId = 999;
+
+/// Collects what the notifier sends.
+#[derive(Default)]
+struct Inbox(Mutex<Vec<(ChatId, Reply)>>);
+
+#[async_trait]
+impl Courier for Inbox {
+    async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), Undelivered> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((chat, reply.clone()));
+        Ok(())
+    }
+}
+
+impl Inbox {
+    fn take(&self) -> Vec<(ChatId, Reply)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// 11:00 in Orenburg on a Monday in September.
+fn school_morning() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 7, 6, 0, 0)
+        .single()
+        .expect("a date")
+}
+
+struct World {
+    redis: RedisServer,
+    clock: ManualClock,
+    sandbox: Arc<Sandbox>,
+}
+
+impl World {
+    fn new(start: DateTime<Utc>) -> Self {
+        let clock = ManualClock::new(start);
+        let sandbox = Arc::new(Sandbox::with_config(
+            Arc::new(clock.clone()),
+            SandboxConfig {
+                fixed_code: Some(CODE.to_owned()),
+                auto_approve: false,
+                ..SandboxConfig::default()
+            },
+        ));
+        Self {
+            redis: RedisServer::start(),
+            clock,
+            sandbox,
+        }
+    }
+
+    /// One bot process: its own connections to the same Redis.
+    async fn process(&self) -> (Arc<Bot>, Notifier, Arc<Inbox>) {
+        let url = self.redis.url();
+        let store = RedisStore::connect(&url, RedisStoreConfig::default())
+            .await
+            .expect("store");
+        let outbox = RedisOutbox::connect(&url, "sferum:").await.expect("outbox");
+        let directory = RedisDirectory::connect(&url, "sferum:")
+            .await
+            .expect("directory");
+        let bot = Arc::new(
+            Bot::new(
+                engine(),
+                self.sandbox.clone(),
+                Arc::new(store),
+                Arc::new(self.clock.clone()),
+            )
+            .with_outbox(Arc::new(outbox))
+            .with_directory(Arc::new(directory)),
+        );
+        let inbox = Arc::new(Inbox::default());
+        let notifier = Notifier::new(bot.clone(), inbox.clone(), "test-replica");
+        (bot, notifier, inbox)
+    }
+}
+
+fn texts(sent: &[(ChatId, Reply)], chat: ChatId) -> Vec<String> {
+    sent.iter()
+        .filter(|(c, _)| *c == chat)
+        .map(|(_, r)| r.text.clone())
+        .collect()
+}
+
+/// The callback of button `label` on a notifier message to `chat`.
+fn button(sent: &[(ChatId, Reply)], chat: ChatId, label: &str) -> Input {
+    sent.iter()
+        .filter(|(c, _)| *c == chat)
+        .flat_map(|(_, r)| r.buttons.iter())
+        .find(|b| b.label == label)
+        .and_then(|b| b.action.callback_data())
+        .and_then(|data| Input::from_callback(&data))
+        .unwrap_or_else(|| panic!("no button «{label}» sent to {chat}: {sent:#?}"))
+}
+
+async fn bind_teacher(bot: &Bot) {
+    let mut teacher = transcript(bot, TEACHER);
+    teacher.send("/start demo-teacher").await;
+    assert_eq!(teacher.at, "teacher/bound");
+    assert!(teacher.last_text().contains("Иванова Мария Петровна"));
+    assert!(teacher.last_text().contains("5А, 7Б"));
+}
+
+async fn submit_application(bot: &Bot) {
+    let mut student = transcript(bot, STUDENT);
+    student.send("/start demo-class").await;
+    student.press("Войти в аккаунт").await;
+    student.send("+7 912 345-67-89").await;
+    student.press("Да, это ребёнка").await;
+    student.send(CODE).await;
+    student.send("Петров Иван Сергеевич").await;
+    student.press("Отправить заявку").await;
+    assert_eq!(student.at, "variant1/submitted");
+}
+
+#[tokio::test]
+async fn a_teacher_binds_the_chat_and_creates_an_invitation_with_a_qr_code() {
+    let world = World::new(school_morning());
+    let (bot, _, _) = world.process().await;
+    bind_teacher(&bot).await;
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher.send("/invite").await;
+    assert!(
+        teacher.last_text().contains("Для какого класса"),
+        "{}",
+        teacher.text()
+    );
+    teacher.press("7Б").await;
+    let link = teacher
+        .last_text()
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("https://t.me/sferum_bot?start=")
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no link in {}", teacher.text()));
+    assert_eq!(
+        teacher.last_qr().as_deref(),
+        Some(format!("https://t.me/sferum_bot?start={link}").as_str()),
+        "the same link as a QR code"
+    );
+    // The link opens the class invitation for a student.
+    let mut student = transcript(&bot, STUDENT);
+    student.send(&format!("/start {link}")).await;
+    assert!(
+        student.last_text().contains("класс 7Б"),
+        "{}",
+        student.text()
+    );
+}
+
+#[tokio::test]
+async fn invite_and_pending_are_for_teachers_only() {
+    let world = World::new(school_morning());
+    let (bot, _, _) = world.process().await;
+    let mut stranger = transcript(&bot, STRANGER);
+    stranger.send("/start").await;
+    stranger.send("/pending").await;
+    assert!(stranger.last_text().contains("для классного руководителя"));
+}
+
+#[tokio::test]
+async fn the_full_loop_student_teacher_approval_student_told() {
+    let world = World::new(school_morning());
+    let (bot, notifier, inbox) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
+    assert_eq!(notifier.deliver_due().await.expect("delivered"), 1);
+    let sent = inbox.take();
+    let to_teacher = texts(&sent, TEACHER);
+    assert_eq!(to_teacher.len(), 1, "{sent:#?}");
+    assert!(to_teacher[0].contains("Петров Иван Сергеевич"));
+    assert!(to_teacher[0].contains("5А"));
+    let approve = button(&sent, TEACHER, "Одобрить");
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher.input(approve).await;
+    assert!(
+        teacher.last_text().contains("Заявка одобрена"),
+        "{}",
+        teacher.text()
+    );
+    notifier.deliver_due().await.expect("delivered");
+    let sent = inbox.take();
+    let to_student = texts(&sent, STUDENT).join("\n");
+    assert!(to_student.contains("Заявку приняли"), "{sent:#?}");
+    // The student goes on from there: invite a parent (V1.6).
+    let mut student = transcript(&bot, STUDENT);
+    student
+        .press_from(&sent, STUDENT, "Пригласить родителя")
+        .await;
+    assert_eq!(student.at, "variant1/parent_invite");
+    // /pending is empty now.
+    teacher.send("/pending").await;
+    assert!(teacher.last_text().contains("нет"), "{}", teacher.text());
+}
+
+#[tokio::test]
+async fn a_teacher_rejects_with_a_reason_from_the_list_or_typed() {
+    let world = World::new(school_morning());
+    let (bot, notifier, inbox) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher.send("/pending").await;
+    assert!(
+        teacher.text().contains("Ждёт решения 1 заявка"),
+        "{}",
+        teacher.text()
+    );
+    teacher.press("Отклонить").await;
+    assert!(teacher.last_text().contains("Почему заявка отклонена"));
+    teacher.press("Другая причина — напишу").await;
+    teacher.send("В классе нет такого ученика").await;
+    assert!(
+        teacher.last_text().contains("Заявка отклонена"),
+        "{}",
+        teacher.text()
+    );
+    notifier.deliver_due().await.expect("delivered");
+    let to_student = texts(&inbox.take(), STUDENT).join("\n");
+    assert!(to_student.contains("заявку отклонили"), "{to_student}");
+}
+
+#[tokio::test]
+async fn a_listed_reason_rejects_at_once() {
+    let world = World::new(school_morning());
+    let (bot, _, _) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher.send("/pending").await;
+    teacher.press("Отклонить").await;
+    teacher.press("Ошибка в ФИО").await;
+    assert!(
+        teacher.last_text().contains("Заявка отклонена"),
+        "{}",
+        teacher.text()
+    );
+}
+
+#[tokio::test]
+async fn a_forged_decision_from_another_chat_changes_nothing() {
+    let world = World::new(school_morning());
+    let (bot, notifier, inbox) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
+    notifier.deliver_due().await.expect("delivered");
+    let approve = button(&inbox.take(), TEACHER, "Одобрить");
+    // The student (or anyone) replays the teacher's button in their own chat.
+    let mut forger = transcript(&bot, STUDENT);
+    forger.input(approve).await;
+    assert!(
+        forger.text().contains("только классный руководитель"),
+        "{}",
+        forger.text()
+    );
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher.send("/pending").await;
+    assert!(
+        teacher.text().contains("Ждёт решения 1 заявка"),
+        "still pending: {}",
+        teacher.text()
+    );
+}
+
+#[tokio::test]
+async fn a_second_decision_is_refused() {
+    let world = World::new(school_morning());
+    let (bot, notifier, inbox) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
+    notifier.deliver_due().await.expect("delivered");
+    let sent = inbox.take();
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher.input(button(&sent, TEACHER, "Одобрить")).await;
+    teacher.input(button(&sent, TEACHER, "Отклонить")).await;
+    teacher.press("Ошибка в ФИО").await;
+    assert!(
+        teacher.last_text().contains("решение уже принято"),
+        "{}",
+        teacher.text()
+    );
+}
+
+#[tokio::test]
+async fn a_notification_at_night_waits_until_eight() {
+    // 22:30 in Orenburg.
+    let night = Utc
+        .with_ymd_and_hms(2026, 9, 7, 17, 30, 0)
+        .single()
+        .expect("a date");
+    let world = World::new(night);
+    let (bot, notifier, inbox) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
+    notifier.deliver_due().await.expect("ran");
+    assert!(texts(&inbox.take(), TEACHER).is_empty(), "nothing at night");
+    world.clock.set(
+        Utc.with_ymd_and_hms(2026, 9, 8, 2, 59, 0)
+            .single()
+            .expect("a date"),
+    );
+    notifier.deliver_due().await.expect("ran");
+    assert!(texts(&inbox.take(), TEACHER).is_empty(), "nothing at 07:59");
+    world.clock.set(
+        Utc.with_ymd_and_hms(2026, 9, 8, 3, 0, 0)
+            .single()
+            .expect("a date"),
+    );
+    notifier.deliver_due().await.expect("ran");
+    assert_eq!(texts(&inbox.take(), TEACHER).len(), 1, "sent at 08:00");
+}
+
+#[tokio::test]
+async fn the_outbox_survives_a_restart() {
+    let world = World::new(school_morning());
+    {
+        let (bot, _, _) = world.process().await;
+        bind_teacher(&bot).await;
+        submit_application(&bot).await;
+    } // the process stops before delivering
+    let (_, notifier, inbox) = world.process().await;
+    notifier.deliver_due().await.expect("delivered");
+    assert_eq!(texts(&inbox.take(), TEACHER).len(), 1);
+}
+
+#[tokio::test]
+async fn a_decision_made_outside_the_bot_is_noticed() {
+    let world = World::new(school_morning());
+    let (bot, notifier, inbox) = world.process().await;
+    submit_application(&bot).await;
+    // A school administrator approves in the service itself.
+    let pending = bot
+        .service()
+        .pending_applications("t-7")
+        .await
+        .expect("listed");
+    bot.service()
+        .decide(
+            &pending[0].application_id,
+            "t-7",
+            &sferum_bot::service::Decision::Approve,
+        )
+        .await
+        .expect("decided");
+    assert_eq!(notifier.check_decisions().await.expect("checked"), 1);
+    notifier.deliver_due().await.expect("delivered");
+    let to_student = texts(&inbox.take(), STUDENT).join("\n");
+    assert!(to_student.contains("Заявку приняли"), "{to_student}");
+    assert_eq!(
+        notifier.check_decisions().await.expect("checked"),
+        0,
+        "told once"
+    );
+}
+
+#[tokio::test]
+async fn a_pending_application_nudges_its_teacher_once_after_two_working_days() {
+    // Friday 11:00: two working days later is Tuesday.
+    let friday = Utc
+        .with_ymd_and_hms(2026, 9, 11, 6, 0, 0)
+        .single()
+        .expect("a date");
+    let world = World::new(friday);
+    let (bot, notifier, inbox) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
+    notifier.deliver_due().await.expect("ran");
+    inbox.take(); // the new-application notice
+    world.clock.set(
+        Utc.with_ymd_and_hms(2026, 9, 14, 7, 0, 0)
+            .single()
+            .expect("a date"),
+    );
+    notifier.deliver_due().await.expect("ran");
+    assert!(texts(&inbox.take(), TEACHER).is_empty(), "not on Monday");
+    world.clock.set(
+        Utc.with_ymd_and_hms(2026, 9, 15, 6, 0, 0)
+            .single()
+            .expect("a date"),
+    );
+    notifier.deliver_due().await.expect("ran");
+    let nudges = texts(&inbox.take(), TEACHER);
+    assert_eq!(nudges.len(), 1, "{nudges:?}");
+    assert!(nudges[0].contains("два рабочих дня"));
+    world.clock.advance(Duration::days(5));
+    notifier.deliver_due().await.expect("ran");
+    assert!(inbox.take().iter().all(|(c, _)| *c != TEACHER), "once");
+}
+
+#[tokio::test]
+async fn the_diary_reminder_counts_working_days_over_the_new_year() {
+    // Monday 29 December 2025, 11:00 in Orenburg.
+    let start = Utc
+        .with_ymd_and_hms(2025, 12, 29, 6, 0, 0)
+        .single()
+        .expect("a date");
+    let world = World::new(start);
+    let (bot, notifier, inbox) = world.process().await;
+    let mut parent = transcript(&bot, STUDENT);
+    parent
+        .send("как получить доступ к электронному дневнику")
+        .await;
+    parent.press("Готово").await;
+    parent.press("Я подал(а) заявление").await;
+    assert!(
+        parent.last_text().contains("до 15.01.2026"),
+        "{}",
+        parent.text()
+    );
+    world.clock.set(
+        Utc.with_ymd_and_hms(2026, 1, 15, 4, 59, 0)
+            .single()
+            .expect("a date"),
+    );
+    notifier.deliver_due().await.expect("ran");
+    assert!(
+        texts(&inbox.take(), STUDENT).is_empty(),
+        "not before 10:00 on the day"
+    );
+    world.clock.set(
+        Utc.with_ymd_and_hms(2026, 1, 15, 5, 0, 0)
+            .single()
+            .expect("a date"),
+    );
+    notifier.deliver_due().await.expect("ran");
+    let reminders = texts(&inbox.take(), STUDENT);
+    assert_eq!(reminders.len(), 1, "{reminders:?}");
+    assert!(
+        reminders[0].contains("проверьте его статус")
+            || reminders[0].contains("Проверьте его статус")
+    );
+    world.clock.advance(Duration::days(3));
+    notifier.deliver_due().await.expect("ran");
+    assert!(texts(&inbox.take(), STUDENT).is_empty(), "once");
+}
+
+#[tokio::test]
+async fn the_diary_reminder_skips_the_may_holidays() {
+    // Wednesday 29 April 2026: 30 Apr, 4, 5, 6, 7 May are the five working days.
+    let start = Utc
+        .with_ymd_and_hms(2026, 4, 29, 6, 0, 0)
+        .single()
+        .expect("a date");
+    let world = World::new(start);
+    let (bot, _, _) = world.process().await;
+    let mut parent = transcript(&bot, STUDENT);
+    parent
+        .send("как получить доступ к электронному дневнику")
+        .await;
+    parent.press("Готово").await;
+    parent.press("Я подал(а) заявление").await;
+    assert!(
+        parent.last_text().contains("до 07.05.2026"),
+        "{}",
+        parent.text()
+    );
+}
+
+#[tokio::test]
+async fn a_silent_user_gets_one_gentle_reminder_and_can_switch_them_off() {
+    let world = World::new(school_morning());
+    let (bot, notifier, inbox) = world.process().await;
+    let mut student = transcript(&bot, STUDENT);
+    student.send("/start demo-class").await;
+    student.press("Войти в аккаунт").await;
+    world.clock.advance(Duration::hours(23));
+    notifier.deliver_due().await.expect("ran");
+    assert!(
+        texts(&inbox.take(), STUDENT).is_empty(),
+        "not before 24 hours"
+    );
+    world.clock.advance(Duration::hours(2));
+    notifier.deliver_due().await.expect("ran");
+    let sent = inbox.take();
+    let reminders = texts(&sent, STUDENT);
+    assert_eq!(reminders.len(), 1, "{reminders:?}");
+    assert!(reminders[0].contains("регистрация не закончена"));
+    world.clock.advance(Duration::days(3));
+    notifier.deliver_due().await.expect("ran");
+    assert!(texts(&inbox.take(), STUDENT).is_empty(), "once");
+    // Switching them off: no reminder after the next pause.
+    student.press_from(&sent, STUDENT, "Не напоминать").await;
+    assert!(student.last_text().contains("больше не буду напоминать"));
+    student.send("+7 912 345-67-89").await;
+    world.clock.advance(Duration::days(2));
+    notifier.deliver_due().await.expect("ran");
+    assert!(texts(&inbox.take(), STUDENT).is_empty(), "switched off");
+}
+
+/// A chat that blocked the bot: every message to it is refused for good.
+struct Blocked(Mutex<usize>);
+
+#[async_trait]
+impl Courier for Blocked {
+    async fn send(&self, _chat: ChatId, _reply: &Reply) -> Result<(), Undelivered> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        Err(Undelivered::Never(
+            "Forbidden: bot was blocked by the user".into(),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_chat_that_blocked_the_bot_is_given_up_on() {
+    let world = World::new(school_morning());
+    let (bot, _, _) = world.process().await;
+    let blocked = Arc::new(Blocked(Mutex::new(0)));
+    let notifier = Notifier::new(bot.clone(), blocked.clone(), "replica-b");
+    let mut student = transcript(&bot, STUDENT);
+    student.send("/start demo-class").await;
+    student.press("Войти в аккаунт").await;
+    world.clock.advance(Duration::hours(25));
+    notifier.deliver_due().await.expect("ran");
+    assert_eq!(*blocked.0.lock().unwrap_or_else(|e| e.into_inner()), 1);
+    world.clock.advance(Duration::hours(1));
+    notifier.deliver_due().await.expect("ran");
+    assert_eq!(
+        *blocked.0.lock().unwrap_or_else(|e| e.into_inner()),
+        1,
+        "not tried again"
+    );
+    assert_eq!(bot.outbox().scheduled_count().await.expect("counted"), 0);
+}
