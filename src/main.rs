@@ -110,10 +110,14 @@ fn check(settings: &Settings) -> ExitCode {
                 coverage.delivered.len(),
                 scripts.seed_ids.len()
             );
-            if !coverage.missing.is_empty() {
-                println!("not delivered by any step: {}", coverage.missing.join(", "));
+            if coverage.missing.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                fail(format!(
+                    "seed IDs no step delivers: {}",
+                    coverage.missing.join(", ")
+                ))
             }
-            ExitCode::SUCCESS
         }
         Err(error) => fail(error),
     }

@@ -314,3 +314,25 @@ fn the_check_command_exits_non_zero_and_names_the_place() {
         String::from_utf8_lossy(&shipped.stderr)
     );
 }
+
+#[test]
+fn the_check_command_fails_when_a_seed_id_is_not_delivered() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dialogues = dir.path().join("dialogues");
+    std::fs::create_dir(&dialogues).expect("mkdir");
+    for (path, text) in read_dir("dialogues") {
+        let text = text.replace("seed = \"R4\"\n", "");
+        std::fs::write(dialogues.join(path.file_name().unwrap()), text).expect("write");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_sferum-bot"))
+        .arg("check")
+        .env("DIALOGUES_DIR", &dialogues)
+        .env("LOCALES_DIR", crate_dir().join("locales"))
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("seed coverage: 32/33"), "{stdout}");
+    assert!(stderr.contains("seed IDs no step delivers: R4"), "{stderr}");
+}
