@@ -63,9 +63,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Address, Application, ApplicationState, ApplicationStatus, ClassInfo, Decision, Invite,
-    IssuedInvite, LinkStatus, LinkedChild, ParentLink, PendingApplication, Purpose,
-    RegistrationService, Rejection, ServiceError, Verification,
+    Address, Application, ApplicationState, ApplicationStatus, Decision, Invite, IssuedInvite,
+    LinkStatus, LinkedChild, ParentLink, PendingApplication, Purpose, RegistrationService,
+    Rejection, ServiceError, Verification,
 };
 use crate::domain::{ChildName, InviteToken, VerificationCode};
 
@@ -615,88 +615,6 @@ fn rejection(
 // ----- the wire format ------------------------------------------------------------------------
 
 #[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum WireInvite {
-    Class {
-        class_id: String,
-        class: String,
-        school: String,
-        teacher_name: String,
-        #[serde(default)]
-        expires_at: Option<DateTime<Utc>>,
-    },
-    Parent {
-        child_id: String,
-        child_name: String,
-        class: String,
-        school: String,
-        #[serde(default)]
-        expires_at: Option<DateTime<Utc>>,
-    },
-    Teacher {
-        teacher_id: String,
-        teacher_name: String,
-        classes: Vec<WireClass>,
-    },
-}
-
-#[derive(Deserialize)]
-struct WireClass {
-    class_id: String,
-    class: String,
-    school: String,
-}
-
-impl From<WireInvite> for Invite {
-    fn from(wire: WireInvite) -> Self {
-        match wire {
-            WireInvite::Class {
-                class_id,
-                class,
-                school,
-                teacher_name,
-                expires_at,
-            } => Invite::Class {
-                class_id,
-                class,
-                school,
-                teacher_name,
-                expires_at,
-            },
-            WireInvite::Parent {
-                child_id,
-                child_name,
-                class,
-                school,
-                expires_at,
-            } => Invite::Parent {
-                child_id,
-                child_name,
-                class,
-                school,
-                expires_at,
-            },
-            WireInvite::Teacher {
-                teacher_id,
-                teacher_name,
-                classes,
-            } => Invite::Teacher {
-                teacher_id,
-                teacher_name,
-                classes: classes
-                    .into_iter()
-                    .map(|c| ClassInfo {
-                        class_id: c.class_id,
-                        name: c.class,
-                        school: c.school,
-                    })
-                    .collect(),
-            },
-        }
-    }
-}
-
-#[derive(Deserialize)]
 struct WireIssuedInvite {
     token: String,
     expires_at: DateTime<Utc>,
@@ -908,8 +826,9 @@ const CONFIRM_LINK: &str = "/v1/parent-links/{link_id}/confirm";
 impl RegistrationService for HttpService {
     async fn resolve_invite(&self, token: &InviteToken) -> Result<Invite, ServiceError> {
         let segments = ["v1", "invites", token.as_str()];
-        let wire: WireInvite = self.call(Call::get(RESOLVE_INVITE, &segments)).await?;
-        Ok(wire.into())
+        // The contract's shape is the port's own (`kind`-tagged, unknown fields ignored).
+        let invite: Invite = self.call(Call::get(RESOLVE_INVITE, &segments)).await?;
+        Ok(invite)
     }
 
     async fn create_class_invite(
