@@ -28,7 +28,7 @@ use sferum_bot::transport::{telegram, terminal};
 #[command(
     name = "sferum-bot",
     version,
-    about = "Guides families and teachers through registration on Сферум"
+    about = "Guides families and teachers through registration on the Sferum platform"
 )]
 struct Cli {
     #[command(subcommand)]

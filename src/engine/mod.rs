@@ -122,6 +122,10 @@ impl Engine {
 
     /// Handles one input.
     pub fn step(&self, session: Session, input: Input, now: DateTime<Utc>) -> Turn {
+        let from_user = matches!(
+            input,
+            Input::Text(_) | Input::Button { .. } | Input::Command(_) | Input::Desk(_)
+        );
         let mut turn = Conversation {
             engine: self,
             session,
@@ -130,6 +134,9 @@ impl Engine {
         };
         turn.handle(input);
         turn.session.updated_at = now;
+        if from_user {
+            turn.session.active_at = now;
+        }
         turn.session
             .scripts_version
             .clone_from(&self.scripts.version);

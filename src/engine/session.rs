@@ -214,6 +214,14 @@ pub struct Session {
     #[serde(default)]
     pub reminders_off: bool,
     pub updated_at: DateTime<Utc>,
+    /// When the user last did something (an outside event does not count): what silence is
+    /// measured from.
+    #[serde(default = "epoch")]
+    pub active_at: DateTime<Utc>,
+}
+
+fn epoch() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
 }
 
 impl Session {
@@ -233,6 +241,7 @@ impl Session {
             awaiting_reason: None,
             reminders_off: false,
             updated_at: now,
+            active_at: now,
         }
     }
 }

@@ -10,13 +10,9 @@ pub mod notifier;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::Duration;
-
 use crate::clock::Clock;
 use crate::directory::{Directory, MemoryDirectory, TrackedApplication};
-use crate::engine::{
-    ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, Session, Success, IDLE_EVENT,
-};
+use crate::engine::{ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, Success};
 use crate::i18n::{Args, I18nError, Locales};
 use crate::notify::memory::MemoryOutbox;
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
@@ -29,8 +25,6 @@ use crate::store::{ChatId, Claim, Loaded, SessionStore, StoreError};
 const CONFLICT_RETRIES: usize = 3;
 /// How many service calls one update may make (a guard against a looping script).
 const MAX_CALLS_PER_UPDATE: usize = 8;
-/// A user silent this long in the middle of a scenario gets one gentle reminder.
-const IDLE_AFTER_HOURS: i64 = 24;
 /// An application pending this many working days nudges its teacher once.
 const NUDGE_AFTER_WORKING_DAYS: u32 = 2;
 
@@ -246,10 +240,6 @@ impl Bot {
             },
         };
         let mut forget = false;
-        let from_user = matches!(
-            input,
-            Input::Text(_) | Input::Button { .. } | Input::Command(_)
-        );
         let mut input = input;
         let mut consequences = Vec::new();
         let mut desk = Vec::new();
@@ -287,9 +277,6 @@ impl Bot {
             self.forget_elsewhere(chat).await?;
             tracing::info!(chat, "forgot the user at their request");
         } else {
-            if from_user {
-                self.schedule_idle_reminder(chat, &session).await;
-            }
             self.store.save(chat, &session, revision).await?;
         }
         let mut replies = says
@@ -398,36 +385,9 @@ impl Bot {
             .map(drop)
     }
 
-    /// After a user's own turn: one gentle reminder in 24 hours if they stopped in the middle
-    /// of a scenario (each new turn moves it), none at the menu or once they opted out.
-    async fn schedule_idle_reminder(&self, chat: ChatId, session: &Session) {
-        let id = format!("idle:{chat}");
-        let mid_scenario = !session.reminders_off && self.engine.is_mid_scenario(session);
-        let result = if mid_scenario {
-            let notice = Notice {
-                id,
-                chat,
-                kind: NoticeKind::Event {
-                    event: IDLE_EVENT.to_owned(),
-                },
-            };
-            let due = self.clock.now() + Duration::hours(IDLE_AFTER_HOURS);
-            self.outbox
-                .schedule(&notice, due, IfScheduled::Replace)
-                .await
-                .map(drop)
-        } else {
-            self.outbox.cancel(&id).await
-        };
-        if let Err(error) = result {
-            tracing::warn!(chat, %error, "could not schedule the idle reminder");
-        }
-    }
-
-    /// `/forget` beyond the session: the teacher binding, followed applications, reminders.
+    /// `/forget` beyond the session: the teacher binding and followed applications.
     async fn forget_elsewhere(&self, chat: ChatId) -> Result<(), StoreError> {
-        self.directory.forget_chat(chat).await?;
-        self.outbox.cancel(&format!("idle:{chat}")).await
+        self.directory.forget_chat(chat).await
     }
 }
 

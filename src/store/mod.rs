@@ -8,6 +8,7 @@ pub mod memory;
 pub mod redis;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::engine::Session;
 
@@ -73,4 +74,12 @@ pub trait SessionStore: Send + Sync {
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError>;
     /// True the first time `update_id` is seen; false for a redelivery.
     async fn first_delivery(&self, update_id: i64) -> Result<bool, StoreError>;
+    /// The chats whose user was last active (`Session::active_at`) before `silent_since`,
+    /// each handed out once per silence: only a save with newer activity hands it out again.
+    /// At most `max`.
+    async fn take_idle(
+        &self,
+        silent_since: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<ChatId>, StoreError>;
 }

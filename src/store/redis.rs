@@ -62,6 +62,7 @@ use std::time::Duration;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, RedisError, Script, Value};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::{ChatId, Claim, Loaded, Revision, SessionStore, StoreError};
 use crate::engine::Session;
@@ -116,9 +117,25 @@ if kind ~= 'hash' and kind ~= 'none' then
   redis.call('DEL', KEYS[1])
 end
 local rev = current + 1
-redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2])
+local active = 0
+if kind == 'hash' then
+  active = tonumber(redis.call('HGET', KEYS[1], 'active')) or 0
+end
+redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2], 'active', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if tonumber(ARGV[4]) > active then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+end
 return {1, rev}
+";
+
+/// Hands out, once, the chats whose latest save is older than ARGV[1] (at most ARGV[2]).
+const TAKE_IDLE_SCRIPT: &str = r"
+local chats = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, chat in ipairs(chats) do
+  redis.call('ZREM', KEYS[1], chat)
+end
+return chats
 ";
 
 /// Where and for how long the store keeps things.
@@ -152,6 +169,7 @@ pub struct RedisStore {
     dedupe_ttl_ms: u64,
     claim_script: Script,
     save_script: Script,
+    take_idle_script: Script,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -179,6 +197,7 @@ impl RedisStore {
             dedupe_ttl_ms: millis(config.dedupe_ttl),
             claim_script: Script::new(CLAIM_SCRIPT),
             save_script: Script::new(SAVE_SCRIPT),
+            take_idle_script: Script::new(TAKE_IDLE_SCRIPT),
         };
         // Connect now and load the scripts, so that the first update pays for neither; if Redis
         // is down, say so and carry on.
@@ -232,8 +251,17 @@ impl RedisStore {
         format!("{}update:{update_id}", self.prefix)
     }
 
+    /// The sorted set of chats by their latest save (for reminders of the silent).
+    pub fn activity_key(&self) -> String {
+        format!("{}activity", self.prefix)
+    }
+
     async fn load_scripts(&self) -> Result<(), StoreError> {
-        for script in [&self.claim_script, &self.save_script] {
+        for script in [
+            &self.claim_script,
+            &self.save_script,
+            &self.take_idle_script,
+        ] {
             self.run(|mut connection| async move { script.load_async(&mut connection).await })
                 .await?;
         }
@@ -295,10 +323,18 @@ impl SessionStore for RedisStore {
         let json = serde_json::to_string(session)
             .map_err(|e| StoreError::Unavailable(format!("cannot encode the session: {e}")))?;
         let key = self.session_key(chat);
+        let activity = self.activity_key();
+        let active_at = session.active_at.timestamp_millis();
         let (saved, revision): (i64, i64) = self
             .run(|mut connection| {
                 let mut invocation = self.save_script.key(&key);
-                invocation.arg(expected).arg(&json).arg(self.session_ttl_ms);
+                invocation
+                    .key(&activity)
+                    .arg(expected)
+                    .arg(&json)
+                    .arg(self.session_ttl_ms)
+                    .arg(active_at)
+                    .arg(chat);
                 async move { invocation.invoke_async(&mut connection).await }
             })
             .await?;
@@ -311,19 +347,37 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError> {
-        // The update keys name no chat, so the session is all there is to forget.
+        // The update keys name no chat: the session and its activity are all there is.
         let key = self.session_key(chat);
+        let activity = self.activity_key();
         self.run(|mut connection| {
-            let key = key.clone();
-            async move {
-                ::redis::cmd("DEL")
-                    .arg(key)
-                    .query_async::<i64>(&mut connection)
-                    .await
-            }
+            let mut pipe = ::redis::pipe();
+            pipe.atomic()
+                .cmd("DEL")
+                .arg(&key)
+                .ignore()
+                .cmd("ZREM")
+                .arg(&activity)
+                .arg(chat)
+                .ignore();
+            async move { pipe.query_async::<()>(&mut connection).await }
         })
         .await?;
         Ok(())
+    }
+
+    async fn take_idle(
+        &self,
+        silent_since: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<ChatId>, StoreError> {
+        let activity = self.activity_key();
+        self.run(|mut connection| {
+            let mut invocation = self.take_idle_script.key(&activity);
+            invocation.arg(silent_since.timestamp_millis()).arg(max);
+            async move { invocation.invoke_async(&mut connection).await }
+        })
+        .await
     }
 
     async fn first_delivery(&self, update_id: i64) -> Result<bool, StoreError> {

@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use sferum_bot::clock::Clock;
 use sferum_bot::clock::ManualClock;
 use sferum_bot::directory::RedisDirectory;
 use sferum_bot::engine::Input;
 use sferum_bot::notify::redis::RedisOutbox;
+use sferum_bot::notify::{IfScheduled, Notice, NoticeKind};
 use sferum_bot::runtime::notifier::{Courier, Notifier, Undelivered};
 use sferum_bot::runtime::{Bot, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
@@ -493,26 +495,26 @@ async fn a_silent_user_gets_one_gentle_reminder_and_can_switch_them_off() {
     student.send("/start demo-class").await;
     student.press("Войти в аккаунт").await;
     world.clock.advance(Duration::hours(23));
-    notifier.deliver_due().await.expect("ran");
+    notifier.remind_the_silent().await.expect("ran");
     assert!(
         texts(&inbox.take(), STUDENT).is_empty(),
         "not before 24 hours"
     );
     world.clock.advance(Duration::hours(2));
-    notifier.deliver_due().await.expect("ran");
+    notifier.remind_the_silent().await.expect("ran");
     let sent = inbox.take();
     let reminders = texts(&sent, STUDENT);
     assert_eq!(reminders.len(), 1, "{reminders:?}");
     assert!(reminders[0].contains("регистрация не закончена"));
     world.clock.advance(Duration::days(3));
-    notifier.deliver_due().await.expect("ran");
+    notifier.remind_the_silent().await.expect("ran");
     assert!(texts(&inbox.take(), STUDENT).is_empty(), "once");
     // Switching them off: no reminder after the next pause.
     student.press_from(&sent, STUDENT, "Не напоминать").await;
     assert!(student.last_text().contains("больше не буду напоминать"));
     student.send("+7 912 345-67-89").await;
     world.clock.advance(Duration::days(2));
-    notifier.deliver_due().await.expect("ran");
+    notifier.remind_the_silent().await.expect("ran");
     assert!(texts(&inbox.take(), STUDENT).is_empty(), "switched off");
 }
 
@@ -530,23 +532,32 @@ impl Courier for Blocked {
 }
 
 #[tokio::test]
-async fn a_chat_that_blocked_the_bot_is_given_up_on() {
+async fn a_teacher_who_blocked_the_bot_is_given_up_on() {
     let world = World::new(school_morning());
     let (bot, _, _) = world.process().await;
+    bind_teacher(&bot).await;
+    submit_application(&bot).await;
     let blocked = Arc::new(Blocked(Mutex::new(0)));
     let notifier = Notifier::new(bot.clone(), blocked.clone(), "replica-b");
-    let mut student = transcript(&bot, STUDENT);
-    student.send("/start demo-class").await;
-    student.press("Войти в аккаунт").await;
-    world.clock.advance(Duration::hours(25));
     notifier.deliver_due().await.expect("ran");
     assert_eq!(*blocked.0.lock().unwrap_or_else(|e| e.into_inner()), 1);
-    world.clock.advance(Duration::hours(1));
-    notifier.deliver_due().await.expect("ran");
-    assert_eq!(
-        *blocked.0.lock().unwrap_or_else(|e| e.into_inner()),
-        1,
-        "not tried again"
-    );
-    assert_eq!(bot.outbox().scheduled_count().await.expect("counted"), 0);
+    // The notice was acknowledged, not left to be handed out again: its id is free.
+    let pending = bot
+        .service()
+        .pending_applications("t-7")
+        .await
+        .expect("listed");
+    let again = Notice {
+        id: format!("new-application:{}", pending[0].application_id),
+        chat: STUDENT,
+        kind: NoticeKind::NewApplication {
+            application_id: pending[0].application_id.clone(),
+        },
+    };
+    let rescheduled = bot
+        .outbox()
+        .schedule(&again, world.clock.now(), IfScheduled::Keep)
+        .await
+        .expect("scheduled");
+    assert!(rescheduled, "the undeliverable notice was dropped");
 }
