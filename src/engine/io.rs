@@ -296,7 +296,6 @@ pub enum DeskRequest {
     },
     Decide {
         teacher_id: String,
-        class_ids: Vec<String>,
         application_id: String,
         decision: Decision,
     },

@@ -355,7 +355,6 @@ impl<'e> Conversation<'e> {
         let decide = |application_id: String, decision: Decision| {
             Effect::Desk(DeskRequest::Decide {
                 teacher_id: teacher_id.clone(),
-                class_ids: class_ids.clone(),
                 application_id,
                 decision,
             })
@@ -484,9 +483,8 @@ impl<'e> Conversation<'e> {
 
     fn on_desk_reason(&mut self, application_id: String, reason: String) {
         match self.session.facts.teacher() {
-            Some((teacher_id, class_ids)) => self.effects.push(Effect::Desk(DeskRequest::Decide {
+            Some((teacher_id, _)) => self.effects.push(Effect::Desk(DeskRequest::Decide {
                 teacher_id: teacher_id.to_owned(),
-                class_ids,
                 application_id,
                 decision: Decision::Reject {
                     reason: Some(reason),

@@ -26,7 +26,6 @@ impl Bot {
             DeskRequest::ListPending { teacher_id } => self.list_pending(lang, &teacher_id).await,
             DeskRequest::Decide {
                 teacher_id,
-                class_ids: _,
                 application_id,
                 decision,
             } => vec![

@@ -170,13 +170,13 @@ impl Bot {
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Handled, RuntimeError> {
-        self.handle_update(chat, None, client_lang, input)
-            .await
-            .map(|handled| handled.unwrap_or_else(|| unreachable_duplicate(chat)))
+        let lock = self.chat_lock(chat);
+        let _guard = lock.lock().await;
+        self.retrying(chat, None, client_lang, input).await
     }
 
-    /// Handles one delivered update: `update_id` (when the transport has one) makes a
-    /// redelivery a no-op, returning `None`.
+    /// Handles one delivered update: with an `update_id` a redelivery is a no-op (`None`);
+    /// claiming the id and loading the session take one round trip to the store.
     pub async fn handle_update(
         &self,
         chat: ChatId,
@@ -186,18 +186,35 @@ impl Bot {
     ) -> Result<Option<Handled>, RuntimeError> {
         let lock = self.chat_lock(chat);
         let _guard = lock.lock().await;
+        let claimed = match update_id {
+            Some(id) => match self.store.claim(chat, id).await? {
+                Claim::AlreadyHandled => {
+                    tracing::info!(chat, update_id = id, "redelivered update ignored");
+                    return Ok(None);
+                }
+                Claim::New(loaded) => Some(loaded),
+            },
+            None => None,
+        };
+        self.retrying(chat, claimed, client_lang, input)
+            .await
+            .map(Some)
+    }
+
+    /// Runs the turn, again (from a fresh load) when another replica saved the chat meanwhile.
+    /// `first` is the session already loaded, if any.
+    async fn retrying(
+        &self,
+        chat: ChatId,
+        mut first: Option<Option<Loaded>>,
+        client_lang: Option<&str>,
+        input: Input,
+    ) -> Result<Handled, RuntimeError> {
         let mut attempt = 0;
-        let mut update_id = update_id;
         loop {
             attempt += 1;
-            let loaded = match update_id.take() {
-                Some(id) => match self.store.claim(chat, id).await? {
-                    Claim::AlreadyHandled => {
-                        tracing::info!(chat, update_id = id, "redelivered update ignored");
-                        return Ok(None);
-                    }
-                    Claim::New(loaded) => loaded,
-                },
+            let loaded = match first.take() {
+                Some(loaded) => loaded,
                 None => self.store.load(chat).await?,
             };
             match self
@@ -207,7 +224,7 @@ impl Bot {
                 Err(RuntimeError::Store(StoreError::Conflict)) if attempt < CONFLICT_RETRIES => {
                     tracing::info!(chat, attempt, "session changed concurrently; retrying");
                 }
-                other => return other.map(Some),
+                other => return other,
             }
         }
     }
@@ -388,18 +405,6 @@ impl Bot {
     /// `/forget` beyond the session: the teacher binding and followed applications.
     async fn forget_elsewhere(&self, chat: ChatId) -> Result<(), StoreError> {
         self.directory.forget_chat(chat).await
-    }
-}
-
-/// Without an update id nothing is deduplicated, so `handle_update` always handles.
-fn unreachable_duplicate(chat: ChatId) -> Handled {
-    tracing::error!(chat, "an update without an id was treated as a duplicate");
-    Handled {
-        replies: Vec::new(),
-        at: StepRef::menu(),
-        seed: None,
-        expects: None,
-        lang: crate::i18n::DEFAULT_LANG.to_owned(),
     }
 }
 
