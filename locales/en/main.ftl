@@ -35,7 +35,8 @@ command-unknown = There is no such command. Try /help to see the list of command
 deep-link-invalid = This link is broken or incomplete. Ask the class teacher to send it again in full.
 nothing-to-go-back = There is nowhere to go back to. We are at the very start.
 reset-done = OK, let's start over. Everything you typed has been removed from the conversation.
-session-restarted = The bot has been updated, and your old step no longer exists. Let's carry on from the main menu. Your answers are not lost.
+session-restarted = The bot has been updated, and your old step no longer exists. Let's carry on from the nearest sensible point. Your answers are not lost.
+session-lost = Sorry, your saved conversation could not be read. Let's start again.
 forget-done = Done: the bot has deleted everything it kept about you. To start again, send /start.
 
 error-service-unavailable = The registration service is not responding right now. Your answers are saved. Please try again in a few minutes.

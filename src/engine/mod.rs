@@ -167,8 +167,10 @@ impl<'e> Conversation<'e> {
     fn handle(&mut self, input: Input) {
         let lost = self.current().is_none();
         if lost {
-            // The step is gone after a deploy: start again from the menu, politely.
-            self.session.at = StepRef::menu();
+            // The step is gone after a deploy: start again at the nearest sensible point (the
+            // start of the same scenario, if what the conversation knows still suffices for
+            // it; else the menu), politely.
+            self.session.at = self.nearest_restart();
             self.session.history.clear();
             self.session.awaiting = None;
             self.say_plain("session-restarted");
@@ -182,17 +184,46 @@ impl<'e> Conversation<'e> {
             Input::Outcome(outcome) => self.on_outcome(outcome),
             Input::Event(event) => self.on_event(&event),
             Input::Desk(action) => self.on_desk(action),
-            Input::Text(text) if lost || self.session.fresh => {
-                match self.engine.router.route(&text) {
-                    Some(route) => self.show(route.step),
-                    None => self.show(StepRef::menu()),
-                }
-            }
-            _ if lost || self.session.fresh => self.show(StepRef::menu()),
+            // The restart point, not an answer to a question the user never saw.
+            _ if lost => self.show(self.session.at.clone()),
+            Input::Text(text) if self.session.fresh => match self.engine.router.route(&text) {
+                Some(route) => self.show(route.step),
+                None => self.show(StepRef::menu()),
+            },
+            _ if self.session.fresh => self.show(StepRef::menu()),
             Input::Text(text) => self.on_text(&text),
             Input::Button { offer, index } => self.on_button(offer, index),
         }
         self.session.fresh = false;
+    }
+
+    /// Where a conversation whose step disappeared goes on.
+    fn nearest_restart(&self) -> StepRef {
+        let Some(scenario) = self.scripts().scenario(&self.session.at.scenario) else {
+            return StepRef::menu();
+        };
+        let entry = StepRef::new(&scenario.id, &scenario.entry);
+        match self.scripts().step(&entry) {
+            Some(step) if self.can_show(step) => entry,
+            _ => StepRef::menu(),
+        }
+    }
+
+    /// Whether `step` can be shown with what the conversation knows: its message finds all its
+    /// variables, and its operation its data.
+    fn can_show(&self, step: &Step) -> bool {
+        let args = self.fact_args();
+        let message_ok = step.say.as_ref().is_none_or(|say| {
+            self.engine
+                .locales
+                .variables(&self.session.lang, say)
+                .iter()
+                .all(|var| args.contains_key(var))
+        });
+        let call_ok = step
+            .call
+            .is_none_or(|op| op.requires().iter().all(|f| self.session.facts.has(*f)));
+        message_ok && call_ok
     }
 
     // ----- commands ---------------------------------------------------------------------
@@ -323,10 +354,7 @@ impl<'e> Conversation<'e> {
             return;
         };
         // An event for a conversation that no longer knows what it needs is dropped.
-        let ready = step
-            .call
-            .is_none_or(|op| op.requires().iter().all(|f| self.session.facts.has(*f)));
-        if ready && !self.session.fresh {
+        if self.can_show(step) && !self.session.fresh {
             self.enter(at);
         }
     }

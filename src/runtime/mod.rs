@@ -245,7 +245,7 @@ impl Bot {
                 None => {
                     tracing::warn!(chat, "stored session cannot be decoded; starting again");
                     says.push(Say {
-                        message: "session-restarted".to_owned(),
+                        message: "session-lost".to_owned(),
                         args: Args::new(),
                         progress: None,
                         buttons: Vec::new(),

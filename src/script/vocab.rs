@@ -388,6 +388,7 @@ pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
     ("command-unknown", &[]),
     ("reset-done", &[]),
     ("session-restarted", &[]),
+    ("session-lost", &[]),
     ("forget-done", &[]),
     ("idle-reminder", &[]),
     ("btn-no-reminders", &[]),

@@ -24,6 +24,8 @@ const CHAT: ChatId = 4242;
 const OTHER_CHAT: ChatId = -100_777;
 /// The first words of the "session-restarted" message.
 const RESTARTED: &str = "Бот обновился";
+/// The apology for a session that cannot be read.
+const LOST: &str = "Извините, сохранённый разговор";
 /// An outage must be reported well within this.
 const PROMPTLY: Duration = Duration::from_secs(5);
 
@@ -321,7 +323,7 @@ async fn a_session_whose_step_no_longer_exists_restarts_politely() {
         .await
         .unwrap_or_else(|e| panic!("HSET: {e}"));
 
-    recovers(&bot, CHAT).await;
+    recovers(&bot, CHAT, RESTARTED).await;
 }
 
 #[tokio::test]
@@ -343,7 +345,7 @@ async fn a_corrupt_session_restarts_politely() {
         .query_async(&mut redis)
         .await
         .unwrap_or_else(|e| panic!("HSET: {e}"));
-    recovers(&bot, CHAT).await;
+    recovers(&bot, CHAT, LOST).await;
     assert!(
         revision(&mut redis, &key).await > 5,
         "saved over the damage"
@@ -355,24 +357,24 @@ async fn a_corrupt_session_restarts_politely() {
         .set(&key, "garbage")
         .await
         .unwrap_or_else(|e| panic!("SET: {e}"));
-    recovers(&bot, OTHER_CHAT).await;
+    recovers(&bot, OTHER_CHAT, LOST).await;
 }
 
-/// The next message after a damaged session: the "session-restarted" apology and the main menu;
+/// The next message after a damaged session: the `apology` and the main menu;
 /// the message after that is an ordinary turn, not another apology.
-async fn recovers(bot: &TestBot, chat: ChatId) {
+async fn recovers(bot: &TestBot, chat: ChatId, apology: &str) {
     let restarted = say(bot, chat, "8 (912) 345-67-89").await;
     let text = text_of(&restarted);
     assert!(
-        restarted.replies[0].text.starts_with(RESTARTED),
-        "the user is told the bot restarted: {text}"
+        restarted.replies[0].text.starts_with(apology),
+        "the user is told what happened: {text}"
     );
     assert_eq!(restarted.at.to_string(), "menu/start", "{text}");
     assert!(buttons_of(&restarted) > 0, "the main menu is shown: {text}");
 
     let next = say(bot, chat, "/start demo-class").await;
     assert!(
-        !text_of(&next).contains(RESTARTED),
+        !text_of(&next).contains(apology),
         "no loop: {}",
         text_of(&next)
     );

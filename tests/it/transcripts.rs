@@ -317,3 +317,44 @@ async fn an_unknown_command_and_free_text_keep_the_place() {
     chat.send("🙂").await;
     assert_eq!(chat.at, "variant1/welcome");
 }
+
+#[tokio::test]
+async fn a_step_gone_after_a_deploy_restarts_at_the_start_of_its_scenario() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    let loaded = bot.store.load(STUDENT).await.unwrap().expect("stored");
+    let mut session = loaded.session.expect("decodes");
+    session.at.step = "a_step_that_was_renamed".into();
+    bot.store
+        .save(STUDENT, &session, loaded.revision)
+        .await
+        .expect("saved");
+    chat.send("+7 912 345-67-89").await;
+    assert!(chat.text().contains("Бот обновился"), "{}", chat.text());
+    assert_eq!(
+        chat.at, "variant1/welcome",
+        "the class invitation is still known"
+    );
+    chat.press("Войти в аккаунт").await;
+    chat.send("+7 912 345-67-89").await;
+    assert_eq!(chat.at, "variant1/confirm_contact");
+}
+
+#[tokio::test]
+async fn a_scenario_gone_after_a_deploy_restarts_at_the_menu() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start").await;
+    let loaded = bot.store.load(STUDENT).await.unwrap().expect("stored");
+    let mut session = loaded.session.expect("decodes");
+    session.at = sferum_bot::script::StepRef::new("old_scenario", "old_step");
+    bot.store
+        .save(STUDENT, &session, loaded.revision)
+        .await
+        .expect("saved");
+    chat.send("привет").await;
+    assert!(chat.text().contains("Бот обновился"), "{}", chat.text());
+    assert_eq!(chat.at, "menu/start");
+}
