@@ -74,7 +74,7 @@ use std::time::Duration;
 
 use ::redis::aio::ConnectionManager;
 
-use crate::store::redis::{connect_lazily, run_on};
+use crate::store::redis::{connect_lazily, load_scripts, run_on};
 use ::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use ::redis::{RedisError, Script};
 use async_trait::async_trait;
@@ -223,16 +223,16 @@ impl RedisOutbox {
             async move { create_group(&mut connection, &stream).await }
         })
         .await?;
-        for script in [
-            &self.schedule_script,
-            &self.cancel_script,
-            &self.move_script,
-            &self.ack_script,
-        ] {
-            self.run(|mut connection| async move { script.load_async(&mut connection).await })
-                .await?;
-        }
-        Ok(())
+        load_scripts(
+            &self.connection,
+            &[
+                &self.schedule_script,
+                &self.cancel_script,
+                &self.move_script,
+                &self.ack_script,
+            ],
+        )
+        .await
     }
 
     /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused

@@ -257,15 +257,15 @@ impl RedisStore {
     }
 
     async fn load_scripts(&self) -> Result<(), StoreError> {
-        for script in [
-            &self.claim_script,
-            &self.save_script,
-            &self.take_idle_script,
-        ] {
-            self.run(|mut connection| async move { script.load_async(&mut connection).await })
-                .await?;
-        }
-        Ok(())
+        load_scripts(
+            &self.connection,
+            &[
+                &self.claim_script,
+                &self.save_script,
+                &self.take_idle_script,
+            ],
+        )
+        .await
     }
 
     /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
@@ -485,6 +485,20 @@ pub(crate) fn connect_lazily(url: &str) -> Result<ConnectionManager, StoreError>
     let connection =
         ConnectionManager::new_lazy_with_config(client, manager_config).map_err(invalid)?;
     Ok(connection)
+}
+
+/// Loads `scripts` into Redis, so that their first use pays for no NOSCRIPT round trip.
+pub(crate) async fn load_scripts(
+    connection: &ConnectionManager,
+    scripts: &[&Script],
+) -> Result<(), StoreError> {
+    for script in scripts {
+        run_on(connection, |mut c| async move {
+            script.load_async(&mut c).await
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
