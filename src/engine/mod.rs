@@ -3,9 +3,11 @@
 //! so every journey can be tested as a transcript with no network and no clock.
 
 mod answer;
+mod events;
 mod io;
 pub mod route;
 mod session;
+mod teacher;
 
 use chrono::{DateTime, Utc};
 
@@ -290,155 +292,7 @@ impl<'e> Conversation<'e> {
                 self.say_plain("command-unknown");
                 self.reshow();
             }
-            Command::Invite => match self.session.facts.teacher() {
-                Some((teacher_id, class_ids)) if class_ids.len() == 1 => {
-                    self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
-                        teacher_id: teacher_id.to_owned(),
-                        class_id: class_ids[0].clone(),
-                    }));
-                }
-                Some(_) => self.offer_classes(),
-                None => {
-                    self.say_plain("teacher-only");
-                    self.reshow();
-                }
-            },
-            Command::Pending => match self.session.facts.teacher() {
-                Some((teacher_id, _)) => {
-                    self.effects.push(Effect::Desk(DeskRequest::ListPending {
-                        teacher_id: teacher_id.to_owned(),
-                    }))
-                }
-                None => {
-                    self.say_plain("teacher-only");
-                    self.reshow();
-                }
-            },
-        }
-    }
-
-    /// One button per class of the teacher, to create an invitation.
-    fn offer_classes(&mut self) {
-        let classes = match &self.session.facts.invite {
-            Some(Invite::Teacher { classes, .. }) => classes.clone(),
-            _ => return,
-        };
-        let buttons = classes
-            .iter()
-            .map(|class| {
-                let mut label_args = Args::new();
-                label_args.insert("class".into(), class.name.as_str().into());
-                ButtonView {
-                    label: "btn-class".to_owned(),
-                    label_args,
-                    target: ButtonTarget::Desk(DeskAction::InviteClass {
-                        class_id: class.class_id.clone(),
-                    }),
-                }
-            })
-            .collect();
-        self.say("teacher-choose-class", Args::new(), None, buttons);
-    }
-
-    // ----- outside events and teachers' buttons -----------------------------------------
-
-    fn on_event(&mut self, event: &str) {
-        if event == IDLE_EVENT {
-            return self.remind_idle();
-        }
-        let Some((at, step)) = self
-            .scripts()
-            .steps()
-            .find(|(_, s)| s.event.as_deref() == Some(event))
-        else {
-            return;
-        };
-        // An event for a conversation that no longer knows what it needs is dropped.
-        if self.can_show(step) && !self.session.fresh {
-            self.enter(at);
-        }
-    }
-
-    /// The one gentle reminder of an unfinished scenario.
-    fn remind_idle(&mut self) {
-        let Some(step) = self.current() else {
-            return;
-        };
-        if self.session.reminders_off || !self.engine.is_mid_scenario(&self.session) {
-            return;
-        }
-        let mut buttons = self.step_buttons(step);
-        buttons.push(("btn-no-reminders".to_owned(), Action::RemindersOff));
-        let args = self.fact_args();
-        self.say_offering("idle-reminder", args, None, buttons);
-    }
-
-    fn on_desk(&mut self, action: DeskAction) {
-        let Some((teacher_id, class_ids)) =
-            self.session.facts.teacher().map(|(t, c)| (t.to_owned(), c))
-        else {
-            self.say_plain("decision-not-allowed");
-            return self.reshow();
-        };
-        let decide = |application_id: String, decision: Decision| {
-            Effect::Desk(DeskRequest::Decide {
-                teacher_id: teacher_id.clone(),
-                application_id,
-                decision,
-            })
-        };
-        match action {
-            DeskAction::Decide {
-                application_id,
-                approve: true,
-            } => self.effects.push(decide(application_id, Decision::Approve)),
-            DeskAction::Decide {
-                application_id,
-                approve: false,
-            } => {
-                let reason = |choice: Option<usize>, label: String| ButtonView {
-                    label,
-                    label_args: Args::new(),
-                    target: ButtonTarget::Desk(DeskAction::Reason {
-                        application_id: application_id.clone(),
-                        choice,
-                    }),
-                };
-                let mut buttons: Vec<ButtonView> = (0..REJECTION_REASONS)
-                    .map(|n| reason(Some(n), format!("reject-reason-{n}")))
-                    .collect();
-                buttons.push(reason(None, "reject-reason-other".to_owned()));
-                self.say("reject-reason-choose", Args::new(), None, buttons);
-            }
-            DeskAction::Reason {
-                application_id,
-                choice: Some(n),
-            } if n < REJECTION_REASONS => {
-                // The school reads reasons in Russian, whatever the teacher's language.
-                let reason = self
-                    .engine
-                    .locales
-                    .format(DEFAULT_LANG, &format!("reject-reason-{n}"), &Args::new())
-                    .ok();
-                self.effects
-                    .push(decide(application_id, Decision::Reject { reason }));
-            }
-            DeskAction::Reason {
-                application_id,
-                choice: _,
-            } => {
-                self.session.awaiting_reason = Some(application_id);
-                self.say_plain("reject-reason-type");
-            }
-            DeskAction::InviteClass { class_id } if class_ids.contains(&class_id) => {
-                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
-                    teacher_id,
-                    class_id,
-                }));
-            }
-            DeskAction::InviteClass { .. } => {
-                self.say_plain("decision-not-allowed");
-            }
+            Command::Invite | Command::Pending => self.teacher_command(command),
         }
     }
 
@@ -506,19 +360,6 @@ impl<'e> Conversation<'e> {
                     self.say_with_buttons(hint.message, hint.args, step);
                 }
             }
-        }
-    }
-
-    fn on_desk_reason(&mut self, application_id: String, reason: String) {
-        match self.session.facts.teacher() {
-            Some((teacher_id, _)) => self.effects.push(Effect::Desk(DeskRequest::Decide {
-                teacher_id: teacher_id.to_owned(),
-                application_id,
-                decision: Decision::Reject {
-                    reason: Some(reason),
-                },
-            })),
-            None => self.reshow(),
         }
     }
 

@@ -1,0 +1,134 @@
+//! The teacher's side of a conversation: choosing a class for an invitation and the buttons of
+//! application messages (approve, reject with a reason). The engine only checks that the chat
+//! belongs to a teacher and asks the runtime's desk to carry the request out.
+
+use super::*;
+
+impl Conversation<'_> {
+    /// `/invite` (an invitation for the teacher's class, choosing it when there are several)
+    /// and `/pending`; anyone else is told these are for teachers.
+    pub(super) fn teacher_command(&mut self, command: Command) {
+        let Some((teacher_id, class_ids)) = self.session.facts.teacher() else {
+            self.say_plain("teacher-only");
+            return self.reshow();
+        };
+        let teacher_id = teacher_id.to_owned();
+        match command {
+            Command::Invite if class_ids.len() == 1 => {
+                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
+                    teacher_id,
+                    class_id: class_ids[0].clone(),
+                }))
+            }
+            Command::Invite => self.offer_classes(),
+            _ => self
+                .effects
+                .push(Effect::Desk(DeskRequest::ListPending { teacher_id })),
+        }
+    }
+
+    /// One button per class of the teacher, to create an invitation.
+    pub(super) fn offer_classes(&mut self) {
+        let classes = match &self.session.facts.invite {
+            Some(Invite::Teacher { classes, .. }) => classes.clone(),
+            _ => return,
+        };
+        let buttons = classes
+            .iter()
+            .map(|class| {
+                let mut label_args = Args::new();
+                label_args.insert("class".into(), class.name.as_str().into());
+                ButtonView {
+                    label: "btn-class".to_owned(),
+                    label_args,
+                    target: ButtonTarget::Desk(DeskAction::InviteClass {
+                        class_id: class.class_id.clone(),
+                    }),
+                }
+            })
+            .collect();
+        self.say("teacher-choose-class", Args::new(), None, buttons);
+    }
+
+    pub(super) fn on_desk(&mut self, action: DeskAction) {
+        let Some((teacher_id, class_ids)) =
+            self.session.facts.teacher().map(|(t, c)| (t.to_owned(), c))
+        else {
+            self.say_plain("decision-not-allowed");
+            return self.reshow();
+        };
+        let decide = |application_id: String, decision: Decision| {
+            Effect::Desk(DeskRequest::Decide {
+                teacher_id: teacher_id.clone(),
+                application_id,
+                decision,
+            })
+        };
+        match action {
+            DeskAction::Decide {
+                application_id,
+                approve: true,
+            } => self.effects.push(decide(application_id, Decision::Approve)),
+            DeskAction::Decide {
+                application_id,
+                approve: false,
+            } => {
+                let reason = |choice: Option<usize>, label: String| ButtonView {
+                    label,
+                    label_args: Args::new(),
+                    target: ButtonTarget::Desk(DeskAction::Reason {
+                        application_id: application_id.clone(),
+                        choice,
+                    }),
+                };
+                let mut buttons: Vec<ButtonView> = (0..REJECTION_REASONS)
+                    .map(|n| reason(Some(n), format!("reject-reason-{n}")))
+                    .collect();
+                buttons.push(reason(None, "reject-reason-other".to_owned()));
+                self.say("reject-reason-choose", Args::new(), None, buttons);
+            }
+            DeskAction::Reason {
+                application_id,
+                choice: Some(n),
+            } if n < REJECTION_REASONS => {
+                // The school reads reasons in Russian, whatever the teacher's language.
+                let reason = self
+                    .engine
+                    .locales
+                    .format(DEFAULT_LANG, &format!("reject-reason-{n}"), &Args::new())
+                    .ok();
+                self.effects
+                    .push(decide(application_id, Decision::Reject { reason }));
+            }
+            DeskAction::Reason {
+                application_id,
+                choice: _,
+            } => {
+                self.session.awaiting_reason = Some(application_id);
+                self.say_plain("reject-reason-type");
+            }
+            DeskAction::InviteClass { class_id } if class_ids.contains(&class_id) => {
+                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
+                    teacher_id,
+                    class_id,
+                }));
+            }
+            DeskAction::InviteClass { .. } => {
+                self.say_plain("decision-not-allowed");
+            }
+        }
+    }
+
+    pub(super) fn on_desk_reason(&mut self, application_id: String, reason: String) {
+        match self.session.facts.teacher() {
+            Some((teacher_id, _)) => self.effects.push(Effect::Desk(DeskRequest::Decide {
+                teacher_id: teacher_id.to_owned(),
+                application_id,
+                decision: Decision::Reject {
+                    reason: Some(reason),
+                },
+            })),
+            None => self.reshow(),
+        }
+    }
+}
