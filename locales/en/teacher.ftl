@@ -41,4 +41,5 @@ reject-reason-type = Write the reason in one message. I will send it along with 
 decision-approved = The application is approved. The student will get a message and the next step: inviting a parent.
 decision-rejected = The application is rejected. The student will get a message about it.
 decision-already = This application has already been decided. Nothing has changed.
+desk-failed = That did not work. Please try again a little later.
 decision-not-allowed = Only the class teacher of this class can decide on this application.

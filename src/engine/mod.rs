@@ -264,7 +264,18 @@ impl<'e> Conversation<'e> {
             }
             Command::Back => self.back(),
             Command::Reset => {
-                self.session.facts = Facts::default();
+                // A teacher keeps their desk: starting over is about the conversation, not
+                // about who they are (/forget removes that too).
+                let teacher = self
+                    .session
+                    .facts
+                    .invite
+                    .take()
+                    .filter(|i| matches!(i, Invite::Teacher { .. }));
+                self.session.facts = Facts {
+                    invite: teacher,
+                    ..Facts::default()
+                };
                 self.session.history.clear();
                 self.say_plain("reset-done");
                 self.show(StepRef::menu());

@@ -203,7 +203,7 @@ impl Bot {
         let message = match error {
             ServiceError::Rejected(Rejection::NotClassTeacher) => "decision-not-allowed",
             ServiceError::Rejected(Rejection::ApplicationNotFound) => "error-application-not-found",
-            ServiceError::Rejected(_) | ServiceError::Protocol(_) => "error-internal",
+            ServiceError::Rejected(_) | ServiceError::Protocol(_) => "desk-failed",
             ServiceError::Unavailable(_) => "error-service-unavailable",
         };
         tracing::warn!(%error, "a teacher's request failed");

@@ -403,6 +403,7 @@ pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
     ("reject-reason-2", &[]),
     ("reject-reason-other", &[]),
     ("decision-not-allowed", &[]),
+    ("desk-failed", &[]),
     ("hint-child-contact", &[]),
     ("hint-phone-not-mobile", &[]),
     ("hint-email-invalid", &[]),

@@ -561,3 +561,27 @@ async fn a_teacher_who_blocked_the_bot_is_given_up_on() {
         .expect("scheduled");
     assert!(rescheduled, "the undeliverable notice was dropped");
 }
+
+#[tokio::test]
+async fn a_teacher_keeps_the_desk_after_reset_but_not_after_forget() {
+    let world = World::new(school_morning());
+    let (bot, _, _) = world.process().await;
+    bind_teacher(&bot).await;
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher.send("/reset").await;
+    teacher.send("/pending").await;
+    assert!(
+        teacher
+            .last_text()
+            .contains("Заявок, ожидающих решения, нет"),
+        "{}",
+        teacher.text()
+    );
+    teacher.send("/forget").await;
+    teacher.send("/pending").await;
+    assert!(
+        teacher.last_text().contains("для классного руководителя"),
+        "{}",
+        teacher.text()
+    );
+}
