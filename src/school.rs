@@ -73,7 +73,15 @@ impl SchoolTime {
 
     /// `date` at `hour`:00 school time, as an instant.
     pub fn at(&self, date: NaiveDate, hour: u32) -> DateTime<Utc> {
-        let local = date.and_time(NaiveTime::from_hms_opt(hour.min(23), 0, 0).unwrap_or_default());
+        self.at_time(
+            date,
+            NaiveTime::from_hms_opt(hour.min(23), 0, 0).unwrap_or_default(),
+        )
+    }
+
+    /// `date` at `time` school time, as an instant.
+    pub fn at_time(&self, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+        let local = date.and_time(time);
         self.zone
             .from_local_datetime(&local)
             .earliest()

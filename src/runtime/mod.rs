@@ -380,11 +380,7 @@ impl Bot {
             .schedule(&notice, school.outside_quiet_hours(now), IfScheduled::Keep)
             .await?;
         let day = school.add_working_days(school.today(now), NUDGE_AFTER_WORKING_DAYS);
-        let local_time = now.with_timezone(&school.zone).time();
-        let nudge_at = school
-            .at(day, 0)
-            .checked_add_signed(local_time.signed_duration_since(chrono::NaiveTime::MIN))
-            .unwrap_or(now);
+        let nudge_at = school.at_time(day, now.with_timezone(&school.zone).time());
         let nudge = Notice {
             id: format!("still-pending:{id}"),
             chat: application.student_chat,

@@ -42,8 +42,7 @@ impl SessionStore for MemoryStore {
         session: &Session,
         expected: Revision,
     ) -> Result<Revision, StoreError> {
-        let json = serde_json::to_string(session)
-            .map_err(|e| StoreError::Unavailable(format!("cannot encode the session: {e}")))?;
+        let json = super::encode(session)?;
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let current = sessions.get(&chat).map_or(0, |(_, r)| *r);
         if current != expected {

@@ -320,8 +320,7 @@ impl SessionStore for RedisStore {
         session: &Session,
         expected: Revision,
     ) -> Result<Revision, StoreError> {
-        let json = serde_json::to_string(session)
-            .map_err(|e| StoreError::Unavailable(format!("cannot encode the session: {e}")))?;
+        let json = super::encode(session)?;
         let key = self.session_key(chat);
         let activity = self.activity_key();
         let active_at = session.active_at.timestamp_millis();

@@ -47,11 +47,16 @@ impl Inbox {
     }
 }
 
+/// An instant given in UTC.
+fn at(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(year, month, day, hour, minute, second)
+        .single()
+        .expect("a valid date")
+}
+
 /// 11:00 in Orenburg on a Monday in September.
 fn school_morning() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 9, 7, 6, 0, 0)
-        .single()
-        .expect("a date")
+    at(2026, 9, 7, 6, 0, 0)
 }
 
 struct World {
@@ -140,6 +145,17 @@ async fn submit_application(bot: &Bot) {
     student.send("Петров Иван Сергеевич").await;
     student.press("Отправить заявку").await;
     assert_eq!(student.at, "variant1/submitted");
+}
+
+/// A parent finds diary access by asking, and says the application is submitted (A1.2).
+async fn submit_diary_application(bot: &Bot) -> super::helpers::Transcript<'_> {
+    let mut parent = transcript(bot, STUDENT);
+    parent
+        .send("как получить доступ к электронному дневнику")
+        .await;
+    parent.press("Готово").await;
+    parent.press("Я подал(а) заявление").await;
+    parent
 }
 
 #[tokio::test]
@@ -315,28 +331,17 @@ async fn a_second_decision_is_refused() {
 #[tokio::test]
 async fn a_notification_at_night_waits_until_eight() {
     // 22:30 in Orenburg.
-    let night = Utc
-        .with_ymd_and_hms(2026, 9, 7, 17, 30, 0)
-        .single()
-        .expect("a date");
+    let night = at(2026, 9, 7, 17, 30, 0);
     let world = World::new(night);
     let (bot, notifier, inbox) = world.process().await;
     bind_teacher(&bot).await;
     submit_application(&bot).await;
     notifier.deliver_due().await.expect("ran");
     assert!(texts(&inbox.take(), TEACHER).is_empty(), "nothing at night");
-    world.clock.set(
-        Utc.with_ymd_and_hms(2026, 9, 8, 2, 59, 0)
-            .single()
-            .expect("a date"),
-    );
+    world.clock.set(at(2026, 9, 8, 2, 59, 0));
     notifier.deliver_due().await.expect("ran");
     assert!(texts(&inbox.take(), TEACHER).is_empty(), "nothing at 07:59");
-    world.clock.set(
-        Utc.with_ymd_and_hms(2026, 9, 8, 3, 0, 0)
-            .single()
-            .expect("a date"),
-    );
+    world.clock.set(at(2026, 9, 8, 3, 0, 0));
     notifier.deliver_due().await.expect("ran");
     assert_eq!(texts(&inbox.take(), TEACHER).len(), 1, "sent at 08:00");
 }
@@ -387,28 +392,17 @@ async fn a_decision_made_outside_the_bot_is_noticed() {
 #[tokio::test]
 async fn a_pending_application_nudges_its_teacher_once_after_two_working_days() {
     // Friday 11:00: two working days later is Tuesday.
-    let friday = Utc
-        .with_ymd_and_hms(2026, 9, 11, 6, 0, 0)
-        .single()
-        .expect("a date");
+    let friday = at(2026, 9, 11, 6, 0, 0);
     let world = World::new(friday);
     let (bot, notifier, inbox) = world.process().await;
     bind_teacher(&bot).await;
     submit_application(&bot).await;
     notifier.deliver_due().await.expect("ran");
     inbox.take(); // the new-application notice
-    world.clock.set(
-        Utc.with_ymd_and_hms(2026, 9, 14, 7, 0, 0)
-            .single()
-            .expect("a date"),
-    );
+    world.clock.set(at(2026, 9, 14, 7, 0, 0));
     notifier.deliver_due().await.expect("ran");
     assert!(texts(&inbox.take(), TEACHER).is_empty(), "not on Monday");
-    world.clock.set(
-        Utc.with_ymd_and_hms(2026, 9, 15, 6, 0, 0)
-            .single()
-            .expect("a date"),
-    );
+    world.clock.set(at(2026, 9, 15, 6, 0, 0));
     notifier.deliver_due().await.expect("ran");
     let nudges = texts(&inbox.take(), TEACHER);
     assert_eq!(nudges.len(), 1, "{nudges:?}");
@@ -421,38 +415,22 @@ async fn a_pending_application_nudges_its_teacher_once_after_two_working_days() 
 #[tokio::test]
 async fn the_diary_reminder_counts_working_days_over_the_new_year() {
     // Monday 29 December 2025, 11:00 in Orenburg.
-    let start = Utc
-        .with_ymd_and_hms(2025, 12, 29, 6, 0, 0)
-        .single()
-        .expect("a date");
+    let start = at(2025, 12, 29, 6, 0, 0);
     let world = World::new(start);
     let (bot, notifier, inbox) = world.process().await;
-    let mut parent = transcript(&bot, STUDENT);
-    parent
-        .send("как получить доступ к электронному дневнику")
-        .await;
-    parent.press("Готово").await;
-    parent.press("Я подал(а) заявление").await;
+    let parent = submit_diary_application(&bot).await;
     assert!(
         parent.last_text().contains("до 15.01.2026"),
         "{}",
         parent.text()
     );
-    world.clock.set(
-        Utc.with_ymd_and_hms(2026, 1, 15, 4, 59, 0)
-            .single()
-            .expect("a date"),
-    );
+    world.clock.set(at(2026, 1, 15, 4, 59, 0));
     notifier.deliver_due().await.expect("ran");
     assert!(
         texts(&inbox.take(), STUDENT).is_empty(),
         "not before 10:00 on the day"
     );
-    world.clock.set(
-        Utc.with_ymd_and_hms(2026, 1, 15, 5, 0, 0)
-            .single()
-            .expect("a date"),
-    );
+    world.clock.set(at(2026, 1, 15, 5, 0, 0));
     notifier.deliver_due().await.expect("ran");
     let reminders = texts(&inbox.take(), STUDENT);
     assert_eq!(reminders.len(), 1, "{reminders:?}");
@@ -468,18 +446,10 @@ async fn the_diary_reminder_counts_working_days_over_the_new_year() {
 #[tokio::test]
 async fn the_diary_reminder_skips_the_may_holidays() {
     // Wednesday 29 April 2026: 30 Apr, 4, 5, 6, 7 May are the five working days.
-    let start = Utc
-        .with_ymd_and_hms(2026, 4, 29, 6, 0, 0)
-        .single()
-        .expect("a date");
+    let start = at(2026, 4, 29, 6, 0, 0);
     let world = World::new(start);
     let (bot, _, _) = world.process().await;
-    let mut parent = transcript(&bot, STUDENT);
-    parent
-        .send("как получить доступ к электронному дневнику")
-        .await;
-    parent.press("Готово").await;
-    parent.press("Я подал(а) заявление").await;
+    let parent = submit_diary_application(&bot).await;
     assert!(
         parent.last_text().contains("до 07.05.2026"),
         "{}",
