@@ -1,8 +1,9 @@
 //! Benchmarks of the engine's hot path and of start-up.
 //!
 //! `cargo bench --bench engine` reports the median time of: one engine step for a typed answer
-//! (a phone number validated and recorded), one button press, and loading + checking the
-//! shipped scripts and locales (what every start-up does).
+//! (a phone number validated and recorded), one button press, a button's label typed with a
+//! typo, a question in free words at a step (routed over every example), and loading +
+//! checking the shipped scripts and locales (what every start-up does).
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -56,6 +57,25 @@ fn engine_step(c: &mut Criterion) {
                     offer: at_menu.offer.seq,
                     index: 0,
                 },
+                now,
+            )
+        })
+    });
+
+    c.bench_function("engine step: a button typed with a typo", |b| {
+        b.iter(|| {
+            engine.step(
+                black_box(at_menu.clone()),
+                Input::Text("я радитель".to_owned()),
+                now,
+            )
+        })
+    });
+    c.bench_function("engine step: a question in free words", |b| {
+        b.iter(|| {
+            engine.step(
+                black_box(at_contact.clone()),
+                Input::Text("а если у дочки нет своего телефона что писать".to_owned()),
                 now,
             )
         })

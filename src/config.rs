@@ -104,6 +104,9 @@ pub struct Settings {
     pub telegram: Option<TelegramSettings>,
     /// `SCHOOL_TIMEZONE`: an IANA zone name (default `Asia/Yekaterinburg`, Orenburg's time).
     pub school_timezone: chrono_tz::Tz,
+    /// `SUPPORT_CONTACT`: how a person reaches a human (the school's or region's phone, e-mail
+    /// or link, free text); unset, the bot names the class teacher and Сферум's own help.
+    pub support_contact: Option<String>,
 }
 
 impl Settings {
@@ -174,6 +177,7 @@ impl Settings {
             redis,
             registration_api,
             telegram,
+            support_contact: get("SUPPORT_CONTACT"),
             school_timezone: match get("SCHOOL_TIMEZONE") {
                 None => crate::school::DEFAULT_TIME_ZONE,
                 Some(name) => name.parse().map_err(|_| ConfigError {

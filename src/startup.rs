@@ -36,5 +36,6 @@ pub fn load_checked(
 pub fn engine(settings: &Settings) -> Result<Engine, StartupError> {
     let (scripts, locales) = load_checked(&settings.dialogues_dir, &settings.locales_dir)?;
     Ok(Engine::new(scripts, locales, settings.deep_link_base())
-        .with_school_time(SchoolTime::new(settings.school_timezone)))
+        .with_school_time(SchoolTime::new(settings.school_timezone))
+        .with_support_contact(settings.support_contact.clone()))
 }

@@ -20,8 +20,9 @@ btn-open-gosuslugi = Open Gosuslugi
 
 button-stale = This button is out of date. Here is where we are now:
 input-stuck =
-    Looks like something isn't working. That's OK.
-    You can try again, go back a step with /back, or open the main menu.
+    Looks like I don't understand you. That's OK.
+    I can walk you through registering on { -sferum } step by step, answer questions about the instruction (ask in your own words), and tell you what to do when something doesn't work.
+    Press a button below, go back a step with /back — or reach a person.
 help-general =
     I help you sign up for { -sferum }, following the Orenburg Region instructions.
     Commands:
@@ -117,3 +118,25 @@ btn-no-reminders = Don't remind me
 reminders-off = OK, I won't remind you again.
 cmd-invite = Class invitation (for teachers)
 cmd-pending = Applications to decide (for teachers)
+
+## Listening: courtesy, questions the bot is unsure of, a person
+
+courtesy-greeting = Hello! Let's go on — here is where we are:
+courtesy-thanks = You're welcome! Write any time you need something else. Here is where we are:
+courtesy-confused = Let's go step by step. Here is what is needed now — press a button or answer in your own words:
+courtesy-rude = I understand this can be tiring. Let me try to help once more — here is where we are:
+clarify = Did you mean one of these? Please choose:
+clarify-btn-none = Something else
+clarify-none = All right. Please ask in other words — or choose an option with a button.
+btn-support = Reach a person
+support-default = the class teacher or the school's administrator, and { -sferum }'s own support in the app itself
+session-resumed = Welcome back! Let's go on from where we stopped:
+help-teacher =
+    I help class teachers with their students and parents in { -sferum }.
+    Commands:
+    /invite — an invitation link and QR code for the class's students
+    /pending — applications waiting for your decision
+    /menu — the main menu
+    /help — this help
+    /forget — delete everything the bot keeps about you
+    New applications arrive by themselves, with «Approve» and «Reject» buttons.

@@ -9,7 +9,7 @@ parent-btn-fix-phone = Change the number
 parent-btn-other-phone = Enter another number
 parent-registered-as-child =
     Your child was registered with your number, so we can't link you with it. What to do:
-    A) contact technical support and ask them to delete the child's profile;
+    A) contact technical support and ask them to delete the child's profile ({ $support_contact });
     B) ask the class teacher for a new invitation link to the class;
     C) register the child again, with the child's own number or email.
 parent-check-child =

@@ -31,7 +31,7 @@ v1-ask-code = We have sent a code to { $address }. Please enter it here ({ $code
 
 v1-already-registered =
     This number or email is already registered in { -sferum }. If your child has already signed up with it, sign in to { -messenger } with this number.
-    If the child was registered with a parent's number, you need to: A) contact technical support and ask them to delete the profile; B) ask the class teacher for a new invitation link; C) register again, following the instructions.
+    If the child was registered with a parent's number, you need to: A) contact technical support and ask them to delete the profile ({ $support_contact }); B) ask the class teacher for a new invitation link; C) register again, following the instructions.
 
 v1-ask-name = The code is confirmed. Now write your child's surname, first name and patronymic, for example: Петров Иван Сергеевич.
 v1-confirm-application =

@@ -5,9 +5,11 @@ wrong-what =
     You can fix this in 3 steps.
 wrong-btn-fix = How to fix it
 
-wrong-support = Contact technical support and ask them to delete the child's profile.
+wrong-support =
+    Contact technical support and ask them to delete the child's profile.
+    Where to turn: { $support_contact }.
 wrong-support-trouble =
-    If you don't know how to contact technical support, ask the class teacher or the school.
+    If you can't reach support, ask at the school: they know who deletes profiles.
     When the profile is deleted, come back to this step.
 
 wrong-new-link = Ask the class teacher for a new invitation link to join the class.

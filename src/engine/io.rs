@@ -29,6 +29,9 @@ pub enum Command {
     Invite,
     /// `/pending`: a teacher lists the applications waiting for them.
     Pending,
+    /// A client reconnects to a stored conversation (the terminal chat starting again): show
+    /// where it is. Never typed.
+    Resume,
     /// Any other `/word`.
     Unknown,
 }

@@ -5,9 +5,11 @@
 mod answer;
 mod events;
 mod io;
+pub mod listen;
 pub mod route;
 mod session;
 mod teacher;
+mod typed;
 
 use chrono::{DateTime, Utc};
 
@@ -29,8 +31,8 @@ use crate::service::{
 /// How many steps one input may pass through before the engine stops (a guard against loops
 /// of automatic steps; the checker already rejects the obvious ones).
 const MAX_HOPS: usize = 16;
-/// Invalid answers in a row before the engine explains and offers a way out.
-const FAILURES_BEFORE_HELP: u8 = 3;
+/// Messages in a row the bot could not use before it says what it can do and offers a person.
+const FAILURES_BEFORE_HELP: u8 = 2;
 /// The event of the gentle reminder sent to a user silent in the middle of a scenario.
 pub const IDLE_EVENT: &str = "idle";
 /// How many listed reasons a teacher can pick for a rejection (`reject-reason-<n>`).
@@ -53,6 +55,10 @@ pub struct Engine {
     scripts: Scripts,
     locales: Locales,
     router: route::Router,
+    listener: listen::Listener,
+    /// `SUPPORT_CONTACT`: how to reach a person (the school's or region's); `None` means the
+    /// locale's honest default.
+    support_contact: Option<String>,
     /// Working days and the time zone, for reminders.
     school: SchoolTime,
     /// The start of a deep link, e.g. `https://t.me/sferum_bot?start=`.
@@ -63,6 +69,8 @@ impl Engine {
     pub fn new(scripts: Scripts, locales: Locales, deep_link_base: impl Into<String>) -> Self {
         Self {
             router: route::Router::new(&scripts),
+            listener: listen::Listener::new(&scripts.listening),
+            support_contact: None,
             scripts,
             locales,
             school: SchoolTime::default(),
@@ -73,6 +81,12 @@ impl Engine {
     /// The school's time, for reminders.
     pub fn with_school_time(mut self, school: SchoolTime) -> Self {
         self.school = school;
+        self
+    }
+
+    /// How to reach a person, as the deployment says (`SUPPORT_CONTACT`).
+    pub fn with_support_contact(mut self, contact: Option<String>) -> Self {
+        self.support_contact = contact.filter(|c| !c.trim().is_empty());
         self
     }
 
@@ -96,9 +110,35 @@ impl Engine {
             && (step.input.is_some() || numbered_before_last)
     }
 
-    /// Where a free-text question would lead.
+    /// Where a free-text question would lead, with no context.
     pub fn route(&self, question: &str) -> Option<route::Route> {
         self.router.route(question)
+    }
+
+    /// What a free-text question means, asked in `context`.
+    pub fn understand(&self, question: &str, context: &route::Context) -> route::Routing {
+        self.router.understand(question, context)
+    }
+
+    /// The offered button a typed text means at `step`, if one clearly does (no session needed:
+    /// the buttons every visitor of the step sees).
+    pub fn typed_button_at(&self, step: &StepRef, lang: &str, text: &str) -> Option<String> {
+        let step = self.scripts.step(step)?;
+        let offered: Vec<listen::Offered<'_>> = step
+            .buttons
+            .iter()
+            .filter(|b| b.when.is_none() && matches!(b.action, ButtonAction::Goto(_)))
+            .map(|b| listen::Offered {
+                text: self
+                    .locales
+                    .format(lang, &b.label, &Args::new())
+                    .unwrap_or_default(),
+                label: &b.label,
+                phrases: &b.phrases,
+            })
+            .collect();
+        let index = self.listener.button(text, &offered)?;
+        Some(offered[index].label.to_owned())
     }
 
     pub fn scripts(&self) -> &Scripts {
@@ -255,11 +295,20 @@ impl<'e> Conversation<'e> {
                 }
             },
             Command::Help => {
+                let general = if self.session.facts.teacher().is_some() {
+                    "help-teacher"
+                } else {
+                    "help-general"
+                };
                 let help = self
                     .current()
                     .and_then(|s| s.help.clone())
-                    .unwrap_or_else(|| "help-general".to_owned());
+                    .unwrap_or_else(|| general.to_owned());
                 self.say_plain(&help);
+                self.reshow();
+            }
+            Command::Resume => {
+                self.say_plain("session-resumed");
                 self.reshow();
             }
             Command::Back => self.back(),
@@ -323,94 +372,7 @@ impl<'e> Conversation<'e> {
         self.reshow();
     }
 
-    // ----- typed text and buttons -------------------------------------------------------
-
-    fn on_text(&mut self, text: &str) {
-        if let Some(application_id) = self.session.awaiting_reason.take() {
-            let reason: String = text.trim().chars().take(REASON_LIMIT).collect();
-            if !reason.is_empty() {
-                return self.on_desk_reason(application_id, reason);
-            }
-        }
-        if let Some(index) = self.typed_button(text) {
-            return self.press(index);
-        }
-        let Some(step) = self.current() else {
-            return self.enter(StepRef::menu());
-        };
-        let Some(kind) = step.input else {
-            return match self.engine.router.route(text) {
-                Some(route) => self.detour(route.step),
-                None => self.not_found(step),
-            };
-        };
-        match answer::accept(kind, text, &mut self.session.facts) {
-            Ok(()) => {
-                self.session.failures = 0;
-                if let Some(op) = step.call {
-                    self.call(op);
-                } else if let Some(next) = step.next.clone() {
-                    self.enter(next);
-                }
-            }
-            Err(hint) => {
-                if let Some(route) = looks_like_question(text)
-                    .then(|| self.engine.router.route(text))
-                    .flatten()
-                {
-                    return self.detour(route.step);
-                }
-                self.session.failures = self.session.failures.saturating_add(1);
-                if self.session.failures >= FAILURES_BEFORE_HELP {
-                    self.session.failures = 0;
-                    self.say(hint.message, hint.args, None, Vec::new());
-                    let mut buttons = self.step_buttons(step);
-                    buttons.push(("btn-menu".to_owned(), Action::Menu));
-                    self.say_offering("input-stuck", Args::new(), None, buttons);
-                } else {
-                    self.say_with_buttons(hint.message, hint.args, step);
-                }
-            }
-        }
-    }
-
-    /// Answers a question asked in the middle of a step, keeping the place to come back to.
-    fn detour(&mut self, to: StepRef) {
-        if to == self.session.at {
-            return self.reshow();
-        }
-        let here = self.session.at.clone();
-        if self.session.resume.is_none()
-            && here.scenario != MENU.0
-            && self.current().is_some_and(is_resting)
-        {
-            self.session.resume = Some(here);
-        }
-        self.enter(to);
-    }
-
-    /// No step answers the text: say so and offer the way on and the menu.
-    fn not_found(&mut self, step: &Step) {
-        let mut buttons = self.step_buttons(step);
-        if self.session.at != StepRef::menu() {
-            buttons.push(("btn-menu".to_owned(), Action::Menu));
-        }
-        self.say_offering("route-not-found", Args::new(), None, buttons);
-    }
-
-    /// The offered button whose label the user typed, if any ("готово" for «Готово»).
-    fn typed_button(&self, text: &str) -> Option<usize> {
-        let typed = normalise(text);
-        if typed.is_empty() {
-            return None;
-        }
-        self.session.offer.actions.iter().position(|(label, _)| {
-            self.engine
-                .locales
-                .format(&self.session.lang, label, &Args::new())
-                .is_ok_and(|l| normalise(&l) == typed)
-        })
-    }
+    // ----- buttons ----------------------------------------------------------------------
 
     fn on_button(&mut self, offer: u32, index: usize) {
         if offer == self.session.offer.seq && index < self.session.offer.actions.len() {
@@ -427,6 +389,12 @@ impl<'e> Conversation<'e> {
         };
         match action {
             Action::Goto(to) => self.enter(to),
+            Action::Answer(to) => self.detour(to),
+            Action::NoneOfThese => {
+                self.say_plain("clarify-none");
+                self.reshow();
+            }
+            Action::InviteClass(class_id) => self.invite_class(class_id),
             Action::Menu => {
                 self.session.resume = None;
                 self.enter(StepRef::menu())
@@ -619,10 +587,7 @@ impl<'e> Conversation<'e> {
             }
             if let Some(say) = &step.say {
                 let progress = self.progress(step);
-                let mut buttons = self.step_buttons(step);
-                if self.session.resume.is_some() {
-                    buttons.push(("btn-resume".to_owned(), Action::Resume));
-                }
+                let buttons = self.step_buttons(step);
                 let args = self.fact_args();
                 self.say_offering(say, args, progress, buttons);
             }
@@ -670,20 +635,50 @@ impl<'e> Conversation<'e> {
 
     // ----- saying things ----------------------------------------------------------------
 
+    /// What messages may show: the conversation's facts and the deployment's support contact.
     fn fact_args(&self) -> Args {
-        self.session.facts.args(&self.engine.deep_link_base)
+        let mut args = self.session.facts.args(&self.engine.deep_link_base);
+        let support = match &self.engine.support_contact {
+            Some(contact) => contact.clone(),
+            None => self
+                .engine
+                .locales
+                .format(&self.session.lang, "support-default", &Args::new())
+                .unwrap_or_default(),
+        };
+        args.insert("support_contact".to_owned(), support.into());
+        args
     }
 
-    /// The step's press buttons that apply now, as (label, action).
+    /// The step's press buttons that apply now, as (label, action), and the way back to the
+    /// step a side question was asked from.
     fn step_buttons(&self, step: &Step) -> Vec<(String, Action)> {
-        step.buttons
+        let mut buttons: Vec<(String, Action)> = step
+            .buttons
             .iter()
             .filter(|b| b.when.is_none_or(|c| self.holds(c)))
             .filter_map(|b| match &b.action {
                 ButtonAction::Goto(to) => Some((b.label.clone(), Action::Goto(to.clone()))),
                 ButtonAction::Url(_) => None,
             })
-            .collect()
+            .collect();
+        if self.session.resume.is_some() {
+            buttons.push(("btn-resume".to_owned(), Action::Resume));
+        }
+        buttons
+    }
+
+    /// A button label's own variables (a class name), from the action it carries.
+    fn label_args(&self, action: &Action) -> Args {
+        let mut args = Args::new();
+        if let (Action::InviteClass(class_id), Some(Invite::Teacher { classes, .. })) =
+            (action, &self.session.facts.invite)
+        {
+            if let Some(class) = classes.iter().find(|c| &c.class_id == class_id) {
+                args.insert("class".into(), class.name.as_str().into());
+            }
+        }
+        args
     }
 
     fn holds(&self, condition: Condition) -> bool {
@@ -725,8 +720,15 @@ impl<'e> Conversation<'e> {
         self.say(message, args, progress, views);
     }
 
-    /// Makes `buttons` the current offer and returns their views.
-    fn offer(&mut self, buttons: Vec<(String, Action)>) -> Vec<ButtonView> {
+    /// Makes `buttons` the current offer and returns their views. A label appears once.
+    fn offer(&mut self, mut buttons: Vec<(String, Action)>) -> Vec<ButtonView> {
+        let mut seen: Vec<(String, Args)> = Vec::new();
+        buttons.retain(|(label, action)| {
+            let key = (label.clone(), self.label_args(action));
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
         if self.session.offer.actions != buttons {
             self.session.offer.seq = self.session.offer.seq.wrapping_add(1);
             self.session.offer.actions = buttons;
@@ -737,9 +739,9 @@ impl<'e> Conversation<'e> {
             .actions
             .iter()
             .enumerate()
-            .map(|(index, (label, _))| ButtonView {
+            .map(|(index, (label, action))| ButtonView {
                 label: label.clone(),
-                label_args: Args::new(),
+                label_args: self.label_args(action),
                 target: ButtonTarget::Press { offer: seq, index },
             })
             .collect()
@@ -761,16 +763,6 @@ impl<'e> Conversation<'e> {
     }
 }
 
-/// Text that reads as words rather than a failed attempt at a number, address or code.
-fn looks_like_question(text: &str) -> bool {
-    let words = text
-        .split_whitespace()
-        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
-        .count();
-    let digits = text.chars().filter(char::is_ascii_digit).count();
-    words >= 2 && digits < 3 && !text.contains('@')
-}
-
 /// A step where the user can stay: it asks something or offers buttons.
 fn is_resting(step: &Step) -> bool {
     step.say.is_some() && (step.input.is_some() || !step.buttons.is_empty())
@@ -785,18 +777,6 @@ fn url_buttons(step: &Step) -> impl Iterator<Item = ButtonView> + '_ {
         }),
         ButtonAction::Goto(_) => None,
     })
-}
-
-/// Lower case, `ё` as `е`, letters and digits only: how typed labels are compared.
-pub fn normalise(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c == 'ё' { 'е' } else { c })
-        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn rejection_args(rejection: &Rejection) -> Args {

@@ -1,10 +1,15 @@
-//! Free-text routing: a question typed instead of a button press lands on the step that answers
-//! it. Questions and the steps' `phrases` are reduced to Russian stems (Snowball, via
-//! `rust-stemmers`), with `ё` read as `е`, stop words dropped and synonyms folded; a misspelt word
-//! is matched to the closest known stem. Each phrase scores by the weighted share of its words
-//! the question has (rare words weigh more), tempered by how much of the question is left
-//! unexplained. Below the threshold the router answers `None`: better "I did not find it" than a
-//! wrong guess.
+//! Free-text routing: a question typed in a person's own words lands on the step that answers
+//! it, or, when two answers are close, the bot asks which one was meant.
+//!
+//! Every answer step carries example questions (its `phrases` and `questions/<scenario>.toml`),
+//! the way Rasa NLU keeps training examples. A question and each example become two TF-IDF
+//! vectors: Russian stems (Snowball via `rust-stemmers`, `ё` read as `е`, stop words dropped,
+//! synonyms folded, a misspelt stem corrected to the closest known one) and character trigrams
+//! of the words (sturdy against typos, slang endings and words split or run together). Their
+//! cosine similarities are blended, a step scores as its best example, and the steps of the
+//! scenario the person is in get a small bonus. Above `threshold` with a clear lead the step is
+//! the answer; above `clarify_threshold` the two or three closest are offered; below, nothing:
+//! better "I did not find it" than a wrong guess.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -12,9 +17,19 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 use crate::script::{Scripts, StepRef};
 
-/// How much of the score comes from covering the phrase (the rest: not leaving the question's
-/// words unexplained).
-const RECALL_WEIGHT: f64 = 0.7;
+/// How much of the similarity comes from stems (the rest: character trigrams).
+const STEM_WEIGHT: f64 = 0.4;
+/// How much of an answer's score comes from its nearest examples (the rest: from all its
+/// examples together, their centroid).
+const NEAREST_WEIGHT: f64 = 0.5;
+/// An answer's nearest examples: its best one and, with this weight, its next best ones.
+const RUNNERS_UP_WEIGHT: f64 = 0.3;
+/// How many of an answer's examples count in its score.
+const TOP: usize = 3;
+/// At most this many candidates are offered when the bot asks.
+const MAX_CANDIDATES: usize = 3;
+/// Candidates within this distance of the best one are offered with it.
+const CANDIDATE_WINDOW: f64 = 0.12;
 
 /// A step a question was routed to.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,9 +38,43 @@ pub struct Route {
     pub score: f64,
 }
 
-struct Phrase {
-    step: StepRef,
-    terms: BTreeSet<String>,
+/// What a question means, as far as the router can tell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Routing {
+    /// One answer leads clearly.
+    Answer(Route),
+    /// Close candidates, best first: ask which was meant.
+    Clarify(Vec<Route>),
+    /// Nothing matches well enough.
+    Nothing,
+}
+
+/// Where the person is: the scenarios whose answers are preferred.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    pub scenarios: BTreeSet<String>,
+}
+
+impl Context {
+    /// The scenario `at` is in, and the scenarios it names as near.
+    pub fn around(scripts: &Scripts, scenarios: &[&str]) -> Self {
+        let mut set = BTreeSet::new();
+        for id in scenarios {
+            set.insert((*id).to_owned());
+            if let Some(sc) = scripts.scenario(id) {
+                set.extend(sc.near.iter().cloned());
+            }
+        }
+        Self { scenarios: set }
+    }
+}
+
+/// A sparse, L2-normalised vector of feature ids.
+type Vector = Vec<(u32, f64)>;
+
+struct Example {
+    answer: usize,
+    text: String,
 }
 
 pub struct Router {
@@ -33,33 +82,66 @@ pub struct Router {
     stopwords: HashSet<String>,
     /// Normalised word or its stem → the stem it is read as.
     synonyms: HashMap<String, String>,
-    phrases: Vec<Phrase>,
-    /// Inverse document frequency of each known stem.
-    weights: HashMap<String, f64>,
+    /// The steps that answer questions.
+    answers: Vec<StepRef>,
+    examples: Vec<Example>,
+    /// Feature name → id, for stems (`s:`) and trigrams (`g:`).
+    features: HashMap<String, u32>,
+    /// Inverse document frequency by feature id.
+    idf: Vec<f64>,
+    /// Feature id → the examples that have it, with its weight there.
+    postings: Vec<Vec<(u32, f64)>>,
+    /// Every stem the examples know, for spelling correction.
+    stems: HashSet<String>,
+    /// Per answer, the squared norm of the sum of its examples' vectors (stems, trigrams).
+    centroid_norms: Vec<[f64; 2]>,
+    /// Per example, its vector's dot product with its answer's sum (stems, trigrams), and its
+    /// own squared norm: what leaving it out removes from the sum.
+    own: Vec<([f64; 2], [f64; 2])>,
     threshold: f64,
+    clarify_threshold: f64,
+    margin: f64,
+    context_bonus: f64,
 }
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Router")
-            .field("phrases", &self.phrases.len())
-            .field("stems", &self.weights.len())
+            .field("answers", &self.answers.len())
+            .field("examples", &self.examples.len())
+            .field("features", &self.features.len())
             .finish()
     }
 }
 
 impl Router {
     pub fn new(scripts: &Scripts) -> Self {
+        let examples: Vec<(StepRef, &str)> = scripts
+            .steps()
+            .flat_map(|(at, step)| step.phrases.iter().map(move |p| (at.clone(), p.as_str())))
+            .collect();
+        Self::from_examples(scripts, &examples)
+    }
+
+    /// A router trained on `examples` only (the leave-one-out measurement uses this).
+    pub fn from_examples(scripts: &Scripts, examples: &[(StepRef, &str)]) -> Self {
         let rules = &scripts.routing;
-        let stemmer = Stemmer::create(Algorithm::Russian);
-        let stopwords: HashSet<String> = rules.stopwords.iter().map(|w| fold(w)).collect();
         let mut router = Self {
-            stemmer,
-            stopwords,
+            stemmer: Stemmer::create(Algorithm::Russian),
+            stopwords: rules.stopwords.iter().map(|w| fold(w)).collect(),
             synonyms: HashMap::new(),
-            phrases: Vec::new(),
-            weights: HashMap::new(),
+            answers: Vec::new(),
+            examples: Vec::new(),
+            features: HashMap::new(),
+            idf: Vec::new(),
+            postings: Vec::new(),
+            stems: HashSet::new(),
+            centroid_norms: Vec::new(),
+            own: Vec::new(),
             threshold: rules.threshold,
+            clarify_threshold: rules.clarify_threshold,
+            margin: rules.margin,
+            context_bonus: rules.context_bonus,
         };
         for (word, meaning) in &rules.synonyms {
             let word = fold(word);
@@ -67,118 +149,337 @@ impl Router {
             router.synonyms.insert(router.stem(&word), meaning.clone());
             router.synonyms.insert(word, meaning);
         }
-        for (at, step) in scripts.steps() {
-            for phrase in &step.phrases {
-                let terms: BTreeSet<String> = router.terms(phrase).into_iter().collect();
-                if !terms.is_empty() {
-                    router.phrases.push(Phrase {
-                        step: at.clone(),
-                        terms,
-                    });
+        // Raw term counts first; weights need the document frequencies of every example.
+        let mut raw: Vec<(usize, String, Vec<String>, Vec<String>)> = Vec::new();
+        for (at, text) in examples {
+            let answer = match router.answers.iter().position(|a| a == at) {
+                Some(i) => i,
+                None => {
+                    router.answers.push(at.clone());
+                    router.answers.len() - 1
+                }
+            };
+            let words = router.words(text);
+            let stems: Vec<String> = words.iter().map(|w| router.read(w)).collect();
+            if stems.is_empty() {
+                continue;
+            }
+            router.stems.extend(stems.iter().cloned());
+            raw.push((answer, (*text).to_owned(), stems, trigrams(&words)));
+        }
+        let mut df: Vec<usize> = Vec::new();
+        let mut ids: Vec<(usize, String, Vec<u32>, Vec<u32>)> = Vec::new();
+        for (answer, text, stems, grams) in raw {
+            let s = router.intern(stems.into_iter().map(|t| format!("s:{t}")), &mut df);
+            let g = router.intern(grams.into_iter().map(|t| format!("g:{t}")), &mut df);
+            for id in s.iter().chain(g.iter()).collect::<BTreeSet<_>>() {
+                df[*id as usize] += 1;
+            }
+            ids.push((answer, text, s, g));
+        }
+        let total = ids.len().max(1) as f64;
+        router.idf = df
+            .iter()
+            .map(|&n| (1.0 + total / n.max(1) as f64).ln())
+            .collect();
+        router.postings = vec![Vec::new(); router.idf.len()];
+        let mut sums: Vec<[HashMap<u32, f64>; 2]> =
+            vec![[HashMap::new(), HashMap::new()]; router.answers.len()];
+        let mut vectors = Vec::new();
+        for (answer, text, s, g) in ids {
+            let kinds = [router.vector(&s), router.vector(&g)];
+            let index = router.examples.len() as u32;
+            for (kind, vector) in kinds.iter().enumerate() {
+                for (id, w) in vector {
+                    router.postings[*id as usize].push((index, *w));
+                    *sums[answer][kind].entry(*id).or_default() += w;
                 }
             }
+            router.examples.push(Example { answer, text });
+            vectors.push(kinds);
         }
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for phrase in &router.phrases {
-            for term in &phrase.terms {
-                *counts.entry(term).or_default() += 1;
-            }
-        }
-        let total = router.phrases.len().max(1) as f64;
-        router.weights = counts
-            .into_iter()
-            .map(|(term, n)| (term.to_owned(), (1.0 + total / n as f64).ln()))
+        router.centroid_norms = sums
+            .iter()
+            .map(|kinds| kinds.clone().map(|sum| sum.values().map(|w| w * w).sum()))
+            .collect();
+        router.own = router
+            .examples
+            .iter()
+            .zip(&vectors)
+            .map(|(example, kinds)| {
+                let dot = |kind: usize| {
+                    kinds[kind]
+                        .iter()
+                        .map(|(id, w)| {
+                            w * sums[example.answer][kind].get(id).copied().unwrap_or(0.0)
+                        })
+                        .sum::<f64>()
+                };
+                let norm = |kind: usize| kinds[kind].iter().map(|(_, w)| w * w).sum::<f64>();
+                ([dot(0), dot(1)], [norm(0), norm(1)])
+            })
             .collect();
         router
+    }
+
+    /// The ids of feature `names`, new ones added (with a zero document frequency in `df`).
+    fn intern(&mut self, names: impl Iterator<Item = String>, df: &mut Vec<usize>) -> Vec<u32> {
+        names
+            .map(|name| {
+                let next = self.features.len() as u32;
+                let id = *self.features.entry(name).or_insert(next);
+                if id as usize >= df.len() {
+                    df.push(0);
+                }
+                id
+            })
+            .collect()
+    }
+
+    /// The TF-IDF vector of feature ids, L2-normalised.
+    fn vector(&self, ids: &[u32]) -> Vector {
+        let mut counts: HashMap<u32, f64> = HashMap::new();
+        for id in ids {
+            *counts.entry(*id).or_default() += 1.0;
+        }
+        let mut v: Vector = counts
+            .into_iter()
+            .map(|(id, tf)| (id, tf * self.idf.get(id as usize).copied().unwrap_or(1.0)))
+            .collect();
+        let norm = v.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|(_, w)| *w /= norm);
+        }
+        v.sort_by_key(|(id, _)| *id);
+        v
+    }
+
+    /// The norm of a question's features, unknown ones counted at the highest weight: words the
+    /// examples never use make the question less like any of them.
+    fn query(&self, names: impl Iterator<Item = String>) -> (Vec<(u32, f64)>, f64) {
+        let unknown = self.idf.iter().copied().fold(1.0_f64, f64::max);
+        let mut counts: HashMap<Option<u32>, f64> = HashMap::new();
+        let mut unknown_mass = 0.0;
+        for name in names {
+            match self.features.get(&name) {
+                Some(id) => *counts.entry(Some(*id)).or_default() += 1.0,
+                None => unknown_mass += unknown * unknown,
+            }
+        }
+        let v: Vec<(u32, f64)> = counts
+            .into_iter()
+            .filter_map(|(id, tf)| id.map(|id| (id, tf * self.idf[id as usize])))
+            .collect();
+        let norm = (v.iter().map(|(_, w)| w * w).sum::<f64>() + unknown_mass).sqrt();
+        (v, norm)
     }
 
     fn stem(&self, word: &str) -> String {
         self.stemmer.stem(word).into_owned()
     }
 
-    /// The meaningful stems of `text`, synonyms folded.
-    fn terms(&self, text: &str) -> Vec<String> {
+    /// The meaningful words of `text`, folded, stop words dropped.
+    fn words(&self, text: &str) -> Vec<String> {
         fold(text)
             .split(|c: char| !c.is_alphanumeric() && c != '-')
             .map(|w| w.trim_matches('-'))
             .filter(|w| !w.is_empty() && !self.stopwords.contains(*w))
-            .map(|w| match self.synonyms.get(w) {
-                Some(meaning) => meaning.clone(),
-                None => {
-                    let stem = self.stem(w);
-                    self.synonyms.get(&stem).cloned().unwrap_or(stem)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The stem a word is read as, synonyms folded.
+    fn read(&self, word: &str) -> String {
+        match self.synonyms.get(word) {
+            Some(meaning) => meaning.clone(),
+            None => {
+                let stem = self.stem(word);
+                self.synonyms.get(&stem).cloned().unwrap_or(stem)
+            }
+        }
+    }
+
+    /// The known stem closest to a misspelt one, if it is close enough.
+    fn correct(&self, stem: String) -> String {
+        if self.stems.contains(&stem) {
+            return stem;
+        }
+        let length = stem.chars().count();
+        let allowed = match length {
+            0..=3 => return stem,
+            4..=6 => 1,
+            _ => 2,
+        };
+        self.stems
+            .iter()
+            .filter(|known| known.chars().count().abs_diff(length) <= allowed)
+            .map(|known| (strsim::damerau_levenshtein(&stem, known), known))
+            .filter(|(distance, _)| *distance <= allowed)
+            .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+            .map(|(_, known)| known.clone())
+            .unwrap_or(stem)
+    }
+
+    /// Whether `text` uses a word the examples know (exactly, not by spelling correction): a
+    /// typed name is made of words the bot does not otherwise know.
+    pub fn knows_a_word(&self, text: &str) -> bool {
+        self.words(text)
+            .iter()
+            .any(|w| self.stems.contains(&self.read(w)))
+    }
+
+    /// Each answer's score for `question`: mostly its best example, partly its next best ones,
+    /// plus the context bonus. `left_out` is an example to ignore (leave-one-out).
+    fn scores(&self, question: &str, context: &Context, left_out: Option<usize>) -> Vec<f64> {
+        let words = self.words(question);
+        let mut scores = vec![0.0; self.answers.len()];
+        if words.is_empty() || self.examples.is_empty() {
+            return scores;
+        }
+        let stems = words.iter().map(|w| self.correct(self.read(w)));
+        let (stem_query, stem_norm) = self.query(stems.map(|s| format!("s:{s}")));
+        let (gram_query, gram_norm) =
+            self.query(trigrams(&words).into_iter().map(|g| format!("g:{g}")));
+        let mut stem_dot = vec![0.0; self.examples.len()];
+        let mut gram_dot = vec![0.0; self.examples.len()];
+        for (query, norm, dots) in [
+            (&stem_query, stem_norm, &mut stem_dot),
+            (&gram_query, gram_norm, &mut gram_dot),
+        ] {
+            if norm == 0.0 {
+                continue;
+            }
+            for (id, w) in query {
+                for (example, ew) in &self.postings[*id as usize] {
+                    dots[*example as usize] += w / norm * ew;
                 }
+            }
+        }
+        let mut best: Vec<[f64; TOP]> = vec![[0.0; TOP]; self.answers.len()];
+        let mut centroid_dots: Vec<[f64; 2]> = vec![[0.0; 2]; self.answers.len()];
+        for (i, example) in self.examples.iter().enumerate() {
+            if left_out == Some(i) {
+                continue;
+            }
+            centroid_dots[example.answer][0] += stem_dot[i];
+            centroid_dots[example.answer][1] += gram_dot[i];
+            let similarity = STEM_WEIGHT * stem_dot[i] + (1.0 - STEM_WEIGHT) * gram_dot[i];
+            let top = &mut best[example.answer];
+            if similarity > top[TOP - 1] {
+                top[TOP - 1] = similarity;
+                top.sort_by(|a, b| b.total_cmp(a));
+            }
+        }
+        for (a, score) in scores.iter_mut().enumerate() {
+            let top = &best[a];
+            let rest = top[1..].iter().sum::<f64>() / (TOP - 1) as f64;
+            let nearest = (1.0 - RUNNERS_UP_WEIGHT) * top[0] + RUNNERS_UP_WEIGHT * rest;
+            let mut norms = self.centroid_norms[a];
+            if let Some(out) = left_out.filter(|out| self.examples[*out].answer == a) {
+                let (dot, own) = self.own[out];
+                for kind in 0..2 {
+                    norms[kind] -= 2.0 * dot[kind] - own[kind];
+                }
+            }
+            let centroid = |kind: usize| {
+                if norms[kind] > 1e-12 {
+                    centroid_dots[a][kind] / norms[kind].sqrt()
+                } else {
+                    0.0
+                }
+            };
+            let whole = STEM_WEIGHT * centroid(0) + (1.0 - STEM_WEIGHT) * centroid(1);
+            *score = NEAREST_WEIGHT * nearest + (1.0 - NEAREST_WEIGHT) * whole;
+        }
+        for (score, at) in scores.iter_mut().zip(&self.answers) {
+            if *score >= self.clarify_threshold && context.scenarios.contains(&at.scenario) {
+                *score += self.context_bonus;
+            }
+        }
+        scores
+    }
+
+    /// What `question` means, in `context`. A question of one meaningful word is answered
+    /// only when that word leads clearly; it is never asked about («не знаю» is no topic).
+    pub fn understand(&self, question: &str, context: &Context) -> Routing {
+        let routing = self.decide(self.scores(question, context, None));
+        match routing {
+            Routing::Clarify(_) if self.words(question).len() < 2 => Routing::Nothing,
+            other => other,
+        }
+    }
+
+    /// Each example routed as if it were not among the examples: (its text, its step, what
+    /// the rest make of it). The left-out example still counts in the document frequencies and
+    /// the spelling vocabulary, which can only make its own typos harder to read.
+    pub fn leave_one_out(&self) -> Vec<(String, StepRef, Routing)> {
+        self.examples
+            .iter()
+            .enumerate()
+            .map(|(i, example)| {
+                let scores = self.scores(&example.text, &Context::default(), Some(i));
+                (
+                    example.text.clone(),
+                    self.answers[example.answer].clone(),
+                    self.decide(scores),
+                )
             })
             .collect()
     }
 
-    /// The known stem closest to a misspelt one, if it is close enough.
-    fn correct(&self, stem: &str) -> Option<&str> {
-        if self.weights.contains_key(stem) {
-            return self.weights.get_key_value(stem).map(|(k, _)| k.as_str());
-        }
-        let length = stem.chars().count();
-        let allowed = match length {
-            0..=3 => return None,
-            4..=6 => 1,
-            _ => 2,
+    fn decide(&self, scores: Vec<f64>) -> Routing {
+        let mut ranked: Vec<Route> = scores
+            .iter()
+            .zip(&self.answers)
+            .filter(|(score, _)| **score >= self.clarify_threshold)
+            .map(|(score, at)| Route {
+                step: at.clone(),
+                score: *score,
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.step.cmp(&b.step)));
+        let Some(best) = ranked.first() else {
+            return Routing::Nothing;
         };
-        self.weights
-            .keys()
-            .filter(|known| known.chars().count().abs_diff(length) <= allowed)
-            .map(|known| (strsim::damerau_levenshtein(stem, known), known))
-            .filter(|(distance, _)| *distance <= allowed)
-            .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
-            .map(|(_, known)| known.as_str())
+        let runner_up = ranked.get(1).map_or(0.0, |r| r.score);
+        // Clearly ahead, or halfway there with no other candidate at all.
+        let alone =
+            ranked.len() == 1 && best.score >= (self.threshold + self.clarify_threshold) / 2.0;
+        if alone || (best.score >= self.threshold && best.score - runner_up >= self.margin) {
+            return Routing::Answer(best.clone());
+        }
+        let floor = best.score - CANDIDATE_WINDOW;
+        ranked.retain(|r| r.score >= floor);
+        ranked.truncate(MAX_CANDIDATES);
+        Routing::Clarify(ranked)
     }
 
-    /// The step that answers `question`, if one matches well enough.
+    /// The step that clearly answers `question` with no context, if any.
     pub fn route(&self, question: &str) -> Option<Route> {
-        let terms = self.terms(question);
-        if terms.is_empty() || self.phrases.is_empty() {
-            return None;
+        match self.understand(question, &Context::default()) {
+            Routing::Answer(route) => Some(route),
+            _ => None,
         }
-        let unknown_weight = self
-            .weights
-            .values()
-            .copied()
-            .fold(0.0_f64, f64::max)
-            .max(1.0);
-        let mut known = BTreeSet::new();
-        let mut unexplained = 0.0;
-        for term in &terms {
-            match self.correct(term) {
-                Some(stem) => {
-                    known.insert(stem.to_owned());
-                }
-                None => unexplained += unknown_weight,
-            }
-        }
-        let weight = |t: &String| self.weights.get(t).copied().unwrap_or(0.0);
-        let question_weight: f64 = known.iter().map(weight).sum::<f64>() + unexplained;
-        let mut best: Option<Route> = None;
-        for phrase in &self.phrases {
-            let matched: f64 = phrase.terms.intersection(&known).map(weight).sum();
-            if matched == 0.0 {
-                continue;
-            }
-            let phrase_weight: f64 = phrase.terms.iter().map(weight).sum();
-            let recall = matched / phrase_weight;
-            let precision = matched / question_weight;
-            let score = RECALL_WEIGHT * recall + (1.0 - RECALL_WEIGHT) * precision;
-            if best.as_ref().is_none_or(|b| score > b.score) {
-                best = Some(Route {
-                    step: phrase.step.clone(),
-                    score,
-                });
-            }
-        }
-        best.filter(|b| b.score >= self.threshold)
     }
 }
 
+/// Character trigrams of each word, with `^` and `$` marking its ends.
+fn trigrams(words: &[String]) -> Vec<String> {
+    let mut grams = Vec::new();
+    for word in words {
+        let chars: Vec<char> = std::iter::once('^')
+            .chain(word.chars())
+            .chain(std::iter::once('$'))
+            .collect();
+        for window in chars.windows(3) {
+            grams.push(window.iter().collect());
+        }
+    }
+    grams
+}
+
 /// Lower case with `ё` read as `е`.
-fn fold(text: &str) -> String {
+pub fn fold(text: &str) -> String {
     text.chars()
         .flat_map(char::to_lowercase)
         .map(|c| if c == 'ё' { 'е' } else { c })

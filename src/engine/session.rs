@@ -162,6 +162,12 @@ pub struct Awaiting {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
     Goto(StepRef),
+    /// An answer offered for a question («Вы про это?»): shown with the way back.
+    Answer(StepRef),
+    /// None of the offered answers.
+    NoneOfThese,
+    /// A teacher chooses the class of an invitation.
+    InviteClass(String),
     Menu,
     /// Stop the gentle reminders.
     RemindersOff,

@@ -27,33 +27,40 @@ impl Conversation<'_> {
         }
     }
 
-    /// One button per class of the teacher, to create an invitation.
+    /// One button per class of the teacher, to create an invitation; a class typed by its name
+    /// («5А») is understood like the button.
     pub(super) fn offer_classes(&mut self) {
-        let classes = match &self.session.facts.invite {
-            Some(Invite::Teacher { classes, .. }) => classes.clone(),
+        let buttons = match &self.session.facts.invite {
+            Some(Invite::Teacher { classes, .. }) => classes
+                .iter()
+                .map(|c| {
+                    (
+                        "btn-class".to_owned(),
+                        Action::InviteClass(c.class_id.clone()),
+                    )
+                })
+                .collect(),
             _ => return,
         };
-        let buttons = classes
-            .iter()
-            .map(|class| {
-                let mut label_args = Args::new();
-                label_args.insert("class".into(), class.name.as_str().into());
-                ButtonView {
-                    label: "btn-class".to_owned(),
-                    label_args,
-                    target: ButtonTarget::Desk(DeskAction::InviteClass {
-                        class_id: class.class_id.clone(),
-                    }),
-                }
-            })
-            .collect();
-        self.say("teacher-choose-class", Args::new(), None, buttons);
+        self.say_offering("teacher-choose-class", Args::new(), None, buttons);
+    }
+
+    /// An invitation for `class_id`, if it is one of this teacher's classes.
+    pub(super) fn invite_class(&mut self, class_id: String) {
+        match self.session.facts.teacher() {
+            Some((teacher_id, class_ids)) if class_ids.contains(&class_id) => {
+                let teacher_id = teacher_id.to_owned();
+                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
+                    teacher_id,
+                    class_id,
+                }));
+            }
+            _ => self.say_plain("decision-not-allowed"),
+        }
     }
 
     pub(super) fn on_desk(&mut self, action: DeskAction) {
-        let Some((teacher_id, class_ids)) =
-            self.session.facts.teacher().map(|(t, c)| (t.to_owned(), c))
-        else {
+        let Some(teacher_id) = self.session.facts.teacher().map(|(t, _)| t.to_owned()) else {
             self.say_plain("decision-not-allowed");
             return self.reshow();
         };
@@ -107,15 +114,8 @@ impl Conversation<'_> {
                 self.session.awaiting_reason = Some(application_id);
                 self.say_plain("reject-reason-type");
             }
-            DeskAction::InviteClass { class_id } if class_ids.contains(&class_id) => {
-                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
-                    teacher_id,
-                    class_id,
-                }));
-            }
-            DeskAction::InviteClass { .. } => {
-                self.say_plain("decision-not-allowed");
-            }
+            // A class button of a message sent before classes were an offer.
+            DeskAction::InviteClass { class_id } => self.invite_class(class_id),
         }
     }
 

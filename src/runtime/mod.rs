@@ -278,8 +278,15 @@ impl Bot {
                 break;
             };
             let result = perform(self.service.as_ref(), request).await;
-            if let Err(error) = &result {
-                tracing::warn!(chat, op = %awaiting.op, %error, "service call failed");
+            match &result {
+                // A wrong code or a used invitation is an ordinary answer, not a fault.
+                Err(ServiceError::Rejected(rejection)) => {
+                    tracing::debug!(chat, op = %awaiting.op, code = rejection.code(), "service refused");
+                }
+                Err(error) => {
+                    tracing::warn!(chat, op = %awaiting.op, %error, "service call failed")
+                }
+                Ok(_) => {}
             }
             input = Input::Outcome(Outcome {
                 op: awaiting.op,

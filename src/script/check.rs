@@ -24,6 +24,7 @@ pub fn check(scripts: &Scripts, locales: &Locales) -> Vec<Problem> {
         check_step_shape(scripts, &at, step, &mut problems);
     }
     check_reachability(scripts, &mut problems);
+    check_listening(scripts, locales, &mut problems);
     check_facts_and_messages(scripts, locales, &mut problems);
     problems
 }
@@ -99,6 +100,46 @@ fn check_system_messages(locales: &Locales, problems: &mut Vec<Problem>) {
                     ));
                 }
             }
+        }
+    }
+}
+
+/// The messages `listening.toml` names exist, and every answer step can be offered when the
+/// bot asks «Вы про это?» (it has a `topic`).
+fn check_listening(scripts: &Scripts, locales: &Locales, problems: &mut Vec<Problem>) {
+    let file = super::LISTENING_FILE;
+    let rules = &scripts.listening;
+    let named = rules
+        .meanings
+        .iter()
+        .flat_map(|(meaning, m)| {
+            m.labels
+                .iter()
+                .map(move |l| (format!("meaning `{meaning}`"), l))
+        })
+        .chain(
+            rules
+                .courtesy
+                .iter()
+                .map(|(kind, c)| (format!("courtesy `{kind}`"), &c.say)),
+        );
+    for (what, id) in named {
+        for lang in locales.languages() {
+            if !locales.has_message(lang, id) {
+                problems.push(Problem::file(
+                    file,
+                    format!("{what} names `{id}`, which is missing in locale `{lang}`"),
+                ));
+            }
+        }
+    }
+    for (at, step) in scripts.steps() {
+        if !step.phrases.is_empty() && step.topic.is_none() {
+            problems.push(Problem::step(
+                file_of(scripts, &at),
+                &step.id,
+                "answers questions but has no `topic` to offer it by",
+            ));
         }
     }
 }
@@ -294,7 +335,9 @@ fn own_facts(step: &Step, entered_with: &Facts) -> Facts {
 fn provided(facts: &Facts) -> BTreeSet<&'static str> {
     vocab::VARIABLES
         .iter()
-        .filter(|(_, providers)| providers.iter().any(|f| facts.contains(f)))
+        .filter(|(_, providers)| {
+            providers.is_empty() || providers.iter().any(|f| facts.contains(f))
+        })
         .map(|(name, _)| *name)
         .collect()
 }
@@ -314,6 +357,9 @@ fn check_facts_and_messages(scripts: &Scripts, locales: &Locales, problems: &mut
         }
         if let Some(help) = &step.help {
             messages.push(("help", help));
+        }
+        if let Some(topic) = &step.topic {
+            messages.push(("topic", topic));
         }
         for b in &step.buttons {
             messages.push(("button label", &b.label));

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::vocab::{Condition, InputKind, Operation};
 use super::{
-    Button, ButtonAction, Problem, Problems, Remind, RoutingRules, Scenario, Scripts, Step,
-    StepRef, Target, ROUTING_FILE, SEED_FILE,
+    Button, ButtonAction, ListeningRules, Problem, Problems, Remind, RoutingRules, Scenario,
+    Scripts, Step, StepRef, Target, LISTENING_FILE, QUESTIONS_DIR, ROUTING_FILE, SEED_FILE,
 };
 
 #[derive(Debug, Deserialize)]
@@ -26,6 +26,8 @@ struct RawHeader {
     id: String,
     title: String,
     entry: String,
+    #[serde(default)]
+    near: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +47,8 @@ struct RawStep {
     on: BTreeMap<String, String>,
     #[serde(default)]
     phrases: Vec<String>,
+    topic: Option<String>,
+    retype: Option<String>,
     event: Option<String>,
     remind: Option<Remind>,
 }
@@ -56,6 +60,8 @@ struct RawButton {
     goto: Option<String>,
     url: Option<String>,
     when: Option<String>,
+    #[serde(default)]
+    phrases: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,18 +76,48 @@ struct RawRouting {
     routing: RoutingRules,
 }
 
-/// Loads every scenario of `dir` (and its `seed.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawListening {
+    listening: ListeningRules,
+}
+
+/// `questions/<scenario>.toml`: example questions for the scenario's answer steps.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestions {
+    scenario: String,
+    examples: BTreeMap<String, Vec<String>>,
+}
+
+/// Loads every scenario of `dir` (with its `seed.toml`, rules and `questions/`).
 pub fn load(dir: &Path) -> Result<Scripts, Problems> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
+    load_sources(&read_sources(dir)?)
+}
+
+/// The files of a dialogues folder as (path, text): its `*.toml` and those of `questions/`.
+pub fn read_sources(dir: &Path) -> Result<Vec<(PathBuf, String)>, Problems> {
+    let toml_files = |folder: &Path| -> Result<Vec<PathBuf>, std::io::Error> {
+        Ok(std::fs::read_dir(folder)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect())
+    };
+    let mut files = toml_files(dir).map_err(|e| {
         Problems(vec![Problem::file(
             dir,
             format!("cannot read the folder: {e}"),
         )])
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
+    let questions = dir.join(QUESTIONS_DIR);
+    if questions.is_dir() {
+        files.extend(toml_files(&questions).map_err(|e| {
+            Problems(vec![Problem::file(
+                &questions,
+                format!("cannot read the folder: {e}"),
+            )])
+        })?);
+    }
     files.sort();
     let mut sources = Vec::new();
     let mut problems = Vec::new();
@@ -91,30 +127,50 @@ pub fn load(dir: &Path) -> Result<Scripts, Problems> {
             Err(e) => problems.push(Problem::file(&file, format!("cannot read: {e}"))),
         }
     }
-    if !problems.is_empty() {
-        return Err(Problems(problems));
+    if problems.is_empty() {
+        Ok(sources)
+    } else {
+        Err(Problems(problems))
     }
-    load_sources(&sources)
 }
 
 /// Loads scenarios from in-memory files: (path, TOML text). The file named `seed.toml` lists
-/// the seed IDs.
+/// the seed IDs; files in a `questions` folder hold example questions.
 pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> {
     let mut problems = Vec::new();
     let mut seed_ids = BTreeMap::new();
     let mut routing = RoutingRules::default();
+    let mut listening = ListeningRules::default();
     let mut raw_files = Vec::new();
+    let mut questions = Vec::new();
     for (path, text) in sources {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.as_deref() == Some(SEED_FILE) {
+        let in_questions = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == QUESTIONS_DIR);
+        if in_questions {
+            match toml::from_str::<RawQuestions>(text) {
+                Ok(raw) => questions.push((path.clone(), raw)),
+                Err(e) => problems.push(Problem::file(path, e.to_string())),
+            }
+        } else if name.as_deref() == Some(LISTENING_FILE) {
+            match toml::from_str::<RawListening>(text) {
+                Ok(raw) => listening = raw.listening,
+                Err(e) => problems.push(Problem::file(path, e.to_string())),
+            }
+        } else if name.as_deref() == Some(SEED_FILE) {
             match toml::from_str::<RawSeed>(text) {
                 Ok(raw) => seed_ids = raw.seed,
                 Err(e) => problems.push(Problem::file(path, e.to_string())),
             }
         } else if name.as_deref() == Some(ROUTING_FILE) {
             match toml::from_str::<RawRouting>(text) {
-                Ok(raw) if (0.0..=1.0).contains(&raw.routing.threshold) => routing = raw.routing,
-                Ok(_) => problems.push(Problem::file(path, "threshold must be between 0 and 1")),
+                Ok(raw) if raw.routing.thresholds_valid() => routing = raw.routing,
+                Ok(_) => problems.push(Problem::file(
+                    path,
+                    "thresholds must be between 0 and 1, clarify_threshold at most threshold",
+                )),
                 Err(e) => problems.push(Problem::file(path, e.to_string())),
             }
         } else {
@@ -176,6 +232,14 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
                 format!("entry step `{}` does not exist", raw.scenario.entry),
             ));
         }
+        for near in &raw.scenario.near {
+            if !known.contains_key(near) {
+                problems.push(Problem::file(
+                    &path,
+                    format!("`near` names an unknown scenario `{near}`"),
+                ));
+            }
+        }
         let mut steps = Vec::new();
         for step in raw.steps {
             let id = step.id.clone();
@@ -189,9 +253,25 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
                 file: path,
                 title: raw.scenario.title,
                 entry: raw.scenario.entry,
+                near: raw.scenario.near,
                 steps,
             },
         );
+    }
+    for (path, raw) in questions {
+        let Some(scenario) = scenarios.get_mut(&raw.scenario) else {
+            problems.push(Problem::file(
+                &path,
+                format!("unknown scenario `{}`", raw.scenario),
+            ));
+            continue;
+        };
+        for (id, examples) in raw.examples {
+            match scenario.steps.iter_mut().find(|s| s.id == id) {
+                Some(step) => step.phrases.extend(examples),
+                None => problems.push(Problem::step(&path, &id, "no such step in the scenario")),
+            }
+        }
     }
 
     if problems.is_empty() {
@@ -199,6 +279,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
             scenarios,
             seed_ids,
             routing,
+            listening,
             version: digest(sources),
         })
     } else {
@@ -245,6 +326,13 @@ fn resolve_step(raw: RawStep, resolver: &Resolver<'_>, report: &mut impl FnMut(S
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+        }
+        kind
+    });
+    let retype = raw.retype.as_deref().and_then(|name| {
+        let kind = InputKind::from_name(name);
+        if kind.is_none() {
+            report(format!("unknown input kind `{name}` in `retype`"));
         }
         kind
     });
@@ -313,6 +401,7 @@ fn resolve_step(raw: RawStep, resolver: &Resolver<'_>, report: &mut impl FnMut(S
                 label: b.label,
                 action,
                 when,
+                phrases: b.phrases,
             });
         }
     }
@@ -328,6 +417,8 @@ fn resolve_step(raw: RawStep, resolver: &Resolver<'_>, report: &mut impl FnMut(S
         call,
         on,
         phrases: raw.phrases,
+        topic: raw.topic,
+        retype,
         event: raw.event,
         remind: raw.remind,
     }

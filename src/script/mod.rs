@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use check::{check, coverage, Coverage};
-pub use load::{load, load_sources};
+pub use load::{load, load_sources, read_sources};
 use vocab::{Condition, InputKind, Operation};
 
 /// The scenario and step every new conversation and `/menu` lead to.
@@ -27,13 +27,27 @@ pub const DEEP_LINK: (&str, &str) = ("invite", "open");
 pub const SEED_FILE: &str = "seed.toml";
 /// The file with the rules for routing free-text questions.
 pub const ROUTING_FILE: &str = "routing.toml";
+/// The file with the rules for typed answers: what words mean which button, courtesy.
+pub const LISTENING_FILE: &str = "listening.toml";
+/// The folder of example questions, one file per scenario (`questions/<scenario>.toml`).
+pub const QUESTIONS_DIR: &str = "questions";
 
-/// How free-text questions are matched against the steps' `phrases`.
+/// How free-text questions are matched against the steps' example questions.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingRules {
-    /// The score (0–1) a question needs to be answered.
+    /// The score (0–1) a question needs to be answered at once.
     pub threshold: f64,
+    /// The score (0–1) below which a question is not understood; between the two the bot asks
+    /// «Вы про это?» with the candidates.
+    #[serde(default = "default_clarify")]
+    pub clarify_threshold: f64,
+    /// How far the best answer must lead the next one to be answered without asking.
+    #[serde(default = "default_margin")]
+    pub margin: f64,
+    /// Added to the answers of the scenario the person is in (and of its `near` scenarios).
+    #[serde(default = "default_context_bonus")]
+    pub context_bonus: f64,
     /// Words that carry no meaning for routing.
     #[serde(default)]
     pub stopwords: Vec<String>,
@@ -42,14 +56,91 @@ pub struct RoutingRules {
     pub synonyms: BTreeMap<String, String>,
 }
 
+impl RoutingRules {
+    /// Every threshold within 0–1, and asking below answering.
+    pub fn thresholds_valid(&self) -> bool {
+        let unit = 0.0..=1.0;
+        unit.contains(&self.threshold)
+            && unit.contains(&self.clarify_threshold)
+            && unit.contains(&self.margin)
+            && unit.contains(&self.context_bonus)
+            && self.clarify_threshold <= self.threshold
+    }
+}
+
+fn default_clarify() -> f64 {
+    0.35
+}
+
+fn default_margin() -> f64 {
+    0.08
+}
+
+fn default_context_bonus() -> f64 {
+    0.05
+}
+
 impl Default for RoutingRules {
     fn default() -> Self {
         Self {
             threshold: 0.5,
+            clarify_threshold: default_clarify(),
+            margin: default_margin(),
+            context_bonus: default_context_bonus(),
             stopwords: Vec::new(),
             synonyms: BTreeMap::new(),
         }
     }
+}
+
+/// How typed answers are read at a step (`listening.toml`): words that mean a button, and
+/// courtesy that is answered in place.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListeningRules {
+    /// A meaning (`yes`, `no`, `parent`, …): the words that carry it and the button labels
+    /// (Fluent ids) that mean it.
+    #[serde(default)]
+    pub meanings: BTreeMap<String, Meaning>,
+    /// Kinds of courtesy (`greeting`, `thanks`, …), each answered with its message.
+    #[serde(default)]
+    pub courtesy: BTreeMap<String, CourtesyRule>,
+    /// Words that may stand around a meaning word or a courtesy («ну да», «спасибо вам»).
+    #[serde(default)]
+    pub fillers: Vec<String>,
+    /// Words that turn a label around («не получается»): a typed answer must agree on them.
+    #[serde(default)]
+    pub negations: Vec<String>,
+    /// Words people put before a name («его зовут», «фио»), dropped when reading one.
+    #[serde(default)]
+    pub name_lead_ins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meaning {
+    /// Words or short phrases with this meaning.
+    pub words: Vec<String>,
+    /// Button labels (Fluent ids) that mean it.
+    pub labels: Vec<String>,
+    /// Any short message with a negation word carries it too («пароль не подходит»).
+    #[serde(default)]
+    pub negated: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourtesyRule {
+    /// A message made only of these (words or short phrases, or single characters like `?`).
+    pub words: Vec<String>,
+    /// Words that only need to appear (for rude words: their stems).
+    #[serde(default)]
+    pub stems: Vec<String>,
+    /// The Fluent id answered.
+    pub say: String,
+    /// Answer with the step's own help instead, when it has one.
+    #[serde(default)]
+    pub step_help: bool,
 }
 
 /// A step's address: `scenario/step`.
@@ -105,6 +196,8 @@ pub struct Button {
     pub action: ButtonAction,
     /// Shown only when this holds.
     pub when: Option<Condition>,
+    /// What a person may type to mean this button, beside its label («это мой номер»).
+    pub phrases: Vec<String>,
 }
 
 /// One step of a scenario: one message, one action.
@@ -128,8 +221,14 @@ pub struct Step {
     pub call: Option<Operation>,
     /// Where each outcome of `call` leads.
     pub on: BTreeMap<String, Target>,
-    /// Questions that this step answers, for free-text routing.
+    /// Questions that this step answers, for free-text routing: its own `phrases` and its
+    /// examples in `questions/<scenario>.toml`.
     pub phrases: Vec<String>,
+    /// A short Fluent label of what the step answers, for «Вы про это?».
+    pub topic: Option<String>,
+    /// A check screen: a value of this kind typed here replaces the one being checked, and the
+    /// step is shown again.
+    pub retype: Option<InputKind>,
     /// An outside event (a decision, a reminder) that brings the conversation here.
     pub event: Option<String>,
     /// A reminder this step sets: `event` comes back after some working days.
@@ -154,6 +253,8 @@ pub struct Scenario {
     /// Fluent message id of the scenario's name.
     pub title: String,
     pub entry: String,
+    /// Scenarios whose answers are preferred while a conversation is in this one.
+    pub near: Vec<String>,
     pub steps: Vec<Step>,
 }
 
@@ -176,6 +277,8 @@ pub struct Scripts {
     pub seed_ids: BTreeMap<String, String>,
     /// How free-text questions find their step.
     pub routing: RoutingRules,
+    /// How typed answers are read.
+    pub listening: ListeningRules,
     /// A digest of every file, stored in sessions to notice deploys.
     pub version: String,
 }

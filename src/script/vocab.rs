@@ -70,6 +70,8 @@ pub const VARIABLES: &[(&str, &[Fact])] = &[
     ("address", &[Fact::Contact, Fact::ParentPhone]),
     ("code_length", &[Fact::Verification]),
     ("invite_link", &[Fact::ParentInviteLink]),
+    // The deployment's `SUPPORT_CONTACT` (or the locale's default): known everywhere.
+    ("support_contact", &[]),
 ];
 
 /// The facts that can provide message variable `name`, or `None` for an unknown variable.
@@ -379,6 +381,13 @@ pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
     ("decision-rejected", &["child_name"]),
     ("decision-already", &["child_name"]),
     ("route-not-found", &[]),
+    ("clarify", &[]),
+    ("clarify-btn-none", &[]),
+    ("clarify-none", &[]),
+    ("btn-support", &[]),
+    ("support-default", &[]),
+    ("session-resumed", &[]),
+    ("help-teacher", &[]),
     ("lang-choose", &[]),
     ("error-service-unavailable", &[]),
     ("error-internal", &[]),

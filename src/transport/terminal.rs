@@ -34,7 +34,16 @@ pub async fn run(
     trace: &mut impl Write,
 ) -> std::io::Result<()> {
     let mut buttons: Vec<String> = Vec::new();
-    let first = Input::Command(Command::Start(options.start.clone()));
+    // A conversation stored by an earlier run (with `REDIS_URL`) goes on where it stopped.
+    let stored = bot
+        .store()
+        .load(TERMINAL_CHAT)
+        .await
+        .is_ok_and(|loaded| loaded.is_some());
+    let first = match &options.start {
+        None if stored => Input::Command(Command::Resume),
+        start => Input::Command(Command::Start(start.clone())),
+    };
     turn(bot, options, first, out, trace, &mut buttons).await?;
     let mut line = String::new();
     loop {

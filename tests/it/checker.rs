@@ -27,6 +27,30 @@ fn read_dir(dir: &str) -> Vec<(PathBuf, String)> {
     files
 }
 
+/// The shipped dialogues as (path, text), `questions/` included.
+fn shipped_dialogues() -> Vec<(PathBuf, String)> {
+    script::read_sources(&crate_dir().join("dialogues"))
+        .expect("readable dialogues")
+        .into_iter()
+        .map(|(path, text)| {
+            let relative = path.strip_prefix(crate_dir()).expect("inside the crate");
+            (relative.to_path_buf(), text)
+        })
+        .collect()
+}
+
+/// A copy of the shipped dialogues with `edit` applied to every file, in a temporary folder.
+fn edited_copy(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dialogues = dir.path().join("dialogues");
+    for (path, text) in shipped_dialogues() {
+        let target = dir.path().join(path);
+        std::fs::create_dir_all(target.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(target, edit(&text)).expect("write");
+    }
+    (dir, dialogues)
+}
+
 fn shipped_locales() -> BTreeMap<String, Vec<(PathBuf, String)>> {
     let mut langs = BTreeMap::new();
     for entry in std::fs::read_dir(crate_dir().join("locales")).expect("locales") {
@@ -39,7 +63,7 @@ fn shipped_locales() -> BTreeMap<String, Vec<(PathBuf, String)>> {
 
 /// The problems after `edit` changes the shipped file `file`.
 fn problems_after(file: &str, edit: impl Fn(&str) -> String) -> Vec<Problem> {
-    let mut dialogues = read_dir("dialogues");
+    let mut dialogues = shipped_dialogues();
     let mut locales = shipped_locales();
     let mut found = false;
     for (path, text) in dialogues
@@ -89,7 +113,7 @@ fn assert_reported(problems: &[Problem], file: &str, step: Option<&str>, phrase:
 #[test]
 fn the_shipped_scripts_and_locales_pass() {
     let locales = Locales::from_sources(shipped_locales()).expect("locales load");
-    let scripts = script::load_sources(&read_dir("dialogues")).expect("scripts load");
+    let scripts = script::load_sources(&shipped_dialogues()).expect("scripts load");
     let problems = script::check(&scripts, &locales);
     assert!(problems.is_empty(), "{problems:#?}");
 }
@@ -285,13 +309,8 @@ fn an_operation_without_its_data_is_named() {
 
 #[test]
 fn the_check_command_exits_non_zero_and_names_the_place() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let dialogues = dir.path().join("dialogues");
-    std::fs::create_dir(&dialogues).expect("mkdir");
-    for (path, text) in read_dir("dialogues") {
-        let text = text.replace("next = \"confirm_contact\"", "next = \"nowhere\"");
-        std::fs::write(dialogues.join(path.file_name().unwrap()), text).expect("write");
-    }
+    let (_dir, dialogues) =
+        edited_copy(|text| text.replace("next = \"confirm_contact\"", "next = \"nowhere\""));
     let run = |dir: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_sferum-bot"))
             .arg("check")
@@ -317,13 +336,7 @@ fn the_check_command_exits_non_zero_and_names_the_place() {
 
 #[test]
 fn the_check_command_fails_when_a_seed_id_is_not_delivered() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let dialogues = dir.path().join("dialogues");
-    std::fs::create_dir(&dialogues).expect("mkdir");
-    for (path, text) in read_dir("dialogues") {
-        let text = text.replace("seed = \"R4\"\n", "");
-        std::fs::write(dialogues.join(path.file_name().unwrap()), text).expect("write");
-    }
+    let (_dir, dialogues) = edited_copy(|text| text.replace("seed = \"R4\"\n", ""));
     let output = Command::new(env!("CARGO_BIN_EXE_sferum-bot"))
         .arg("check")
         .env("DIALOGUES_DIR", &dialogues)

@@ -224,6 +224,21 @@ pub fn transcript(bot: &Bot, chat: ChatId) -> Transcript<'_> {
 }
 
 impl TestBot {
+    /// A bot like [`TestBot::new`] on another engine (other settings).
+    pub fn on_engine(engine: Arc<Engine>) -> Self {
+        let clock = ManualClock::new(monday_morning());
+        let sandbox = Arc::new(Sandbox::with_config(
+            Arc::new(clock.clone()),
+            SandboxConfig {
+                fixed_code: Some(CODE.to_owned()),
+                ..SandboxConfig::default()
+            },
+        ));
+        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+        let bot = Bot::new(engine, sandbox, store.clone(), Arc::new(clock.clone()));
+        Self { bot, clock, store }
+    }
+
     /// A bot like [`TestBot::new`] (the sandbox always sends [`CODE`]) on the given store.
     pub fn with_store(store: Arc<dyn SessionStore>) -> Self {
         let clock = ManualClock::new(monday_morning());

@@ -3,6 +3,7 @@
 mod checker;
 mod helpers;
 mod http_service;
+mod listening;
 mod locales;
 mod outbox;
 mod properties;

@@ -159,7 +159,7 @@ async fn an_expired_code_offers_a_new_one() {
 }
 
 #[tokio::test]
-async fn three_invalid_answers_bring_an_explanation_and_a_way_out() {
+async fn two_misunderstood_answers_bring_an_explanation_and_a_way_out() {
     let bot = TestBot::new();
     let mut chat = bot.chat(STUDENT);
     chat.send("/start demo-class").await;
@@ -173,13 +173,21 @@ async fn three_invalid_answers_bring_an_explanation_and_a_way_out() {
         "{}",
         chat.text()
     );
-    chat.send("ivan@@mail").await;
     assert!(
-        chat.last_text().contains("Похоже, что-то не получается"),
+        chat.last_text().contains("Похоже, я вас не понимаю"),
         "{}",
         chat.text()
     );
     assert!(chat.last_buttons().contains(&"Главное меню".to_owned()));
+    assert!(chat
+        .last_buttons()
+        .contains(&"Связаться с человеком".to_owned()));
+    chat.send("ivan@@mail").await;
+    assert!(
+        chat.last_text().contains("Адрес почты написан с ошибкой"),
+        "{}",
+        chat.text()
+    );
     assert_eq!(chat.at, "variant1/contact", "the place is kept");
     chat.send("+79123456789").await;
     assert_eq!(chat.at, "variant1/confirm_contact");

@@ -1,0 +1,37 @@
+# Short names of what each answer step answers: the buttons of «Вы про это?».
+
+topic-menu-how-to-start = Registering a child without Gosuslugi
+topic-menu-no-link = Where to get the invitation link
+topic-menu-rules = Whose number to give for the child
+topic-menu-rule-parents = How parents register
+topic-variant1-questions-contact = The child has no phone or email
+topic-variant1-questions-code = The verification code does not arrive
+topic-variant1-questions-application = The class application and its approval
+topic-variant1-questions-invite-parent = How a child invites a parent
+topic-variant1-questions-parent-link = A parent got the child's link
+topic-variant1-questions-check-child = A parent checks the child's profile
+topic-several-children-several = Several children
+topic-wrong-registration-what = The child was registered wrongly
+topic-variant2-install = The child has Gosuslugi
+topic-variant2-install-trouble = The app does not install
+topic-variant2-create-trouble = No «Создать профиль Сферум» button
+topic-variant2-journal = Signing in to the e-journal via ГИС ЕЛК
+topic-variant2-password-trouble = Which password to enter
+topic-variant2-sms-code-trouble = No SMS when signing in to the journal
+topic-variant2-continue-profile-trouble = No «Продолжить в учебном профиле» button
+topic-variant2-check-data-trouble = Wrong data or no chats
+topic-parent-chats-install = All parent chats
+topic-parent-chats-chats = The «Чаты» section of the journal
+topic-parent-chats-chats-trouble = A parent sees no chats
+topic-diary-gosuslugi = Access to the e-diary
+topic-diary-form = The e-diary application
+topic-diary-accepted = Where to see grades
+topic-diary-accepted-trouble = The e-diary application was rejected or is slow
+topic-roles-teacher = What { -sferum } gives a teacher
+topic-roles-student = What { -sferum } gives a student
+topic-roles-parent = What { -sferum } gives a parent
+topic-support-contact = Reach a person
+topic-teacher-questions-bind = How to connect a teacher's chat
+topic-teacher-questions-invite-link = The class invitation link
+topic-teacher-questions-pending = Applications waiting for a decision
+topic-teacher-questions-approve = How to approve or reject an application

@@ -1,0 +1,37 @@
+# Short names of what each answer step answers: the buttons of «Вы про это?».
+
+topic-menu-how-to-start = Регистрация ребёнка без Госуслуг
+topic-menu-no-link = Где взять ссылку-приглашение
+topic-menu-rules = Чей номер указывать для ребёнка
+topic-menu-rule-parents = Как регистрируются родители
+topic-variant1-questions-contact = У ребёнка нет телефона или почты
+topic-variant1-questions-code = Не приходит проверочный код
+topic-variant1-questions-application = Заявка в класс и её одобрение
+topic-variant1-questions-invite-parent = Как ребёнку пригласить родителя
+topic-variant1-questions-parent-link = Родителю пришла ссылка от ребёнка
+topic-variant1-questions-check-child = Проверка профиля ребёнка родителем
+topic-several-children-several = Несколько детей
+topic-wrong-registration-what = Ребёнка зарегистрировали неправильно
+topic-variant2-install = У ребёнка есть Госуслуги
+topic-variant2-install-trouble = Не устанавливается приложение
+topic-variant2-create-trouble = Нет кнопки «Создать профиль Сферум»
+topic-variant2-journal = Вход в электронный журнал через ГИС ЕЛК
+topic-variant2-password-trouble = Какой пароль вводить
+topic-variant2-sms-code-trouble = Не приходит SMS при входе в журнал
+topic-variant2-continue-profile-trouble = Нет кнопки «Продолжить в учебном профиле»
+topic-variant2-check-data-trouble = Неверные данные или нет чатов
+topic-parent-chats-install = Все чаты для родителей
+topic-parent-chats-chats = Раздел «Чаты» в журнале
+topic-parent-chats-chats-trouble = Родитель не видит чаты
+topic-diary-gosuslugi = Доступ к электронному дневнику
+topic-diary-form = Заявление на доступ к дневнику
+topic-diary-accepted = Где смотреть оценки
+topic-diary-accepted-trouble = Заявление на дневник отклонили или долго нет ответа
+topic-roles-teacher = Что даёт { -sferum } учителю
+topic-roles-student = Что даёт { -sferum } ученику
+topic-roles-parent = Что даёт { -sferum } родителю
+topic-support-contact = Связаться с человеком
+topic-teacher-questions-bind = Как подключить чат учителя
+topic-teacher-questions-invite-link = Ссылка-приглашение для класса
+topic-teacher-questions-pending = Заявки, ждущие решения
+topic-teacher-questions-approve = Как одобрить или отклонить заявку
