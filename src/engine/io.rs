@@ -259,23 +259,15 @@ pub struct Say {
     pub buttons: Vec<ButtonView>,
 }
 
-/// Something the runtime must do.
+/// What a turn sets in motion once it is committed.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Say(Say),
-    /// Call the service and feed the answer back as [`Input::Outcome`].
-    Call(Request),
+pub enum FollowUp {
     /// Delete everything stored about the user (the session included).
     Forget,
     /// Run `event` in this conversation at `due` (a reminder).
-    Schedule {
-        event: String,
-        due: DateTime<Utc>,
-    },
+    Schedule { event: String, due: DateTime<Utc> },
     /// This chat serves the teacher `teacher_id` now.
-    TeacherBound {
-        teacher_id: String,
-    },
+    TeacherBound { teacher_id: String },
     /// A student's application was submitted: its teacher should hear of it.
     ApplicationSubmitted {
         application_id: String,

@@ -1,5 +1,6 @@
 //! The pure conversation engine: one function takes a session, one input and the current time,
-//! and returns the new session and the effects the runtime must carry out. No IO happens here,
+//! and returns a [`Turn`]: the new session, what to say, the one service call it waits for, what
+//! follows once the turn is committed, and the steps it passed through. No IO happens here,
 //! so every journey can be tested as a transcript with no network and no clock.
 
 mod answer;
@@ -14,7 +15,7 @@ mod typed;
 use chrono::{DateTime, Utc};
 
 pub use io::{
-    ButtonTarget, ButtonView, Command, DeskAction, DeskRequest, Effect, Input, Outcome, Request,
+    ButtonTarget, ButtonView, Command, DeskAction, DeskRequest, FollowUp, Input, Outcome, Request,
     Say, Success,
 };
 pub use session::{Action, Awaiting, Facts, Offer, Session, HISTORY_LIMIT};
@@ -42,11 +43,27 @@ const REASON_LIMIT: usize = 300;
 /// The hour (school time) at which reminders arrive.
 const REMINDER_HOUR: u32 = 10;
 
-/// The result of one input.
+/// The result of one input, as a value: the runtime drives it (the call's answer comes back as
+/// the next input), commits it, then carries out what follows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
     pub session: Session,
-    pub effects: Vec<Effect>,
+    /// What the bot says, in order.
+    pub says: Vec<Say>,
+    /// The one service call the turn waits for; its answer is the next input
+    /// ([`Input::Outcome`]).
+    pub call: Option<Request>,
+    /// What follows once the turn is committed.
+    pub after: Vec<FollowUp>,
+    /// Every step the turn entered, in order, automatic ones too.
+    pub trail: Vec<StepRef>,
+}
+
+impl Turn {
+    /// Nothing said, asked or set in motion (a late service answer, an event for nobody).
+    pub fn is_silent(&self) -> bool {
+        self.says.is_empty() && self.call.is_none() && self.after.is_empty()
+    }
 }
 
 /// The loaded scripts and locales, and what the engine needs to know about the deployment.
@@ -171,7 +188,10 @@ impl Engine {
         let mut turn = Conversation {
             engine: self,
             session,
-            effects: Vec::new(),
+            says: Vec::new(),
+            call: None,
+            after: Vec::new(),
+            trail: Vec::new(),
             now,
         };
         turn.handle(input);
@@ -184,7 +204,10 @@ impl Engine {
             .clone_from(&self.scripts.version);
         Turn {
             session: turn.session,
-            effects: turn.effects,
+            says: turn.says,
+            call: turn.call,
+            after: turn.after,
+            trail: turn.trail,
         }
     }
 }
@@ -193,7 +216,10 @@ impl Engine {
 struct Conversation<'e> {
     engine: &'e Engine,
     session: Session,
-    effects: Vec<Effect>,
+    says: Vec<Say>,
+    call: Option<Request>,
+    after: Vec<FollowUp>,
+    trail: Vec<StepRef>,
     now: DateTime<Utc>,
 }
 
@@ -218,7 +244,7 @@ impl<'e> Conversation<'e> {
             self.say_plain("session-restarted");
         }
         if self.session.awaiting.is_some() && !matches!(input, Input::Outcome(_)) {
-            // A call was cut short (a crash between effects); the user has moved on.
+            // A call was cut short (a crash before its answer came); the user has moved on.
             self.session.awaiting = None;
         }
         match input {
@@ -345,7 +371,7 @@ impl<'e> Conversation<'e> {
             Command::Forget => {
                 let lang = self.session.lang.clone();
                 self.session = Session::new(&self.scripts().version, &lang, self.now);
-                self.effects.push(Effect::Forget);
+                self.after.push(FollowUp::Forget);
                 self.say_plain("forget-done");
             }
             Command::Unknown => {
@@ -482,7 +508,7 @@ impl<'e> Conversation<'e> {
                     Invite::Class { .. } => "class",
                     Invite::Parent { .. } => "parent",
                     Invite::Teacher { teacher_id, .. } => {
-                        self.effects.push(Effect::TeacherBound {
+                        self.after.push(FollowUp::TeacherBound {
                             teacher_id: teacher_id.clone(),
                         });
                         "teacher"
@@ -501,7 +527,7 @@ impl<'e> Conversation<'e> {
                 "ok"
             }
             Success::Application(a) => {
-                self.effects.push(Effect::ApplicationSubmitted {
+                self.after.push(FollowUp::ApplicationSubmitted {
                     application_id: a.application_id.clone(),
                     teacher_id: a.teacher_id.clone(),
                     class: a.class.clone(),
@@ -539,13 +565,15 @@ impl<'e> Conversation<'e> {
 
     fn call(&mut self, op: Operation) {
         match build_request(op, &self.session.facts) {
-            Some(request) => {
+            // One call per turn: a step that calls ends the turn until the answer comes.
+            Some(request) if self.call.is_none() => {
                 self.session.awaiting = Some(Awaiting {
                     op,
                     step: self.session.at.clone(),
                 });
-                self.effects.push(Effect::Call(request));
+                self.call = Some(request);
             }
+            Some(_) => self.internal_error(),
             None => self.internal_error(),
         }
     }
@@ -580,6 +608,7 @@ impl<'e> Conversation<'e> {
             if self.session.resume.as_ref() == Some(&to) {
                 self.session.resume = None;
             }
+            self.trail.push(to.clone());
             self.session.at = to;
             self.session.failures = 0;
             if let Some(remind) = &step.remind {
@@ -611,7 +640,7 @@ impl<'e> Conversation<'e> {
         let school = &self.engine.school;
         let day = school.add_working_days(school.today(self.now), working_days);
         self.session.facts.reminder_date = Some(day);
-        self.effects.push(Effect::Schedule {
+        self.after.push(FollowUp::Schedule {
             event: event.to_owned(),
             due: school.at(day, REMINDER_HOUR),
         });
@@ -754,12 +783,12 @@ impl<'e> Conversation<'e> {
         progress: Option<(u32, u32)>,
         buttons: Vec<ButtonView>,
     ) {
-        self.effects.push(Effect::Say(Say {
+        self.says.push(Say {
             message: message.to_owned(),
             args,
             progress,
             buttons,
-        }));
+        });
     }
 }
 

@@ -210,6 +210,10 @@ pub struct Session {
     /// True until the bot has said anything.
     #[serde(default)]
     pub fresh: bool,
+    /// Drawn when the conversation starts: part of every idempotency key of its service calls
+    /// ([`crate::service::OpKey::derive`]). Sessions stored before it existed read 0.
+    #[serde(default)]
+    pub epoch: u64,
     /// The step the user left to ask a question, offered as a way back.
     #[serde(default)]
     pub resume: Option<StepRef>,
@@ -243,6 +247,7 @@ impl Session {
             awaiting: None,
             offer: Offer::default(),
             fresh: true,
+            epoch: 0,
             resume: None,
             awaiting_reason: None,
             reminders_off: false,

@@ -15,15 +15,15 @@ impl Conversation<'_> {
         let teacher_id = teacher_id.to_owned();
         match command {
             Command::Invite if class_ids.len() == 1 => {
-                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
+                self.after.push(FollowUp::Desk(DeskRequest::CreateInvite {
                     teacher_id,
                     class_id: class_ids[0].clone(),
                 }))
             }
             Command::Invite => self.offer_classes(),
             _ => self
-                .effects
-                .push(Effect::Desk(DeskRequest::ListPending { teacher_id })),
+                .after
+                .push(FollowUp::Desk(DeskRequest::ListPending { teacher_id })),
         }
     }
 
@@ -50,7 +50,7 @@ impl Conversation<'_> {
         match self.session.facts.teacher() {
             Some((teacher_id, class_ids)) if class_ids.contains(&class_id) => {
                 let teacher_id = teacher_id.to_owned();
-                self.effects.push(Effect::Desk(DeskRequest::CreateInvite {
+                self.after.push(FollowUp::Desk(DeskRequest::CreateInvite {
                     teacher_id,
                     class_id,
                 }));
@@ -65,7 +65,7 @@ impl Conversation<'_> {
             return self.reshow();
         };
         let decide = |application_id: String, decision: Decision| {
-            Effect::Desk(DeskRequest::Decide {
+            FollowUp::Desk(DeskRequest::Decide {
                 teacher_id: teacher_id.clone(),
                 application_id,
                 decision,
@@ -75,7 +75,7 @@ impl Conversation<'_> {
             DeskAction::Decide {
                 application_id,
                 approve: true,
-            } => self.effects.push(decide(application_id, Decision::Approve)),
+            } => self.after.push(decide(application_id, Decision::Approve)),
             DeskAction::Decide {
                 application_id,
                 approve: false,
@@ -104,7 +104,7 @@ impl Conversation<'_> {
                     .locales
                     .format(DEFAULT_LANG, &format!("reject-reason-{n}"), &Args::new())
                     .ok();
-                self.effects
+                self.after
                     .push(decide(application_id, Decision::Reject { reason }));
             }
             DeskAction::Reason {
@@ -121,7 +121,7 @@ impl Conversation<'_> {
 
     pub(super) fn on_desk_reason(&mut self, application_id: String, reason: String) {
         match self.session.facts.teacher() {
-            Some((teacher_id, _)) => self.effects.push(Effect::Desk(DeskRequest::Decide {
+            Some((teacher_id, _)) => self.after.push(FollowUp::Desk(DeskRequest::Decide {
                 teacher_id: teacher_id.to_owned(),
                 application_id,
                 decision: Decision::Reject {

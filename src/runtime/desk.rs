@@ -7,7 +7,7 @@ use crate::directory::TrackedApplication;
 use crate::engine::{ButtonTarget, DeskAction, DeskRequest};
 use crate::i18n::{Arg, Args};
 use crate::notify::{IfScheduled, Notice, NoticeKind};
-use crate::service::{ApplicationStatus, Decision, Rejection, ServiceError};
+use crate::service::{ApplicationStatus, Decision, OpKey, Rejection, ServiceError};
 use crate::store::ChatId;
 
 use super::{Bot, Reply, ReplyButton};
@@ -36,7 +36,11 @@ impl Bot {
     }
 
     async fn create_invite(&self, lang: &str, teacher_id: &str, class_id: &str) -> Reply {
-        match self.service.create_class_invite(class_id, teacher_id).await {
+        match self
+            .service
+            .create_class_invite(OpKey::random(), class_id, teacher_id)
+            .await
+        {
             Ok(invite) => {
                 let link = format!("{}{}", self.engine.deep_link_base(), invite.token.as_str());
                 let mut args = Args::new();
@@ -145,7 +149,7 @@ impl Bot {
         );
         match self
             .service
-            .decide(application_id, teacher_id, &decision)
+            .decide(OpKey::random(), application_id, teacher_id, &decision)
             .await
         {
             Ok(status) => {

@@ -12,13 +12,13 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
 use crate::directory::{Directory, MemoryDirectory, TrackedApplication};
-use crate::engine::{ButtonTarget, Effect, Engine, Input, Outcome, Request, Say, Success};
+use crate::engine::{ButtonTarget, Engine, FollowUp, Input, Outcome, Request, Say, Success};
 use crate::i18n::{Args, I18nError, Locales};
 use crate::notify::memory::MemoryOutbox;
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
 use crate::script::vocab::InputKind;
 use crate::script::StepRef;
-use crate::service::{RegistrationService, ServiceError};
+use crate::service::{OpKey, RegistrationService, ServiceError};
 use crate::store::{ChatId, Claim, Loaded, SessionStore, StoreError};
 
 /// How many times a turn is retried when another replica saved the same chat meanwhile.
@@ -154,6 +154,17 @@ impl Bot {
         &self.service
     }
 
+    /// A new conversation, with its own epoch for the keys of its service calls.
+    fn new_session(
+        &self,
+        client_lang: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::engine::Session {
+        let mut session = self.engine.new_session(client_lang, now);
+        session.epoch = rand::random();
+        session
+    }
+
     fn chat_lock(&self, chat: ChatId) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.chat_locks.lock().unwrap_or_else(|e| e.into_inner());
         if locks.len() > 10_000 {
@@ -239,7 +250,7 @@ impl Bot {
         let now = self.clock.now();
         let mut says = Vec::new();
         let (mut session, revision) = match loaded {
-            None => (self.engine.new_session(client_lang, now), 0),
+            None => (self.new_session(client_lang, now), 0),
             Some(loaded) => match loaded.session {
                 Some(session) => (session, loaded.revision),
                 None => {
@@ -250,7 +261,7 @@ impl Bot {
                         progress: None,
                         buttons: Vec::new(),
                     });
-                    let mut fresh = self.engine.new_session(client_lang, now);
+                    let mut fresh = self.new_session(client_lang, now);
                     fresh.fresh = false;
                     (fresh, loaded.revision)
                 }
@@ -260,24 +271,26 @@ impl Bot {
         let mut input = input;
         let mut consequences = Vec::new();
         let mut desk = Vec::new();
-        for _ in 0..=MAX_CALLS_PER_UPDATE {
+        // Each round but the last makes one call: its number is the call's place in the turn.
+        for call in 0..=MAX_CALLS_PER_UPDATE {
             let now = self.clock.now();
             let turn = self.engine.step(session, input, now);
             session = turn.session;
-            let mut call = None;
-            for effect in turn.effects {
-                match effect {
-                    Effect::Say(say) => says.push(say),
-                    Effect::Call(request) => call = Some(request),
-                    Effect::Forget => forget = true,
-                    Effect::Desk(request) => desk.push(request),
+            says.extend(turn.says);
+            for follow in turn.after {
+                match follow {
+                    FollowUp::Forget => forget = true,
+                    FollowUp::Desk(request) => desk.push(request),
                     other => consequences.push(other),
                 }
             }
-            let (Some(request), Some(awaiting)) = (call, session.awaiting.clone()) else {
+            let (Some(request), Some(awaiting)) = (turn.call, session.awaiting.clone()) else {
                 break;
             };
-            let result = perform(self.service.as_ref(), request).await;
+            // The same turn from the same saved state always carries the same keys: a repeat
+            // after a crash, a conflict or on another replica is the same request.
+            let key = OpKey::derive(&chat.to_string(), session.epoch, revision, call);
+            let result = perform(self.service.as_ref(), request, key).await;
             match &result {
                 // A wrong code or a used invitation is an ordinary answer, not a fault.
                 Err(ServiceError::Rejected(rejection)) => {
@@ -328,10 +341,10 @@ impl Bot {
     /// Carries out what a turn set in motion beyond the conversation. A failure here is logged
     /// and does not undo the user's progress: teachers still find the application in /pending,
     /// and the pending check notices decisions.
-    async fn follow_up(&self, chat: ChatId, effect: Effect) {
+    async fn follow_up(&self, chat: ChatId, follow: FollowUp) {
         let now = self.clock.now();
-        let result = match effect {
-            Effect::Schedule { event, due } => {
+        let result = match follow {
+            FollowUp::Schedule { event, due } => {
                 let notice = Notice {
                     id: format!("event:{chat}:{event}"),
                     chat,
@@ -342,11 +355,11 @@ impl Bot {
                     .await
                     .map(drop)
             }
-            Effect::TeacherBound { teacher_id } => {
+            FollowUp::TeacherBound { teacher_id } => {
                 tracing::info!(chat, teacher = %teacher_id, "a teacher bound this chat");
                 self.directory.bind_teacher(&teacher_id, chat).await
             }
-            Effect::ApplicationSubmitted {
+            FollowUp::ApplicationSubmitted {
                 application_id,
                 teacher_id,
                 class,
@@ -362,7 +375,7 @@ impl Bot {
                 })
                 .await
             }
-            Effect::Say(_) | Effect::Call(_) | Effect::Forget | Effect::Desk(_) => Ok(()),
+            FollowUp::Forget | FollowUp::Desk(_) => Ok(()),
         };
         if let Err(error) = result {
             tracing::error!(chat, %error, "a follow-up of the turn failed");
@@ -443,24 +456,25 @@ pub fn render(locales: &Locales, lang: &str, say: &Say) -> Result<Reply, I18nErr
     })
 }
 
-/// Sends `request` to the service.
+/// Sends `request` to the service as the logical operation `key`.
 pub async fn perform(
     service: &dyn RegistrationService,
     request: Request,
+    key: OpKey,
 ) -> Result<Success, ServiceError> {
     Ok(match request {
         Request::ResolveInvite(token) => Success::Invite(service.resolve_invite(&token).await?),
         Request::StartVerification { address, purpose } => {
-            Success::Verification(service.start_verification(&address, purpose).await?)
+            Success::Verification(service.start_verification(key, &address, purpose).await?)
         }
         Request::ResendCode { verification_id } => {
-            Success::Verification(service.resend_code(&verification_id).await?)
+            Success::Verification(service.resend_code(key, &verification_id).await?)
         }
         Request::CheckCode {
             verification_id,
             code,
         } => {
-            service.check_code(&verification_id, &code).await?;
+            service.check_code(key, &verification_id, &code).await?;
             Success::Verified
         }
         Request::SubmitApplication {
@@ -469,25 +483,27 @@ pub async fn perform(
             child,
         } => Success::Application(
             service
-                .submit_application(&invite, &verification_id, &child)
+                .submit_application(key, &invite, &verification_id, &child)
                 .await?,
         ),
         Request::ApplicationState { application_id } => {
             Success::ApplicationState(service.application_state(&application_id).await?)
         }
         Request::CreateParentInvite { application_id } => {
-            Success::ParentInvite(service.create_parent_invite(&application_id).await?)
+            Success::ParentInvite(service.create_parent_invite(key, &application_id).await?)
         }
         Request::CreateParentLink {
             invite,
             verification_id,
         } => Success::ParentLink(
             service
-                .create_parent_link(&invite, &verification_id)
+                .create_parent_link(key, &invite, &verification_id)
                 .await?,
         ),
-        Request::ConfirmParentLink { link_id, confirmed } => {
-            Success::LinkStatus(service.confirm_parent_link(&link_id, confirmed).await?)
-        }
+        Request::ConfirmParentLink { link_id, confirmed } => Success::LinkStatus(
+            service
+                .confirm_parent_link(key, &link_id, confirmed)
+                .await?,
+        ),
     })
 }

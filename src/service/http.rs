@@ -5,8 +5,9 @@
 //! names, relative to [`HttpConfig::base_url`] (a base with a path prefix such as
 //! `https://host/api/` works, with or without the trailing slash). Every request carries
 //! `Authorization: Bearer <token>` and `Accept: application/json`; bodies are JSON; every `POST`
-//! carries an `Idempotency-Key` (a UUID v4) generated once per call of a trait method and sent
-//! unchanged on each of its retries, so the service can answer a repeated attempt as before.
+//! carries the `Idempotency-Key` its caller gives ([`OpKey`]: derived from the turn, so that a
+//! repeat of the same logical operation carries it too) and sends it unchanged on each of its
+//! retries, so the service can answer a repeated attempt as before.
 //!
 //! # Retries
 //! Only `GET`s and keyed `POST`s are retried — that is, every request this client sends — and
@@ -64,7 +65,7 @@ use uuid::Uuid;
 
 use super::{
     Address, Application, ApplicationState, ApplicationStatus, Decision, Invite, IssuedInvite,
-    LinkStatus, LinkedChild, ParentLink, PendingApplication, Purpose, RegistrationService,
+    LinkStatus, LinkedChild, OpKey, ParentLink, PendingApplication, Purpose, RegistrationService,
     Rejection, ServiceError, Verification,
 };
 use crate::domain::{ChildName, InviteToken, VerificationCode};
@@ -229,7 +230,7 @@ impl HttpService {
     /// Sends `call` until it gets an answer that is not transient, or runs out of attempts.
     async fn exchange(&self, call: &Call<'_>) -> Result<Answer, ServiceError> {
         let url = self.url(call.segments, call.query)?;
-        let key = (call.method == Method::POST).then(Uuid::new_v4);
+        let key = call.key.map(|k| k.as_uuid());
         let attempts = self.max_retries.saturating_add(1);
         let mut attempt: u32 = 0;
         loop {
@@ -363,6 +364,8 @@ struct Call<'a> {
     query: Option<(&'a str, &'a str)>,
     /// The JSON body, serialised once for every attempt.
     body: Option<Vec<u8>>,
+    /// A `POST`'s `Idempotency-Key`, the same on every attempt.
+    key: Option<OpKey>,
 }
 
 impl<'a> Call<'a> {
@@ -373,12 +376,14 @@ impl<'a> Call<'a> {
             segments,
             query: None,
             body: None,
+            key: None,
         }
     }
 
-    fn post(template: &'static str, segments: &'a [&'a str]) -> Self {
+    fn post(template: &'static str, segments: &'a [&'a str], key: OpKey) -> Self {
         Self {
             method: Method::POST,
+            key: Some(key),
             ..Self::get(template, segments)
         }
     }
@@ -833,22 +838,24 @@ impl RegistrationService for HttpService {
 
     async fn create_class_invite(
         &self,
+        key: OpKey,
         class_id: &str,
         teacher_id: &str,
     ) -> Result<IssuedInvite, ServiceError> {
         let segments = ["v1", "classes", class_id, "invites"];
-        let call = Call::post(CLASS_INVITES, &segments).json(&WireTeacher { teacher_id })?;
+        let call = Call::post(CLASS_INVITES, &segments, key).json(&WireTeacher { teacher_id })?;
         let wire: WireIssuedInvite = self.call(call).await?;
         wire.into_issued(CLASS_INVITES)
     }
 
     async fn start_verification(
         &self,
+        key: OpKey,
         address: &Address,
         purpose: Purpose,
     ) -> Result<Verification, ServiceError> {
         let segments = ["v1", "verifications"];
-        let call = Call::post(VERIFICATIONS, &segments).json(&WireStartVerification {
+        let call = Call::post(VERIFICATIONS, &segments, key).json(&WireStartVerification {
             channel: address.channel(),
             address: address.as_str(),
             purpose: wire_purpose(purpose),
@@ -857,19 +864,24 @@ impl RegistrationService for HttpService {
         wire.into_verification(VERIFICATIONS)
     }
 
-    async fn resend_code(&self, verification_id: &str) -> Result<Verification, ServiceError> {
+    async fn resend_code(
+        &self,
+        key: OpKey,
+        verification_id: &str,
+    ) -> Result<Verification, ServiceError> {
         let segments = ["v1", "verifications", verification_id, "resend"];
-        let wire: WireVerification = self.call(Call::post(RESEND, &segments)).await?;
+        let wire: WireVerification = self.call(Call::post(RESEND, &segments, key)).await?;
         wire.into_verification(RESEND)
     }
 
     async fn check_code(
         &self,
+        key: OpKey,
         verification_id: &str,
         code: &VerificationCode,
     ) -> Result<(), ServiceError> {
         let segments = ["v1", "verifications", verification_id, "check"];
-        let call = Call::post(CHECK, &segments).json(&WireCode {
+        let call = Call::post(CHECK, &segments, key).json(&WireCode {
             code: code.as_str(),
         })?;
         let wire: WireChecked = self.call(call).await?;
@@ -882,12 +894,13 @@ impl RegistrationService for HttpService {
 
     async fn submit_application(
         &self,
+        key: OpKey,
         invite: &InviteToken,
         verification_id: &str,
         child: &ChildName,
     ) -> Result<Application, ServiceError> {
         let segments = ["v1", "applications"];
-        let call = Call::post(APPLICATIONS, &segments).json(&WireSubmit {
+        let call = Call::post(APPLICATIONS, &segments, key).json(&WireSubmit {
             invite_token: invite.as_str(),
             verification_id,
             child: WireChild {
@@ -944,6 +957,7 @@ impl RegistrationService for HttpService {
 
     async fn decide(
         &self,
+        key: OpKey,
         application_id: &str,
         teacher_id: &str,
         decision: &Decision,
@@ -961,7 +975,7 @@ impl RegistrationService for HttpService {
                 reason: reason.as_deref(),
             },
         };
-        let call = Call::post(DECISION, &segments).json(&body)?;
+        let call = Call::post(DECISION, &segments, key).json(&body)?;
         let wire: WireDecisionAnswer = self.call(call).await?;
         Ok(match wire.status {
             WireDecided::Approved => ApplicationStatus::Approved,
@@ -971,20 +985,24 @@ impl RegistrationService for HttpService {
 
     async fn create_parent_invite(
         &self,
+        key: OpKey,
         application_id: &str,
     ) -> Result<IssuedInvite, ServiceError> {
         let segments = ["v1", "applications", application_id, "parent-invites"];
-        let wire: WireIssuedInvite = self.call(Call::post(PARENT_INVITES, &segments)).await?;
+        let wire: WireIssuedInvite = self
+            .call(Call::post(PARENT_INVITES, &segments, key))
+            .await?;
         wire.into_issued(PARENT_INVITES)
     }
 
     async fn create_parent_link(
         &self,
+        key: OpKey,
         invite: &InviteToken,
         verification_id: &str,
     ) -> Result<ParentLink, ServiceError> {
         let segments = ["v1", "parent-links"];
-        let call = Call::post(PARENT_LINKS, &segments).json(&WireCreateLink {
+        let call = Call::post(PARENT_LINKS, &segments, key).json(&WireCreateLink {
             invite_token: invite.as_str(),
             verification_id,
         })?;
@@ -1001,11 +1019,12 @@ impl RegistrationService for HttpService {
 
     async fn confirm_parent_link(
         &self,
+        key: OpKey,
         link_id: &str,
         confirmed: bool,
     ) -> Result<LinkStatus, ServiceError> {
         let segments = ["v1", "parent-links", link_id, "confirm"];
-        let call = Call::post(CONFIRM_LINK, &segments).json(&WireConfirm { confirmed })?;
+        let call = Call::post(CONFIRM_LINK, &segments, key).json(&WireConfirm { confirmed })?;
         let wire: WireLinkAnswer = self.call(call).await?;
         Ok(match wire.status {
             WireLinkStatus::Linked => LinkStatus::Linked,

@@ -274,7 +274,44 @@ pub enum ServiceError {
     Protocol(String),
 }
 
-/// The operations of the registration service contract.
+/// The `Idempotency-Key` of one logical operation: every repeat of the operation carries the
+/// same key, and the service answers a repeated key as it answered the first time.
+///
+/// A conversation's calls are keyed by [`OpKey::derive`]: the chat, the conversation's epoch
+/// (a random number drawn when the conversation starts, so that a chat starting again after
+/// `/forget` never meets its old keys), the session revision the turn started from, and the
+/// call's place in the turn. Whatever repeats a turn from the same saved state — a crash
+/// before its commit and the update delivered again, a save conflict's retry, a double tap
+/// landing on two replicas — repeats the same keys, so the service sends one SMS and records
+/// one application. Calls made outside a conversation's turn (a teacher's decision) use
+/// [`OpKey::random`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpKey(uuid::Uuid);
+
+/// The namespace of derived keys (a fixed random UUID: keys of other systems never collide).
+const OP_KEY_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x5f3c_2a9e_84d1_4b57_9a0e_6c1d_f2b8_7e43);
+
+impl OpKey {
+    /// The key of call `index` of the turn that `chat` started from `revision` of the
+    /// conversation `epoch` (a UUID v5: the same inputs always give the same key).
+    pub fn derive(chat: &str, epoch: u64, revision: u64, index: usize) -> Self {
+        let name = format!("{chat}/{epoch}/{revision}/{index}");
+        Self(uuid::Uuid::new_v5(&OP_KEY_NAMESPACE, name.as_bytes()))
+    }
+
+    /// A fresh key, for an operation no other attempt can repeat.
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        self.0
+    }
+}
+
+/// The operations of the registration service contract. Every `POST` takes the [`OpKey`] of
+/// its logical operation.
 #[async_trait]
 pub trait RegistrationService: Send + Sync {
     /// `GET /v1/invites/{token}`
@@ -282,26 +319,34 @@ pub trait RegistrationService: Send + Sync {
     /// `POST /v1/classes/{class_id}/invites`
     async fn create_class_invite(
         &self,
+        key: OpKey,
         class_id: &str,
         teacher_id: &str,
     ) -> Result<IssuedInvite, ServiceError>;
     /// `POST /v1/verifications`
     async fn start_verification(
         &self,
+        key: OpKey,
         address: &Address,
         purpose: Purpose,
     ) -> Result<Verification, ServiceError>;
     /// `POST /v1/verifications/{id}/resend`
-    async fn resend_code(&self, verification_id: &str) -> Result<Verification, ServiceError>;
+    async fn resend_code(
+        &self,
+        key: OpKey,
+        verification_id: &str,
+    ) -> Result<Verification, ServiceError>;
     /// `POST /v1/verifications/{id}/check`
     async fn check_code(
         &self,
+        key: OpKey,
         verification_id: &str,
         code: &VerificationCode,
     ) -> Result<(), ServiceError>;
     /// `POST /v1/applications`
     async fn submit_application(
         &self,
+        key: OpKey,
         invite: &InviteToken,
         verification_id: &str,
         child: &ChildName,
@@ -319,6 +364,7 @@ pub trait RegistrationService: Send + Sync {
     /// `POST /v1/applications/{id}/decision`
     async fn decide(
         &self,
+        key: OpKey,
         application_id: &str,
         teacher_id: &str,
         decision: &Decision,
@@ -326,18 +372,42 @@ pub trait RegistrationService: Send + Sync {
     /// `POST /v1/applications/{id}/parent-invites`
     async fn create_parent_invite(
         &self,
+        key: OpKey,
         application_id: &str,
     ) -> Result<IssuedInvite, ServiceError>;
     /// `POST /v1/parent-links`
     async fn create_parent_link(
         &self,
+        key: OpKey,
         invite: &InviteToken,
         verification_id: &str,
     ) -> Result<ParentLink, ServiceError>;
     /// `POST /v1/parent-links/{link_id}/confirm`
     async fn confirm_parent_link(
         &self,
+        key: OpKey,
         link_id: &str,
         confirmed: bool,
     ) -> Result<LinkStatus, ServiceError>;
+}
+
+#[cfg(test)]
+mod op_key_tests {
+    use super::OpKey;
+
+    #[test]
+    fn derived_keys_repeat_exactly_for_the_same_turn_and_call() {
+        let key = OpKey::derive("42", 7, 3, 0);
+        assert_eq!(key, OpKey::derive("42", 7, 3, 0));
+        for other in [
+            OpKey::derive("43", 7, 3, 0),
+            OpKey::derive("42", 8, 3, 0),
+            OpKey::derive("42", 7, 4, 0),
+            OpKey::derive("42", 7, 3, 1),
+        ] {
+            assert_ne!(key, other);
+        }
+        assert_eq!(key.as_uuid().get_version_num(), 5);
+        assert_ne!(OpKey::random(), OpKey::random());
+    }
 }

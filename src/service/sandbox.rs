@@ -22,6 +22,7 @@
 //! - at most [`MAX_STARTS_PER_WINDOW`] verifications per address per
 //!   [`START_WINDOW_MINUTES`] minutes (resends do not count).
 
+use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -32,7 +33,7 @@ use rand::Rng;
 
 use super::{
     Address, Application, ApplicationState, ApplicationStatus, ClassInfo, Decision, Invite,
-    IssuedInvite, LinkStatus, LinkedChild, ParentLink, PendingApplication, Purpose,
+    IssuedInvite, LinkStatus, LinkedChild, OpKey, ParentLink, PendingApplication, Purpose,
     RegistrationService, Rejection, ServiceError, Verification,
 };
 use crate::clock::Clock;
@@ -112,6 +113,9 @@ pub struct Sandbox {
     config: SandboxConfig,
     on_code_sent: Option<CodeListener>,
     state: Mutex<State>,
+    /// The answer of every keyed operation, so that a repeated key is answered as before (the
+    /// contract's idempotency): one SMS, one application, whatever repeats a turn.
+    replays: Mutex<HashMap<OpKey, Box<dyn Any + Send>>>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -369,6 +373,7 @@ impl Sandbox {
             config,
             on_code_sent: None,
             state: Mutex::new(State::seeded()),
+            replays: Mutex::new(HashMap::new()),
         }
     }
 
@@ -410,6 +415,26 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Runs the operation `key` names once: a repeated key gets the first answer again.
+    fn keyed<T: Clone + Send + 'static>(
+        &self,
+        key: OpKey,
+        run: impl FnOnce() -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let mut replays = self.replays.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(answer) = replays
+            .get(&key)
+            .and_then(|a| a.downcast_ref::<Result<T, ServiceError>>())
+        {
+            return answer.clone();
+        }
+        let answer = run();
+        replays.insert(key, Box::new(answer.clone()));
+        answer
+    }
+}
+
 #[async_trait]
 impl RegistrationService for Sandbox {
     async fn resolve_invite(&self, token: &InviteToken) -> Result<Invite, ServiceError> {
@@ -422,217 +447,235 @@ impl RegistrationService for Sandbox {
 
     async fn create_class_invite(
         &self,
+        key: OpKey,
         class_id: &str,
         teacher_id: &str,
     ) -> Result<IssuedInvite, ServiceError> {
-        let now = self.clock.now();
-        let mut state = self.lock();
-        let teaches = state
-            .classes
-            .get(class_id)
-            .is_some_and(|class| class.teacher_id == teacher_id);
-        if !teaches {
-            return Err(rejected(Rejection::NotClassTeacher));
-        }
-        state.issue(
-            IssuedKind::Class {
-                class_id: class_id.to_owned(),
-            },
-            now,
-        )
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let mut state = self.lock();
+            let teaches = state
+                .classes
+                .get(class_id)
+                .is_some_and(|class| class.teacher_id == teacher_id);
+            if !teaches {
+                return Err(rejected(Rejection::NotClassTeacher));
+            }
+            state.issue(
+                IssuedKind::Class {
+                    class_id: class_id.to_owned(),
+                },
+                now,
+            )
+        })
     }
 
     async fn start_verification(
         &self,
+        key: OpKey,
         address: &Address,
         purpose: Purpose,
     ) -> Result<Verification, ServiceError> {
-        let now = self.clock.now();
-        let code = self.new_code();
-        let (verification, notice) = {
-            let mut state = self.lock();
-            if purpose == Purpose::ParentLink && matches!(address, Address::Email(_)) {
-                return Err(rejected(Rejection::ChannelNotAllowed));
-            }
-            let key = address.as_str().to_owned();
-            if state.registered_children.contains(&key) {
-                return Err(rejected(match purpose {
-                    Purpose::ParentLink => Rejection::AddressRegisteredAsChild,
-                    Purpose::StudentRegistration => Rejection::AddressAlreadyRegistered,
-                }));
-            }
-            let window_start = now - Duration::minutes(START_WINDOW_MINUTES);
-            let starts = state.starts.entry(key).or_default();
-            starts.retain(|at| *at > window_start);
-            if starts.len() >= MAX_STARTS_PER_WINDOW {
-                let oldest = starts.iter().min().copied().unwrap_or(now);
-                let free_at = oldest + Duration::minutes(START_WINDOW_MINUTES);
-                return Err(rejected(Rejection::TooManyRequests {
-                    retry_after_secs: secs_until(now, free_at),
-                }));
-            }
-            starts.push(now);
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let code = self.new_code();
+            let (verification, notice) = {
+                let mut state = self.lock();
+                if purpose == Purpose::ParentLink && matches!(address, Address::Email(_)) {
+                    return Err(rejected(Rejection::ChannelNotAllowed));
+                }
+                let key = address.as_str().to_owned();
+                if state.registered_children.contains(&key) {
+                    return Err(rejected(match purpose {
+                        Purpose::ParentLink => Rejection::AddressRegisteredAsChild,
+                        Purpose::StudentRegistration => Rejection::AddressAlreadyRegistered,
+                    }));
+                }
+                let window_start = now - Duration::minutes(START_WINDOW_MINUTES);
+                let starts = state.starts.entry(key).or_default();
+                starts.retain(|at| *at > window_start);
+                if starts.len() >= MAX_STARTS_PER_WINDOW {
+                    let oldest = starts.iter().min().copied().unwrap_or(now);
+                    let free_at = oldest + Duration::minutes(START_WINDOW_MINUTES);
+                    return Err(rejected(Rejection::TooManyRequests {
+                        retry_after_secs: secs_until(now, free_at),
+                    }));
+                }
+                starts.push(now);
 
-            let id = format!("v-{}", state.next_verification);
-            state.next_verification += 1;
-            let record = VerificationRecord {
-                address: address.clone(),
-                purpose,
-                code: code.clone(),
-                expires_at: now + self.config.code_ttl,
-                resend_after: now + self.config.resend_after,
-                attempts_left: self.config.max_attempts,
-                verified: false,
-                consumed: false,
-            };
-            let verification = Verification {
-                verification_id: id.clone(),
-                code_length: code.chars().count(),
-                expires_at: record.expires_at,
-                resend_after: record.resend_after,
-            };
-            state.verifications.insert(id, record);
-            (
-                verification,
-                CodeNotice {
-                    masked_address: address.masked(),
-                    code,
-                },
-            )
-        };
-        self.notify(&verification.verification_id, notice);
-        Ok(verification)
-    }
-
-    async fn resend_code(&self, verification_id: &str) -> Result<Verification, ServiceError> {
-        let now = self.clock.now();
-        let code = self.new_code();
-        let (verification, notice) = {
-            let mut state = self.lock();
-            let record = state.verification_mut(verification_id)?;
-            if record.verified || record.consumed {
-                return Err(ServiceError::Protocol(
-                    "resend asked for a completed verification".to_owned(),
-                ));
-            }
-            if now < record.resend_after {
-                return Err(rejected(Rejection::TooEarly {
-                    retry_after_secs: secs_until(now, record.resend_after),
-                }));
-            }
-            record.code = code.clone();
-            record.expires_at = now + self.config.code_ttl;
-            record.resend_after = now + self.config.resend_after;
-            record.attempts_left = self.config.max_attempts;
-            (
-                Verification {
-                    verification_id: verification_id.to_owned(),
+                let id = format!("v-{}", state.next_verification);
+                state.next_verification += 1;
+                let record = VerificationRecord {
+                    address: address.clone(),
+                    purpose,
+                    code: code.clone(),
+                    expires_at: now + self.config.code_ttl,
+                    resend_after: now + self.config.resend_after,
+                    attempts_left: self.config.max_attempts,
+                    verified: false,
+                    consumed: false,
+                };
+                let verification = Verification {
+                    verification_id: id.clone(),
                     code_length: code.chars().count(),
                     expires_at: record.expires_at,
                     resend_after: record.resend_after,
-                },
-                CodeNotice {
-                    masked_address: record.address.masked(),
-                    code,
-                },
-            )
-        };
-        self.notify(verification_id, notice);
-        Ok(verification)
+                };
+                state.verifications.insert(id, record);
+                (
+                    verification,
+                    CodeNotice {
+                        masked_address: address.masked(),
+                        code,
+                    },
+                )
+            };
+            self.notify(&verification.verification_id, notice);
+            Ok(verification)
+        })
+    }
+
+    async fn resend_code(
+        &self,
+        key: OpKey,
+        verification_id: &str,
+    ) -> Result<Verification, ServiceError> {
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let code = self.new_code();
+            let (verification, notice) = {
+                let mut state = self.lock();
+                let record = state.verification_mut(verification_id)?;
+                if record.verified || record.consumed {
+                    return Err(ServiceError::Protocol(
+                        "resend asked for a completed verification".to_owned(),
+                    ));
+                }
+                if now < record.resend_after {
+                    return Err(rejected(Rejection::TooEarly {
+                        retry_after_secs: secs_until(now, record.resend_after),
+                    }));
+                }
+                record.code = code.clone();
+                record.expires_at = now + self.config.code_ttl;
+                record.resend_after = now + self.config.resend_after;
+                record.attempts_left = self.config.max_attempts;
+                (
+                    Verification {
+                        verification_id: verification_id.to_owned(),
+                        code_length: code.chars().count(),
+                        expires_at: record.expires_at,
+                        resend_after: record.resend_after,
+                    },
+                    CodeNotice {
+                        masked_address: record.address.masked(),
+                        code,
+                    },
+                )
+            };
+            self.notify(verification_id, notice);
+            Ok(verification)
+        })
     }
 
     async fn check_code(
         &self,
+        key: OpKey,
         verification_id: &str,
         code: &VerificationCode,
     ) -> Result<(), ServiceError> {
-        let now = self.clock.now();
-        let mut state = self.lock();
-        let record = state.verification_mut(verification_id)?;
-        let matches = record.code == code.as_str();
-        if record.verified && matches {
-            return Ok(());
-        }
-        if now >= record.expires_at {
-            return Err(rejected(Rejection::VerificationExpired));
-        }
-        if record.attempts_left == 0 {
-            return Err(rejected(Rejection::TooManyAttempts));
-        }
-        if matches {
-            record.verified = true;
-            return Ok(());
-        }
-        record.attempts_left -= 1;
-        Err(rejected(Rejection::WrongCode {
-            attempts_left: record.attempts_left,
-        }))
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let mut state = self.lock();
+            let record = state.verification_mut(verification_id)?;
+            let matches = record.code == code.as_str();
+            if record.verified && matches {
+                return Ok(());
+            }
+            if now >= record.expires_at {
+                return Err(rejected(Rejection::VerificationExpired));
+            }
+            if record.attempts_left == 0 {
+                return Err(rejected(Rejection::TooManyAttempts));
+            }
+            if matches {
+                record.verified = true;
+                return Ok(());
+            }
+            record.attempts_left -= 1;
+            Err(rejected(Rejection::WrongCode {
+                attempts_left: record.attempts_left,
+            }))
+        })
     }
 
     async fn submit_application(
         &self,
+        key: OpKey,
         invite: &InviteToken,
         verification_id: &str,
         child: &ChildName,
     ) -> Result<Application, ServiceError> {
-        let now = self.clock.now();
-        let mut state = self.lock();
-        let verification = state.verification_mut(verification_id)?;
-        if !verification.verified
-            || verification.consumed
-            || verification.purpose != Purpose::StudentRegistration
-        {
-            return Err(rejected(Rejection::VerificationNotCompleted));
-        }
-        let address = verification.address.as_str().to_owned();
-        let resolved = state.resolve(invite.as_str(), now)?;
-        let Invite::Class {
-            class_id,
-            class,
-            school,
-            ..
-        } = resolved.invite().clone()
-        else {
-            return Err(rejected(Rejection::InviteNotFound));
-        };
-        if state.registered_children.contains(&address) {
-            return Err(rejected(Rejection::AddressAlreadyRegistered));
-        }
-        let teacher_id = state
-            .classes
-            .get(&class_id)
-            .map(|c| c.teacher_id.clone())
-            .ok_or(rejected(Rejection::InviteNotFound))?;
-
-        state.mark_used(invite.as_str(), &resolved);
-        if let Some(verification) = state.verifications.get_mut(verification_id) {
-            verification.consumed = true;
-        }
-        state.registered_children.insert(address);
-        let seq = state.next_application;
-        state.next_application += 1;
-        let child_id = format!("s-{}", state.next_child);
-        state.next_child += 1;
-        let application_id = format!("a-{seq}");
-        state.applications.insert(
-            application_id.clone(),
-            ApplicationRecord {
-                seq,
-                child_id,
-                child_name: format!("{} {}", child.last_name(), child.first_name()),
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let mut state = self.lock();
+            let verification = state.verification_mut(verification_id)?;
+            if !verification.verified
+                || verification.consumed
+                || verification.purpose != Purpose::StudentRegistration
+            {
+                return Err(rejected(Rejection::VerificationNotCompleted));
+            }
+            let address = verification.address.as_str().to_owned();
+            let resolved = state.resolve(invite.as_str(), now)?;
+            let Invite::Class {
                 class_id,
+                class,
+                school,
+                ..
+            } = resolved.invite().clone()
+            else {
+                return Err(rejected(Rejection::InviteNotFound));
+            };
+            if state.registered_children.contains(&address) {
+                return Err(rejected(Rejection::AddressAlreadyRegistered));
+            }
+            let teacher_id = state
+                .classes
+                .get(&class_id)
+                .map(|c| c.teacher_id.clone())
+                .ok_or(rejected(Rejection::InviteNotFound))?;
+
+            state.mark_used(invite.as_str(), &resolved);
+            if let Some(verification) = state.verifications.get_mut(verification_id) {
+                verification.consumed = true;
+            }
+            state.registered_children.insert(address);
+            let seq = state.next_application;
+            state.next_application += 1;
+            let child_id = format!("s-{}", state.next_child);
+            state.next_child += 1;
+            let application_id = format!("a-{seq}");
+            state.applications.insert(
+                application_id.clone(),
+                ApplicationRecord {
+                    seq,
+                    child_id,
+                    child_name: format!("{} {}", child.last_name(), child.first_name()),
+                    class_id,
+                    status: ApplicationStatus::Pending,
+                    reason: None,
+                    created_at: now,
+                    decided_at: None,
+                },
+            );
+            Ok(Application {
+                application_id,
                 status: ApplicationStatus::Pending,
-                reason: None,
-                created_at: now,
-                decided_at: None,
-            },
-        );
-        Ok(Application {
-            application_id,
-            status: ApplicationStatus::Pending,
-            class,
-            school,
-            teacher_id,
+                class,
+                school,
+                teacher_id,
+            })
         })
     }
 
@@ -688,121 +731,133 @@ impl RegistrationService for Sandbox {
 
     async fn decide(
         &self,
+        key: OpKey,
         application_id: &str,
         teacher_id: &str,
         decision: &Decision,
     ) -> Result<ApplicationStatus, ServiceError> {
-        let now = self.clock.now();
-        let mut state = self.lock();
-        let state = &mut *state;
-        let app = state
-            .applications
-            .get_mut(application_id)
-            .ok_or(rejected(Rejection::ApplicationNotFound))?;
-        let is_class_teacher = state
-            .classes
-            .get(&app.class_id)
-            .is_some_and(|class| class.teacher_id == teacher_id);
-        if !is_class_teacher {
-            return Err(rejected(Rejection::NotClassTeacher));
-        }
-        if app.status != ApplicationStatus::Pending {
-            return Err(rejected(Rejection::AlreadyDecided { status: app.status }));
-        }
-        match decision {
-            Decision::Approve => {
-                app.status = ApplicationStatus::Approved;
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let mut state = self.lock();
+            let state = &mut *state;
+            let app = state
+                .applications
+                .get_mut(application_id)
+                .ok_or(rejected(Rejection::ApplicationNotFound))?;
+            let is_class_teacher = state
+                .classes
+                .get(&app.class_id)
+                .is_some_and(|class| class.teacher_id == teacher_id);
+            if !is_class_teacher {
+                return Err(rejected(Rejection::NotClassTeacher));
             }
-            Decision::Reject { reason } => {
-                app.status = ApplicationStatus::Rejected;
-                app.reason = reason.clone();
+            if app.status != ApplicationStatus::Pending {
+                return Err(rejected(Rejection::AlreadyDecided { status: app.status }));
             }
-        }
-        app.decided_at = Some(now);
-        Ok(app.status)
+            match decision {
+                Decision::Approve => {
+                    app.status = ApplicationStatus::Approved;
+                }
+                Decision::Reject { reason } => {
+                    app.status = ApplicationStatus::Rejected;
+                    app.reason = reason.clone();
+                }
+            }
+            app.decided_at = Some(now);
+            Ok(app.status)
+        })
     }
 
     async fn create_parent_invite(
         &self,
+        key: OpKey,
         application_id: &str,
     ) -> Result<IssuedInvite, ServiceError> {
-        let now = self.clock.now();
-        let mut state = self.lock();
-        let status = state
-            .applications
-            .get(application_id)
-            .map(|app| app.status)
-            .ok_or(rejected(Rejection::ApplicationNotFound))?;
-        if status != ApplicationStatus::Approved {
-            return Err(rejected(Rejection::ApplicationNotApproved));
-        }
-        state.issue(
-            IssuedKind::Parent {
-                application_id: application_id.to_owned(),
-            },
-            now,
-        )
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let mut state = self.lock();
+            let status = state
+                .applications
+                .get(application_id)
+                .map(|app| app.status)
+                .ok_or(rejected(Rejection::ApplicationNotFound))?;
+            if status != ApplicationStatus::Approved {
+                return Err(rejected(Rejection::ApplicationNotApproved));
+            }
+            state.issue(
+                IssuedKind::Parent {
+                    application_id: application_id.to_owned(),
+                },
+                now,
+            )
+        })
     }
 
     async fn create_parent_link(
         &self,
+        key: OpKey,
         invite: &InviteToken,
         verification_id: &str,
     ) -> Result<ParentLink, ServiceError> {
-        let now = self.clock.now();
-        let mut state = self.lock();
-        let verification = state.verification_mut(verification_id)?;
-        if !verification.verified
-            || verification.consumed
-            || verification.purpose != Purpose::ParentLink
-        {
-            return Err(rejected(Rejection::VerificationNotCompleted));
-        }
-        let resolved = state.resolve(invite.as_str(), now)?;
-        let Invite::Parent {
-            child_name,
-            class,
-            school,
-            ..
-        } = resolved.invite().clone()
-        else {
-            return Err(rejected(Rejection::InviteNotFound));
-        };
-        state.mark_used(invite.as_str(), &resolved);
-        if let Some(verification) = state.verifications.get_mut(verification_id) {
-            verification.consumed = true;
-        }
-        let link_id = format!("l-{}", state.next_link);
-        state.next_link += 1;
-        state
-            .links
-            .insert(link_id.clone(), LinkRecord { status: None });
-        Ok(ParentLink {
-            link_id,
-            child: LinkedChild {
-                name: child_name,
+        self.keyed(key, || {
+            let now = self.clock.now();
+            let mut state = self.lock();
+            let verification = state.verification_mut(verification_id)?;
+            if !verification.verified
+                || verification.consumed
+                || verification.purpose != Purpose::ParentLink
+            {
+                return Err(rejected(Rejection::VerificationNotCompleted));
+            }
+            let resolved = state.resolve(invite.as_str(), now)?;
+            let Invite::Parent {
+                child_name,
                 class,
                 school,
-            },
+                ..
+            } = resolved.invite().clone()
+            else {
+                return Err(rejected(Rejection::InviteNotFound));
+            };
+            state.mark_used(invite.as_str(), &resolved);
+            if let Some(verification) = state.verifications.get_mut(verification_id) {
+                verification.consumed = true;
+            }
+            let link_id = format!("l-{}", state.next_link);
+            state.next_link += 1;
+            state
+                .links
+                .insert(link_id.clone(), LinkRecord { status: None });
+            Ok(ParentLink {
+                link_id,
+                child: LinkedChild {
+                    name: child_name,
+                    class,
+                    school,
+                },
+            })
         })
     }
 
     async fn confirm_parent_link(
         &self,
+        key: OpKey,
         link_id: &str,
         confirmed: bool,
     ) -> Result<LinkStatus, ServiceError> {
-        let mut state = self.lock();
-        let link = state
-            .links
-            .get_mut(link_id)
-            .ok_or_else(|| ServiceError::Protocol("unknown parent link id".to_owned()))?;
-        let status = *link.status.get_or_insert(if confirmed {
-            LinkStatus::Linked
-        } else {
-            LinkStatus::Cancelled
-        });
-        Ok(status)
+        self.keyed(key, || {
+            let mut state = self.lock();
+            let link = state
+                .links
+                .get_mut(link_id)
+                .ok_or_else(|| ServiceError::Protocol("unknown parent link id".to_owned()))?;
+            let status = *link.status.get_or_insert(if confirmed {
+                LinkStatus::Linked
+            } else {
+                LinkStatus::Cancelled
+            });
+            Ok(status)
+        })
     }
 }
 
@@ -913,11 +968,11 @@ mod tests {
     /// Starts and completes a verification, returning its id.
     async fn verified(sandbox: &Sandbox, address: &Address, purpose: Purpose) -> String {
         let verification = sandbox
-            .start_verification(address, purpose)
+            .start_verification(OpKey::random(), address, purpose)
             .await
             .expect("verification starts");
         sandbox
-            .check_code(&verification.verification_id, &code(CODE))
+            .check_code(OpKey::random(), &verification.verification_id, &code(CODE))
             .await
             .expect("the code is right");
         verification.verification_id
@@ -927,7 +982,7 @@ mod tests {
     async fn apply(sandbox: &Sandbox, invite: &str, address: &str) -> Application {
         let vid = verified(sandbox, &phone(address), Purpose::StudentRegistration).await;
         sandbox
-            .submit_application(&token(invite), &vid, &child())
+            .submit_application(OpKey::random(), &token(invite), &vid, &child())
             .await
             .expect("the application is accepted")
     }
@@ -996,7 +1051,7 @@ mod tests {
         for parent_phone in ["+79000000001", "+79000000002"] {
             let vid = verified(&sandbox, &phone(parent_phone), Purpose::ParentLink).await;
             let link = sandbox
-                .create_parent_link(&token(DEMO_PARENT_TOKEN), &vid)
+                .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &vid)
                 .await
                 .expect("the demo parent invitation links again");
             assert_eq!(link.child.name, "Петров Иван");
@@ -1004,10 +1059,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_repeated_key_is_answered_as_before_and_sends_no_second_code() {
+        let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        let clock = ManualClock::new(start());
+        let sandbox =
+            Sandbox::with_config(Arc::new(clock), config(false)).on_code_sent(move |_| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        let key = OpKey::derive("42", 7, 3, 0);
+        let address = phone(STUDENT_PHONE);
+        let first = sandbox
+            .start_verification(key, &address, Purpose::StudentRegistration)
+            .await;
+        let again = sandbox
+            .start_verification(key, &address, Purpose::StudentRegistration)
+            .await;
+        assert!(first.is_ok());
+        assert_eq!(first, again, "the same verification, not a new one");
+        assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let other = sandbox
+            .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
+            .await
+            .expect("a new operation");
+        assert_ne!(Ok(other), first, "another key is another operation");
+        assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
     async fn a_started_verification_reports_its_id_length_and_times() {
         let (sandbox, _) = sandbox();
         let first = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         assert_eq!(
@@ -1020,7 +1107,11 @@ mod tests {
             }
         );
         let second = sandbox
-            .start_verification(&email("ivan@example.ru"), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &email("ivan@example.ru"),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("an email is fine for a student");
         assert_eq!(second.verification_id, "v-2");
@@ -1039,7 +1130,11 @@ mod tests {
             },
         );
         let verification = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         assert_eq!(verification.code_length, 4);
@@ -1049,7 +1144,7 @@ mod tests {
         assert_eq!(sent.len(), 4);
         assert!(sent.chars().all(|c| c.is_ascii_digit()), "{sent:?}");
         sandbox
-            .check_code(&verification.verification_id, &code(&sent))
+            .check_code(OpKey::random(), &verification.verification_id, &code(&sent))
             .await
             .expect("the sent code is right");
     }
@@ -1071,12 +1166,12 @@ mod tests {
         };
         let address = phone(STUDENT_PHONE);
         let verification = sandbox
-            .start_verification(&address, Purpose::StudentRegistration)
+            .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
             .await
             .expect("starts");
         clock.advance(Duration::seconds(60));
         sandbox
-            .resend_code(&verification.verification_id)
+            .resend_code(OpKey::random(), &verification.verification_id)
             .await
             .expect("resends");
         let heard = heard.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -1092,14 +1187,18 @@ mod tests {
     async fn a_code_expires_after_its_ttl() {
         let (sandbox, clock) = sandbox();
         let verification = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         clock.advance(Duration::minutes(10));
         assert_eq!(
             refusal(
                 sandbox
-                    .check_code(&verification.verification_id, &code(CODE))
+                    .check_code(OpKey::random(), &verification.verification_id, &code(CODE))
                     .await
             ),
             Rejection::VerificationExpired
@@ -1110,12 +1209,16 @@ mod tests {
     async fn a_code_just_before_expiry_is_still_accepted() {
         let (sandbox, clock) = sandbox();
         let verification = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         clock.advance(Duration::minutes(10) - Duration::seconds(1));
         sandbox
-            .check_code(&verification.verification_id, &code(CODE))
+            .check_code(OpKey::random(), &verification.verification_id, &code(CODE))
             .await
             .expect("still valid");
     }
@@ -1124,20 +1227,28 @@ mod tests {
     async fn wrong_codes_count_attempts_down_then_the_code_is_locked() {
         let (sandbox, _) = sandbox();
         let verification = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         let vid = verification.verification_id;
         for left in (0..5).rev() {
             assert_eq!(
-                refusal(sandbox.check_code(&vid, &code(WRONG)).await),
+                refusal(
+                    sandbox
+                        .check_code(OpKey::random(), &vid, &code(WRONG))
+                        .await
+                ),
                 Rejection::WrongCode {
                     attempts_left: left
                 }
             );
         }
         assert_eq!(
-            refusal(sandbox.check_code(&vid, &code(CODE)).await),
+            refusal(sandbox.check_code(OpKey::random(), &vid, &code(CODE)).await),
             Rejection::TooManyAttempts,
             "even the right code is refused once attempts are spent"
         );
@@ -1147,19 +1258,23 @@ mod tests {
     async fn a_resend_is_refused_too_early_and_allowed_later_with_fresh_attempts() {
         let (sandbox, clock) = sandbox();
         let verification = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         let vid = verification.verification_id;
         assert_eq!(
-            refusal(sandbox.resend_code(&vid).await),
+            refusal(sandbox.resend_code(OpKey::random(), &vid).await),
             Rejection::TooEarly {
                 retry_after_secs: 60
             }
         );
         clock.advance(Duration::milliseconds(30_500));
         assert_eq!(
-            refusal(sandbox.resend_code(&vid).await),
+            refusal(sandbox.resend_code(OpKey::random(), &vid).await),
             Rejection::TooEarly {
                 retry_after_secs: 30
             },
@@ -1167,7 +1282,7 @@ mod tests {
         );
         clock.advance(Duration::milliseconds(29_000));
         assert_eq!(
-            refusal(sandbox.resend_code(&vid).await),
+            refusal(sandbox.resend_code(OpKey::random(), &vid).await),
             Rejection::TooEarly {
                 retry_after_secs: 1
             },
@@ -1175,11 +1290,16 @@ mod tests {
         );
 
         for _ in 0..5 {
-            let _ = sandbox.check_code(&vid, &code(WRONG)).await;
+            let _ = sandbox
+                .check_code(OpKey::random(), &vid, &code(WRONG))
+                .await;
         }
         clock.advance(Duration::milliseconds(500));
         let now = start() + Duration::seconds(60);
-        let resent = sandbox.resend_code(&vid).await.expect("resends");
+        let resent = sandbox
+            .resend_code(OpKey::random(), &vid)
+            .await
+            .expect("resends");
         assert_eq!(
             resent,
             Verification {
@@ -1190,12 +1310,16 @@ mod tests {
             }
         );
         assert_eq!(
-            refusal(sandbox.check_code(&vid, &code(WRONG)).await),
+            refusal(
+                sandbox
+                    .check_code(OpKey::random(), &vid, &code(WRONG))
+                    .await
+            ),
             Rejection::WrongCode { attempts_left: 4 },
             "attempts start over"
         );
         sandbox
-            .check_code(&vid, &code(CODE))
+            .check_code(OpKey::random(), &vid, &code(CODE))
             .await
             .expect("the new code is right");
     }
@@ -1204,14 +1328,21 @@ mod tests {
     async fn a_resend_revives_an_expired_code() {
         let (sandbox, clock) = sandbox();
         let verification = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         let vid = verification.verification_id;
         clock.advance(Duration::minutes(11));
-        sandbox.resend_code(&vid).await.expect("resends");
         sandbox
-            .check_code(&vid, &code(CODE))
+            .resend_code(OpKey::random(), &vid)
+            .await
+            .expect("resends");
+        sandbox
+            .check_code(OpKey::random(), &vid, &code(CODE))
             .await
             .expect("valid again");
     }
@@ -1220,16 +1351,18 @@ mod tests {
     async fn unknown_verification_ids_are_protocol_errors() {
         let (sandbox, _) = sandbox();
         assert!(matches!(
-            sandbox.resend_code("v-404").await,
-            Err(ServiceError::Protocol(_))
-        ));
-        assert!(matches!(
-            sandbox.check_code("v-404", &code(CODE)).await,
+            sandbox.resend_code(OpKey::random(), "v-404").await,
             Err(ServiceError::Protocol(_))
         ));
         assert!(matches!(
             sandbox
-                .submit_application(&token(DEMO_CLASS_TOKEN), "v-404", &child())
+                .check_code(OpKey::random(), "v-404", &code(CODE))
+                .await,
+            Err(ServiceError::Protocol(_))
+        ));
+        assert!(matches!(
+            sandbox
+                .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), "v-404", &child())
                 .await,
             Err(ServiceError::Protocol(_))
         ));
@@ -1241,13 +1374,17 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .start_verification(&email("mama@example.ru"), Purpose::ParentLink)
+                    .start_verification(
+                        OpKey::random(),
+                        &email("mama@example.ru"),
+                        Purpose::ParentLink
+                    )
                     .await
             ),
             Rejection::ChannelNotAllowed
         );
         sandbox
-            .start_verification(&phone(PARENT_PHONE), Purpose::ParentLink)
+            .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
             .await
             .expect("a phone is fine for a parent");
     }
@@ -1259,7 +1396,7 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .start_verification(&phone(STUDENT_PHONE), Purpose::ParentLink)
+                    .start_verification(OpKey::random(), &phone(STUDENT_PHONE), Purpose::ParentLink)
                     .await
             ),
             Rejection::AddressRegisteredAsChild
@@ -1267,7 +1404,11 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+                    .start_verification(
+                        OpKey::random(),
+                        &phone(STUDENT_PHONE),
+                        Purpose::StudentRegistration
+                    )
                     .await
             ),
             Rejection::AddressAlreadyRegistered
@@ -1290,13 +1431,18 @@ mod tests {
         )
         .await;
         sandbox
-            .submit_application(&token(DEMO_CLASS_TOKEN), &first, &child())
+            .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &first, &child())
             .await
             .expect("the first is accepted");
         assert_eq!(
             refusal(
                 sandbox
-                    .submit_application(&token(DEMO_CLASS_TOKEN), &second, &child())
+                    .submit_application(
+                        OpKey::random(),
+                        &token(DEMO_CLASS_TOKEN),
+                        &second,
+                        &child()
+                    )
                     .await
             ),
             Rejection::AddressAlreadyRegistered
@@ -1309,7 +1455,7 @@ mod tests {
         let address = phone(STUDENT_PHONE);
         for _ in 0..5 {
             sandbox
-                .start_verification(&address, Purpose::StudentRegistration)
+                .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
                 .await
                 .expect("within the limit");
             clock.advance(Duration::seconds(30));
@@ -1318,7 +1464,7 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .start_verification(&address, Purpose::StudentRegistration)
+                    .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
                     .await
             ),
             Rejection::TooManyRequests {
@@ -1326,12 +1472,12 @@ mod tests {
             }
         );
         sandbox
-            .start_verification(&phone(PARENT_PHONE), Purpose::ParentLink)
+            .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
             .await
             .expect("another address is not limited");
         clock.advance(Duration::seconds(450));
         sandbox
-            .start_verification(&address, Purpose::StudentRegistration)
+            .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
             .await
             .expect("the window moved on");
     }
@@ -1340,13 +1486,18 @@ mod tests {
     async fn an_application_needs_a_completed_student_verification() {
         let (sandbox, _) = sandbox();
         let pending = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         assert_eq!(
             refusal(
                 sandbox
                     .submit_application(
+                        OpKey::random(),
                         &token(DEMO_CLASS_TOKEN),
                         &pending.verification_id,
                         &child()
@@ -1359,7 +1510,12 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .submit_application(&token(DEMO_CLASS_TOKEN), &parents, &child())
+                    .submit_application(
+                        OpKey::random(),
+                        &token(DEMO_CLASS_TOKEN),
+                        &parents,
+                        &child()
+                    )
                     .await
             ),
             Rejection::VerificationNotCompleted,
@@ -1377,13 +1533,13 @@ mod tests {
         )
         .await;
         sandbox
-            .submit_application(&token(DEMO_CLASS_TOKEN), &vid, &child())
+            .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &vid, &child())
             .await
             .expect("accepted");
         assert_eq!(
             refusal(
                 sandbox
-                    .submit_application(&token(DEMO_CLASS_TOKEN), &vid, &child())
+                    .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &vid, &child())
                     .await
             ),
             Rejection::VerificationNotCompleted
@@ -1403,7 +1559,7 @@ mod tests {
             assert_eq!(
                 refusal(
                     sandbox
-                        .submit_application(&token(other), &vid, &child())
+                        .submit_application(OpKey::random(), &token(other), &vid, &child())
                         .await
                 ),
                 Rejection::InviteNotFound,
@@ -1411,7 +1567,7 @@ mod tests {
             );
         }
         let application = sandbox
-            .submit_application(&token(DEMO_CLASS_TOKEN), &vid, &child())
+            .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &vid, &child())
             .await
             .expect("the verification was not spent by the refusals");
         assert_eq!(
@@ -1430,15 +1586,23 @@ mod tests {
     async fn only_the_class_teacher_creates_class_invitations() {
         let (sandbox, _) = sandbox();
         assert_eq!(
-            refusal(sandbox.create_class_invite("c-5a", "t-8").await),
+            refusal(
+                sandbox
+                    .create_class_invite(OpKey::random(), "c-5a", "t-8")
+                    .await
+            ),
             Rejection::NotClassTeacher
         );
         assert_eq!(
-            refusal(sandbox.create_class_invite("c-9z", "t-7").await),
+            refusal(
+                sandbox
+                    .create_class_invite(OpKey::random(), "c-9z", "t-7")
+                    .await
+            ),
             Rejection::NotClassTeacher
         );
         let issued = sandbox
-            .create_class_invite("c-7b", "t-7")
+            .create_class_invite(OpKey::random(), "c-7b", "t-7")
             .await
             .expect("t-7 teaches 7Б");
         assert_eq!(issued.expires_at, start() + Duration::days(7));
@@ -1464,7 +1628,7 @@ mod tests {
     async fn an_issued_class_invitation_serves_one_application() {
         let (sandbox, _) = sandbox();
         let issued = sandbox
-            .create_class_invite("c-7b", "t-7")
+            .create_class_invite(OpKey::random(), "c-7b", "t-7")
             .await
             .expect("issued");
         let application = apply(&sandbox, issued.token.as_str(), "+79120000001").await;
@@ -1482,7 +1646,7 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .submit_application(&issued.token, &vid, &child())
+                    .submit_application(OpKey::random(), &issued.token, &vid, &child())
                     .await
             ),
             Rejection::InviteUsed
@@ -1493,7 +1657,7 @@ mod tests {
     async fn an_issued_class_invitation_expires_after_seven_days() {
         let (sandbox, clock) = sandbox();
         let issued = sandbox
-            .create_class_invite("c-5a", "t-7")
+            .create_class_invite(OpKey::random(), "c-5a", "t-7")
             .await
             .expect("issued");
         clock.advance(Duration::days(7) - Duration::seconds(1));
@@ -1512,7 +1676,7 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .submit_application(&issued.token, &vid, &child())
+                    .submit_application(OpKey::random(), &issued.token, &vid, &child())
                     .await
             ),
             Rejection::InviteExpired
@@ -1578,7 +1742,7 @@ mod tests {
         let first = apply(&sandbox, DEMO_CLASS_TOKEN, "+79120000001").await;
         clock.advance(Duration::minutes(5));
         let seven_b = sandbox
-            .create_class_invite("c-7b", "t-7")
+            .create_class_invite(OpKey::random(), "c-7b", "t-7")
             .await
             .expect("issued");
         let second = apply(&sandbox, seven_b.token.as_str(), "+79120000002").await;
@@ -1602,7 +1766,12 @@ mod tests {
         );
         assert_eq!(sandbox.pending_applications("t-8").await, Ok(vec![]));
         sandbox
-            .decide(&first.application_id, "t-7", &Decision::Approve)
+            .decide(
+                OpKey::random(),
+                &first.application_id,
+                "t-7",
+                &Decision::Approve,
+            )
             .await
             .expect("decided");
         let pending = sandbox.pending_applications("t-7").await.expect("listed");
@@ -1616,11 +1785,19 @@ mod tests {
         let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
         let id = application.application_id;
         assert_eq!(
-            refusal(sandbox.decide(&id, "t-8", &Decision::Approve).await),
+            refusal(
+                sandbox
+                    .decide(OpKey::random(), &id, "t-8", &Decision::Approve)
+                    .await
+            ),
             Rejection::NotClassTeacher
         );
         assert_eq!(
-            refusal(sandbox.decide("a-404", "t-7", &Decision::Approve).await),
+            refusal(
+                sandbox
+                    .decide(OpKey::random(), "a-404", "t-7", &Decision::Approve)
+                    .await
+            ),
             Rejection::ApplicationNotFound
         );
         clock.advance(Duration::hours(1));
@@ -1628,7 +1805,7 @@ mod tests {
             reason: Some("wrong class".into()),
         };
         assert_eq!(
-            sandbox.decide(&id, "t-7", &reject).await,
+            sandbox.decide(OpKey::random(), &id, "t-7", &reject).await,
             Ok(ApplicationStatus::Rejected)
         );
         assert_eq!(
@@ -1641,7 +1818,11 @@ mod tests {
             })
         );
         assert_eq!(
-            refusal(sandbox.decide(&id, "t-7", &Decision::Approve).await),
+            refusal(
+                sandbox
+                    .decide(OpKey::random(), &id, "t-7", &Decision::Approve)
+                    .await
+            ),
             Rejection::AlreadyDecided {
                 status: ApplicationStatus::Rejected
             }
@@ -1654,18 +1835,21 @@ mod tests {
         let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
         let id = application.application_id;
         assert_eq!(
-            refusal(sandbox.create_parent_invite(&id).await),
+            refusal(sandbox.create_parent_invite(OpKey::random(), &id).await),
             Rejection::ApplicationNotApproved
         );
         assert_eq!(
-            refusal(sandbox.create_parent_invite("a-404").await),
+            refusal(sandbox.create_parent_invite(OpKey::random(), "a-404").await),
             Rejection::ApplicationNotFound
         );
         sandbox
-            .decide(&id, "t-7", &Decision::Approve)
+            .decide(OpKey::random(), &id, "t-7", &Decision::Approve)
             .await
             .expect("approved");
-        let issued = sandbox.create_parent_invite(&id).await.expect("issued");
+        let issued = sandbox
+            .create_parent_invite(OpKey::random(), &id)
+            .await
+            .expect("issued");
         assert_eq!(issued.expires_at, start() + Duration::days(7));
         assert_eq!(
             sandbox.resolve_invite(&issued.token).await,
@@ -1685,6 +1869,7 @@ mod tests {
         let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
         sandbox
             .decide(
+                OpKey::random(),
                 &application.application_id,
                 "t-7",
                 &Decision::Reject { reason: None },
@@ -1694,7 +1879,7 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .create_parent_invite(&application.application_id)
+                    .create_parent_invite(OpKey::random(), &application.application_id)
                     .await
             ),
             Rejection::ApplicationNotApproved
@@ -1705,13 +1890,17 @@ mod tests {
     async fn a_parent_link_needs_a_completed_parent_verification_and_a_parent_invitation() {
         let (sandbox, _) = sandbox();
         let unchecked = sandbox
-            .start_verification(&phone(PARENT_PHONE), Purpose::ParentLink)
+            .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
             .await
             .expect("starts");
         assert_eq!(
             refusal(
                 sandbox
-                    .create_parent_link(&token(DEMO_PARENT_TOKEN), &unchecked.verification_id)
+                    .create_parent_link(
+                        OpKey::random(),
+                        &token(DEMO_PARENT_TOKEN),
+                        &unchecked.verification_id
+                    )
                     .await
             ),
             Rejection::VerificationNotCompleted
@@ -1725,7 +1914,7 @@ mod tests {
         assert_eq!(
             refusal(
                 sandbox
-                    .create_parent_link(&token(DEMO_PARENT_TOKEN), &student)
+                    .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &student)
                     .await
             ),
             Rejection::VerificationNotCompleted,
@@ -1734,14 +1923,18 @@ mod tests {
         let parent = verified(&sandbox, &phone("+79000000009"), Purpose::ParentLink).await;
         for other in [DEMO_CLASS_TOKEN, DEMO_TEACHER_TOKEN, "no-such-invite"] {
             assert_eq!(
-                refusal(sandbox.create_parent_link(&token(other), &parent).await),
+                refusal(
+                    sandbox
+                        .create_parent_link(OpKey::random(), &token(other), &parent)
+                        .await
+                ),
                 Rejection::InviteNotFound,
                 "{other}"
             );
         }
         assert!(matches!(
             sandbox
-                .create_parent_link(&token(DEMO_PARENT_TOKEN), "v-404")
+                .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), "v-404")
                 .await,
             Err(ServiceError::Protocol(_))
         ));
@@ -1753,20 +1946,30 @@ mod tests {
         let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
         let id = application.application_id;
         sandbox
-            .decide(&id, "t-7", &Decision::Approve)
+            .decide(OpKey::random(), &id, "t-7", &Decision::Approve)
             .await
             .expect("approved");
-        let once = sandbox.create_parent_invite(&id).await.expect("issued");
-        let later = sandbox.create_parent_invite(&id).await.expect("issued");
+        let once = sandbox
+            .create_parent_invite(OpKey::random(), &id)
+            .await
+            .expect("issued");
+        let later = sandbox
+            .create_parent_invite(OpKey::random(), &id)
+            .await
+            .expect("issued");
 
         let mother = verified(&sandbox, &phone("+79000000001"), Purpose::ParentLink).await;
         sandbox
-            .create_parent_link(&once.token, &mother)
+            .create_parent_link(OpKey::random(), &once.token, &mother)
             .await
             .expect("links");
         let father = verified(&sandbox, &phone("+79000000002"), Purpose::ParentLink).await;
         assert_eq!(
-            refusal(sandbox.create_parent_link(&once.token, &father).await),
+            refusal(
+                sandbox
+                    .create_parent_link(OpKey::random(), &once.token, &father)
+                    .await
+            ),
             Rejection::InviteUsed
         );
         assert_eq!(
@@ -1777,7 +1980,11 @@ mod tests {
         clock.advance(Duration::days(7));
         let father = verified(&sandbox, &phone("+79000000002"), Purpose::ParentLink).await;
         assert_eq!(
-            refusal(sandbox.create_parent_link(&later.token, &father).await),
+            refusal(
+                sandbox
+                    .create_parent_link(OpKey::random(), &later.token, &father)
+                    .await
+            ),
             Rejection::InviteExpired
         );
     }
@@ -1787,32 +1994,40 @@ mod tests {
         let (sandbox, _) = sandbox();
         let mother = verified(&sandbox, &phone("+79000000001"), Purpose::ParentLink).await;
         let confirmed = sandbox
-            .create_parent_link(&token(DEMO_PARENT_TOKEN), &mother)
+            .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &mother)
             .await
             .expect("links");
         assert_eq!(confirmed.link_id, "l-1");
         let father = verified(&sandbox, &phone("+79000000002"), Purpose::ParentLink).await;
         let cancelled = sandbox
-            .create_parent_link(&token(DEMO_PARENT_TOKEN), &father)
+            .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &father)
             .await
             .expect("links");
         assert_eq!(cancelled.link_id, "l-2");
 
         assert_eq!(
-            sandbox.confirm_parent_link(&confirmed.link_id, true).await,
+            sandbox
+                .confirm_parent_link(OpKey::random(), &confirmed.link_id, true)
+                .await,
             Ok(LinkStatus::Linked)
         );
         assert_eq!(
-            sandbox.confirm_parent_link(&cancelled.link_id, false).await,
+            sandbox
+                .confirm_parent_link(OpKey::random(), &cancelled.link_id, false)
+                .await,
             Ok(LinkStatus::Cancelled)
         );
         assert_eq!(
-            sandbox.confirm_parent_link(&confirmed.link_id, false).await,
+            sandbox
+                .confirm_parent_link(OpKey::random(), &confirmed.link_id, false)
+                .await,
             Ok(LinkStatus::Linked),
             "the first answer is final"
         );
         assert!(matches!(
-            sandbox.confirm_parent_link("l-404", true).await,
+            sandbox
+                .confirm_parent_link(OpKey::random(), "l-404", true)
+                .await,
             Err(ServiceError::Protocol(_))
         ));
     }
@@ -1831,7 +2046,7 @@ mod tests {
             panic!("the teacher invitation resolves to a teacher");
         };
         let class_invite = sandbox
-            .create_class_invite(&classes[0].class_id, &teacher_id)
+            .create_class_invite(OpKey::random(), &classes[0].class_id, &teacher_id)
             .await
             .expect("issued");
         assert!(matches!(
@@ -1841,15 +2056,24 @@ mod tests {
 
         // The student verifies their own phone and applies.
         let student = sandbox
-            .start_verification(&phone(STUDENT_PHONE), Purpose::StudentRegistration)
+            .start_verification(
+                OpKey::random(),
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration,
+            )
             .await
             .expect("starts");
         sandbox
-            .check_code(&student.verification_id, &code(CODE))
+            .check_code(OpKey::random(), &student.verification_id, &code(CODE))
             .await
             .expect("verified");
         let application = sandbox
-            .submit_application(&class_invite.token, &student.verification_id, &child())
+            .submit_application(
+                OpKey::random(),
+                &class_invite.token,
+                &student.verification_id,
+                &child(),
+            )
             .await
             .expect("accepted");
         assert_eq!(application.teacher_id, teacher_id);
@@ -1862,7 +2086,12 @@ mod tests {
         assert_eq!(pending.len(), 1);
         assert_eq!(
             sandbox
-                .decide(&pending[0].application_id, &teacher_id, &Decision::Approve)
+                .decide(
+                    OpKey::random(),
+                    &pending[0].application_id,
+                    &teacher_id,
+                    &Decision::Approve
+                )
                 .await,
             Ok(ApplicationStatus::Approved)
         );
@@ -1876,19 +2105,23 @@ mod tests {
 
         // The student invites a parent, who verifies their phone and confirms the child.
         let parent_invite = sandbox
-            .create_parent_invite(&application.application_id)
+            .create_parent_invite(OpKey::random(), &application.application_id)
             .await
             .expect("issued");
         let parent = sandbox
-            .start_verification(&phone(PARENT_PHONE), Purpose::ParentLink)
+            .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
             .await
             .expect("starts");
         sandbox
-            .check_code(&parent.verification_id, &code(CODE))
+            .check_code(OpKey::random(), &parent.verification_id, &code(CODE))
             .await
             .expect("verified");
         let link = sandbox
-            .create_parent_link(&parent_invite.token, &parent.verification_id)
+            .create_parent_link(
+                OpKey::random(),
+                &parent_invite.token,
+                &parent.verification_id,
+            )
             .await
             .expect("links");
         assert_eq!(
@@ -1900,7 +2133,9 @@ mod tests {
             }
         );
         assert_eq!(
-            sandbox.confirm_parent_link(&link.link_id, true).await,
+            sandbox
+                .confirm_parent_link(OpKey::random(), &link.link_id, true)
+                .await,
             Ok(LinkStatus::Linked)
         );
     }

@@ -18,7 +18,7 @@ use sferum_bot::runtime::Bot;
 use sferum_bot::service::http::{HttpConfig, HttpService, Secret};
 use sferum_bot::service::{
     Address, Application, ApplicationState, ApplicationStatus, ClassInfo, Decision, Invite,
-    IssuedInvite, LinkStatus, LinkedChild, ParentLink, PendingApplication, Purpose,
+    IssuedInvite, LinkStatus, LinkedChild, OpKey, ParentLink, PendingApplication, Purpose,
     RegistrationService, Rejection, ServiceError, Verification,
 };
 use sferum_bot::store::memory::MemoryStore;
@@ -174,29 +174,51 @@ impl Op {
     async fn run(self, service: &HttpService) -> Result<(), ServiceError> {
         match self {
             Op::ResolveInvite => service.resolve_invite(&token("inv-1")).await.map(drop),
-            Op::CreateClassInvite => service.create_class_invite("c-5a", "t-7").await.map(drop),
-            Op::StartVerification => service
-                .start_verification(&phone("+79123456789"), Purpose::StudentRegistration)
+            Op::CreateClassInvite => service
+                .create_class_invite(OpKey::random(), "c-5a", "t-7")
                 .await
                 .map(drop),
-            Op::ResendCode => service.resend_code("v-1").await.map(drop),
-            Op::CheckCode => service.check_code("v-1", &code("123456")).await,
+            Op::StartVerification => service
+                .start_verification(
+                    OpKey::random(),
+                    &phone("+79123456789"),
+                    Purpose::StudentRegistration,
+                )
+                .await
+                .map(drop),
+            Op::ResendCode => service.resend_code(OpKey::random(), "v-1").await.map(drop),
+            Op::CheckCode => {
+                service
+                    .check_code(OpKey::random(), "v-1", &code("123456"))
+                    .await
+            }
             Op::SubmitApplication => service
-                .submit_application(&token("inv-1"), "v-1", &child("Петров Иван Сергеевич"))
+                .submit_application(
+                    OpKey::random(),
+                    &token("inv-1"),
+                    "v-1",
+                    &child("Петров Иван Сергеевич"),
+                )
                 .await
                 .map(drop),
             Op::ApplicationState => service.application_state("a-1").await.map(drop),
             Op::PendingApplications => service.pending_applications("t-7").await.map(drop),
             Op::Decide => service
-                .decide("a-1", "t-7", &Decision::Approve)
+                .decide(OpKey::random(), "a-1", "t-7", &Decision::Approve)
                 .await
                 .map(drop),
-            Op::CreateParentInvite => service.create_parent_invite("a-1").await.map(drop),
+            Op::CreateParentInvite => service
+                .create_parent_invite(OpKey::random(), "a-1")
+                .await
+                .map(drop),
             Op::CreateParentLink => service
-                .create_parent_link(&token("inv-1"), "v-2")
+                .create_parent_link(OpKey::random(), &token("inv-1"), "v-2")
                 .await
                 .map(drop),
-            Op::ConfirmParentLink => service.confirm_parent_link("l-1", true).await.map(drop),
+            Op::ConfirmParentLink => service
+                .confirm_parent_link(OpKey::random(), "l-1", true)
+                .await
+                .map(drop),
         }
     }
 }
@@ -337,7 +359,9 @@ async fn a_teacher_creates_a_class_invitation() {
         .mount(&server)
         .await;
     assert_eq!(
-        service.create_class_invite("c-5a", "t-7").await,
+        service
+            .create_class_invite(OpKey::random(), "c-5a", "t-7")
+            .await,
         Ok(IssuedInvite {
             token: token("New_tok-9"),
             expires_at: at(60),
@@ -378,7 +402,9 @@ async fn a_verification_starts_by_phone_or_email_with_its_purpose() {
     }
     for (address, purpose, _) in &cases {
         assert_eq!(
-            service.start_verification(address, *purpose).await,
+            service
+                .start_verification(OpKey::random(), address, *purpose)
+                .await,
             Ok(expected_verification())
         );
     }
@@ -395,7 +421,7 @@ async fn a_code_is_resent_with_an_empty_post() {
         .mount(&server)
         .await;
     assert_eq!(
-        service.resend_code("v-1").await,
+        service.resend_code(OpKey::random(), "v-1").await,
         Ok(expected_verification())
     );
     let requests = received(&server).await;
@@ -413,7 +439,12 @@ async fn a_code_is_checked() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(service.check_code("v-1", &code("012345")).await, Ok(()));
+    assert_eq!(
+        service
+            .check_code(OpKey::random(), "v-1", &code("012345"))
+            .await,
+        Ok(())
+    );
     server.verify().await;
 }
 
@@ -451,13 +482,23 @@ async fn an_application_is_submitted_with_or_without_a_middle_name() {
     };
     assert_eq!(
         service
-            .submit_application(&token("inv-1"), "v-1", &child("петров иван сергеевич"))
+            .submit_application(
+                OpKey::random(),
+                &token("inv-1"),
+                "v-1",
+                &child("петров иван сергеевич")
+            )
             .await,
         Ok(expected.clone())
     );
     assert_eq!(
         service
-            .submit_application(&token("inv-2"), "v-2", &child("Петрова Анна"))
+            .submit_application(
+                OpKey::random(),
+                &token("inv-2"),
+                "v-2",
+                &child("Петрова Анна")
+            )
             .await,
         Ok(expected)
     );
@@ -576,7 +617,12 @@ async fn a_teacher_decides_with_an_optional_reason() {
             .await;
     }
     for (decision, _, _, expected) in &cases {
-        assert_eq!(service.decide("a-1", "t-7", decision).await, Ok(*expected));
+        assert_eq!(
+            service
+                .decide(OpKey::random(), "a-1", "t-7", decision)
+                .await,
+            Ok(*expected)
+        );
     }
     server.verify().await;
 }
@@ -594,7 +640,7 @@ async fn a_parent_invitation_is_created_with_an_empty_post() {
         .mount(&server)
         .await;
     assert_eq!(
-        service.create_parent_invite("a-1").await,
+        service.create_parent_invite(OpKey::random(), "a-1").await,
         Ok(IssuedInvite {
             token: token("par-Tok_42"),
             expires_at: at(60),
@@ -626,7 +672,9 @@ async fn a_parent_link_is_created_and_confirmed_or_cancelled() {
             .await;
     }
     assert_eq!(
-        service.create_parent_link(&token("inv-1"), "v-2").await,
+        service
+            .create_parent_link(OpKey::random(), &token("inv-1"), "v-2")
+            .await,
         Ok(ParentLink {
             link_id: "l-1".into(),
             child: LinkedChild {
@@ -637,11 +685,15 @@ async fn a_parent_link_is_created_and_confirmed_or_cancelled() {
         })
     );
     assert_eq!(
-        service.confirm_parent_link("l-1", true).await,
+        service
+            .confirm_parent_link(OpKey::random(), "l-1", true)
+            .await,
         Ok(LinkStatus::Linked)
     );
     assert_eq!(
-        service.confirm_parent_link("l-1", false).await,
+        service
+            .confirm_parent_link(OpKey::random(), "l-1", false)
+            .await,
         Ok(LinkStatus::Cancelled)
     );
     server.verify().await;
@@ -1117,15 +1169,17 @@ async fn a_503_then_a_success_is_retried_with_the_same_idempotency_key() {
         .expect(1)
         .mount(&server)
         .await;
+    let key = OpKey::derive("42", 7, 3, 0);
     assert_eq!(
         service
-            .start_verification(&phone("+79123456789"), Purpose::StudentRegistration)
+            .start_verification(key, &phone("+79123456789"), Purpose::StudentRegistration)
             .await,
         Ok(expected_verification())
     );
     let requests = received(&server).await;
     assert_eq!(requests.len(), 2);
     let first = idempotency_key(&requests[0]).expect("a key");
+    assert_eq!(first, key.as_uuid().to_string(), "the caller's key");
     assert_eq!(idempotency_key(&requests[1]), Some(first), "the same key");
     assert_eq!(requests[0].body, requests[1].body, "the same body");
     server.verify().await;
@@ -1392,11 +1446,22 @@ async fn logs_name_templates_and_statuses_but_no_personal_data_or_token() {
         .mount(&server)
         .await;
     let _ = service
-        .start_verification(&phone("+79123456789"), Purpose::StudentRegistration)
+        .start_verification(
+            OpKey::random(),
+            &phone("+79123456789"),
+            Purpose::StudentRegistration,
+        )
         .await;
-    let checked = service.check_code("v-1", &code("987654")).await;
+    let checked = service
+        .check_code(OpKey::random(), "v-1", &code("987654"))
+        .await;
     let submitted = service
-        .submit_application(&token("inv-1"), "v-1", &child("Петров Иван"))
+        .submit_application(
+            OpKey::random(),
+            &token("inv-1"),
+            "v-1",
+            &child("Петров Иван"),
+        )
         .await
         .map(drop);
     drop(guard);

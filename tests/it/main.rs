@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per capability.
 
 mod checker;
+mod faults;
 mod helpers;
 mod http_service;
 mod listening;

@@ -16,6 +16,7 @@ use sferum_bot::notify::{IfScheduled, Notice, NoticeKind};
 use sferum_bot::runtime::notifier::{Courier, Notifier, Undelivered};
 use sferum_bot::runtime::{Bot, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
+use sferum_bot::service::OpKey;
 use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::ChatId;
 
@@ -372,6 +373,7 @@ async fn a_decision_made_outside_the_bot_is_noticed() {
         .expect("listed");
     bot.service()
         .decide(
+            OpKey::random(),
             &pending[0].application_id,
             "t-7",
             &sferum_bot::service::Decision::Approve,
