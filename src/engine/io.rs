@@ -55,7 +55,7 @@ pub enum Input {
 }
 
 /// What a button on a teacher's message asks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeskAction {
     /// Approve or reject an application.
     Decide {
@@ -224,7 +224,7 @@ pub struct ButtonView {
     pub target: ButtonTarget,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ButtonTarget {
     /// Pressing sends `Input::Button { offer, index }`.
     Press {

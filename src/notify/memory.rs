@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Claimed, IfScheduled, Notice, Outbox};
-use crate::store::StoreError;
+use crate::store::{ChatId, StoreError};
 
 /// Notices in a map behind a mutex; see the [module documentation](self).
 #[derive(Debug, Default)]
@@ -160,6 +160,14 @@ impl Outbox for MemoryOutbox {
 
     async fn scheduled_count(&self) -> Result<usize, StoreError> {
         Ok(self.state().scheduled.len())
+    }
+
+    async fn forget_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
+        let mut state = self.state();
+        let before = state.scheduled.len() + state.claimed.len();
+        state.scheduled.retain(|_, (_, notice)| notice.chat != chat);
+        state.claimed.retain(|_, claim| claim.notice.chat != chat);
+        Ok(before - state.scheduled.len() - state.claimed.len())
     }
 }
 

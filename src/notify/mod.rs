@@ -34,6 +34,9 @@ pub enum NoticeKind {
     NewApplication { application_id: String },
     /// Remind the class teacher of an application still waiting for a decision.
     StillPending { application_id: String },
+    /// What a committed turn said, kept until it is delivered: the process that ran the turn
+    /// sends it at once and cancels this; if it dies first, any replica delivers it once due.
+    Replies { replies: Vec<crate::runtime::Reply> },
 }
 
 /// How [`Outbox::schedule`] treats a notice whose id is already scheduled.
@@ -77,4 +80,6 @@ pub trait Outbox: Send + Sync {
     async fn ack(&self, claimed: &Claimed) -> Result<(), StoreError>;
     /// How many notices are scheduled and not yet claimed (for tests and operations).
     async fn scheduled_count(&self) -> Result<usize, StoreError>;
+    /// Drops every notice of `chat`, scheduled or in flight (`/forget`). Returns how many.
+    async fn forget_chat(&self, chat: ChatId) -> Result<usize, StoreError>;
 }

@@ -74,14 +74,23 @@ use std::time::Duration;
 
 use ::redis::aio::ConnectionManager;
 
-use crate::store::redis::{connect_lazily, load_scripts, run_on};
+use crate::store::redis::{connect_lazily, glob_escape, load_scripts, run_on};
 use ::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use ::redis::{RedisError, Script};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Claimed, IfScheduled, Notice, Outbox};
-use crate::store::StoreError;
+use crate::store::{ChatId, StoreError};
+
+/// How long a notice key outlives its due time: it names a chat, so it must expire, and long
+/// after any delivery attempt could still want it.
+pub const NOTICE_KEEP_AFTER_DUE: chrono::Duration = chrono::Duration::days(30);
+
+/// The expiry of a notice key due at `due`, from `now`.
+pub fn notice_ttl_ms(due: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    ((due - now).max(chrono::Duration::zero()) + NOTICE_KEEP_AFTER_DUE).num_milliseconds()
+}
 
 /// The consumer group every replica reads the stream in.
 pub const GROUP: &str = "senders";
@@ -90,7 +99,9 @@ pub const GROUP: &str = "senders";
 const AUTOCLAIM_ROUNDS: usize = 8;
 
 /// `KEYS[1]`: the sorted set; `KEYS[2]`: the notice key; `ARGV[1]`: the notice id; `ARGV[2]`:
-/// the notice JSON; `ARGV[3]`: the due time in milliseconds; `ARGV[4]`: `keep` or `replace`.
+/// the notice JSON; `ARGV[3]`: the due time in milliseconds; `ARGV[4]`: `keep` or `replace`;
+/// `ARGV[5]`: the notice key's expiry in milliseconds (it names a chat: it must not outlive
+/// its use).
 ///
 /// Answers 1 when the notice was scheduled (or replaced), 0 when it was left alone.
 const SCHEDULE_SCRIPT: &str = r"
@@ -102,9 +113,32 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
     return 0
   end
 end
-redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[5])
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 return 1
+";
+
+/// `KEYS[1]`: the sorted set; `ARGV[1]`: the notice keys' pattern; `ARGV[2]`: the chat;
+/// `ARGV[3]`: the SCAN cursor; `ARGV[4]`: how many keys one step looks at.
+///
+/// Drops every notice of the chat among one `SCAN` step's keys (scheduled or in flight: a
+/// stream entry whose notice is gone is acked and skipped when claimed). Answers
+/// `{next cursor, dropped}`.
+const FORGET_SCRIPT: &str = r"
+local found = redis.call('SCAN', ARGV[3], 'MATCH', ARGV[1], 'COUNT', ARGV[4])
+local dropped = 0
+for _, key in ipairs(found[2]) do
+  local json = redis.call('GET', key)
+  if json then
+    local ok, notice = pcall(cjson.decode, json)
+    if ok and tostring(notice.chat) == ARGV[2] then
+      redis.call('ZREM', KEYS[1], notice.id)
+      redis.call('DEL', key)
+      dropped = dropped + 1
+    end
+  end
+end
+return {found[1], dropped}
 ";
 
 /// `KEYS[1]`: the sorted set; `KEYS[2]`: the notice key; `ARGV[1]`: the notice id.
@@ -150,25 +184,56 @@ end
 return acked
 ";
 
+/// Where the outbox keeps things under a prefix: shared with the session store, whose commit
+/// schedules a turn's replies in the same write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxKeys {
+    prefix: String,
+}
+
+impl OutboxKeys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// The sorted set of scheduled notice ids.
+    pub fn scheduled(&self) -> String {
+        format!("{}outbox:scheduled", self.prefix)
+    }
+
+    /// The stream the consumer group reads.
+    pub fn stream(&self) -> String {
+        format!("{}outbox:stream", self.prefix)
+    }
+
+    /// The key holding the JSON of the notice `id`.
+    pub fn notice(&self, id: &str) -> String {
+        format!("{}outbox:notice:{id}", self.prefix)
+    }
+}
+
 /// Notices in Redis; see the [module documentation](self) for the layout and guarantees.
 /// Cloning is cheap and clones share the connection.
 #[derive(Clone)]
 pub struct RedisOutbox {
     connection: ConnectionManager,
-    prefix: String,
+    keys: OutboxKeys,
     scheduled_key: String,
     stream_key: String,
     schedule_script: Script,
     cancel_script: Script,
     move_script: Script,
     ack_script: Script,
+    forget_script: Script,
 }
 
 impl std::fmt::Debug for RedisOutbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The connection's own Debug shows the URL, and with it the password.
         f.debug_struct("RedisOutbox")
-            .field("prefix", &self.prefix)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -179,16 +244,28 @@ impl RedisOutbox {
     /// otherwise waited out (see the module documentation). Must be called within a Tokio
     /// runtime.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let connection = connect_lazily(url)?;
+        Ok(Self::on(connect_lazily(url)?, prefix).await)
+    }
+
+    /// The outbox beside the session store `store`: the same Redis, connection and prefix, so
+    /// that the replies its commits keep are the ones this outbox delivers and cancels.
+    pub async fn beside(store: &crate::store::redis::RedisStore) -> Self {
+        let (connection, prefix) = store.shared();
+        Self::on(connection, &prefix).await
+    }
+
+    async fn on(connection: ConnectionManager, prefix: &str) -> Self {
+        let keys = OutboxKeys::new(prefix);
         let outbox = Self {
             connection,
-            prefix: prefix.to_owned(),
-            scheduled_key: format!("{prefix}outbox:scheduled"),
-            stream_key: format!("{prefix}outbox:stream"),
+            scheduled_key: keys.scheduled(),
+            stream_key: keys.stream(),
+            keys,
             schedule_script: Script::new(SCHEDULE_SCRIPT),
             cancel_script: Script::new(CANCEL_SCRIPT),
             move_script: Script::new(MOVE_SCRIPT),
             ack_script: Script::new(ACK_SCRIPT),
+            forget_script: Script::new(FORGET_SCRIPT),
         };
         // Connect now, create the group and load the scripts, so that the first notice pays for
         // none of it; if Redis is down, say so and carry on.
@@ -198,7 +275,7 @@ impl RedisOutbox {
                 tracing::warn!(%error, "Redis is unreachable for now; notices wait for it")
             }
         }
-        Ok(outbox)
+        outbox
     }
 
     /// The sorted set of scheduled notice ids.
@@ -213,7 +290,7 @@ impl RedisOutbox {
 
     /// The key holding the JSON of the notice `id`.
     pub fn notice_key(&self, id: &str) -> String {
-        format!("{}outbox:notice:{id}", self.prefix)
+        self.keys.notice(id)
     }
 
     async fn prepare(&self) -> Result<(), StoreError> {
@@ -230,6 +307,7 @@ impl RedisOutbox {
                 &self.cancel_script,
                 &self.move_script,
                 &self.ack_script,
+                &self.forget_script,
             ],
         )
         .await
@@ -432,7 +510,8 @@ impl Outbox for RedisOutbox {
                     .arg(&notice.id)
                     .arg(&json)
                     .arg(due.timestamp_millis())
-                    .arg(mode);
+                    .arg(mode)
+                    .arg(notice_ttl_ms(due, Utc::now()));
                 async move { invocation.invoke_async(&mut connection).await }
             })
             .await?;
@@ -486,6 +565,30 @@ impl Outbox for RedisOutbox {
             async move { count.query_async(&mut connection).await }
         })
         .await
+    }
+
+    async fn forget_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
+        let pattern = format!("{}*", glob_escape(&self.keys.notice("")));
+        let mut cursor = "0".to_owned();
+        let mut dropped = 0;
+        loop {
+            let (next, gone): (String, usize) = self
+                .run(|mut connection| {
+                    let mut invocation = self.forget_script.key(&self.scheduled_key);
+                    invocation
+                        .arg(&pattern)
+                        .arg(chat)
+                        .arg(&cursor)
+                        .arg(crate::store::redis::SCAN_BATCH);
+                    async move { invocation.invoke_async(&mut connection).await }
+                })
+                .await?;
+            dropped += gone;
+            if next == "0" {
+                return Ok(dropped);
+            }
+            cursor = next;
+        }
     }
 }
 

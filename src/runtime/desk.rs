@@ -58,6 +58,7 @@ impl Bot {
                     text: self.text(lang, "teacher-invite-link", &args),
                     buttons: Vec::new(),
                     qr: Some(link),
+                    share_contact: None,
                 }
             }
             Err(error) => self.desk_error(lang, &error),
@@ -111,6 +112,7 @@ impl Bot {
             text: self.text(lang, message, &args),
             buttons: vec![button("btn-approve", true), button("btn-reject", false)],
             qr: None,
+            share_contact: None,
         }
     }
 

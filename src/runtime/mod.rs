@@ -19,29 +19,38 @@ use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
 use crate::script::vocab::InputKind;
 use crate::script::StepRef;
 use crate::service::{OpKey, RegistrationService, ServiceError};
-use crate::store::{ChatId, Claim, Loaded, SessionStore, StoreError};
+use crate::store::{ChatId, Claim, Commit, Keep, Loaded, SessionStore, StoreError};
 
 /// How many times a turn is retried when another replica saved the same chat meanwhile.
 const CONFLICT_RETRIES: usize = 3;
 /// How many service calls one update may make (a guard against a looping script).
 const MAX_CALLS_PER_UPDATE: usize = 8;
+/// How long a committed turn's replies wait for the process that ran it before any replica
+/// delivers them: well above the time a send may take, 429 waits included.
+pub const REPLY_GRACE: chrono::Duration = chrono::Duration::minutes(2);
 /// An application pending this many working days nudges its teacher once.
 const NUDGE_AFTER_WORKING_DAYS: u32 = 2;
 
 /// A button as a transport shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReplyButton {
     pub label: String,
     pub action: ButtonTarget,
 }
 
-/// One message of the bot, ready for a transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One message of the bot, ready for a transport (and storable: a committed turn's replies
+/// wait in the outbox until delivered).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reply {
     pub text: String,
     pub buttons: Vec<ReplyButton>,
     /// Text to show as a QR code with the message (an invitation link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr: Option<String>,
+    /// The label of a "share my phone number" button, where the person's own phone is asked
+    /// for and the message has no buttons of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_contact: Option<String>,
 }
 
 impl Reply {
@@ -50,6 +59,7 @@ impl Reply {
             text,
             buttons: Vec::new(),
             qr: None,
+            share_contact: None,
         }
     }
 }
@@ -66,6 +76,9 @@ pub struct Handled {
     pub expects: Option<InputKind>,
     /// The conversation's language.
     pub lang: String,
+    /// The outbox notice keeping the replies until they are delivered: tell
+    /// [`Bot::delivered`] once they are, or any replica delivers them after [`REPLY_GRACE`].
+    pub kept_as: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,13 +194,20 @@ impl Bot {
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Handled, RuntimeError> {
-        let lock = self.chat_lock(chat);
-        let _guard = lock.lock().await;
-        self.retrying(chat, None, client_lang, input).await
+        self.handle_update(chat, None, client_lang, input)
+            .await?
+            .ok_or_else(|| {
+                RuntimeError::Store(StoreError::Unavailable(
+                    "an input without an update id was taken for a redelivery".to_owned(),
+                ))
+            })
     }
 
-    /// Handles one delivered update: with an `update_id` a redelivery is a no-op (`None`);
-    /// claiming the id and loading the session take one round trip to the store.
+    /// Handles one delivered update as one transaction: load, drive the engine (service calls
+    /// with derived idempotency keys), commit the session, the update id and the replies in one
+    /// write, then carry out what follows. A redelivery of a committed update is a no-op
+    /// (`None`); an update whose turn never committed (a crash) runs again, with the same keys.
+    /// When another replica committed the chat meanwhile the turn runs again from the new state.
     pub async fn handle_update(
         &self,
         chat: ChatId,
@@ -197,45 +217,33 @@ impl Bot {
     ) -> Result<Option<Handled>, RuntimeError> {
         let lock = self.chat_lock(chat);
         let _guard = lock.lock().await;
-        let claimed = match update_id {
-            Some(id) => match self.store.claim(chat, id).await? {
-                Claim::AlreadyHandled => {
-                    tracing::info!(chat, update_id = id, "redelivered update ignored");
-                    return Ok(None);
-                }
-                Claim::New(loaded) => Some(loaded),
-            },
-            None => None,
-        };
-        self.retrying(chat, claimed, client_lang, input)
-            .await
-            .map(Some)
-    }
-
-    /// Runs the turn, again (from a fresh load) when another replica saved the chat meanwhile.
-    /// `first` is the session already loaded, if any.
-    async fn retrying(
-        &self,
-        chat: ChatId,
-        mut first: Option<Option<Loaded>>,
-        client_lang: Option<&str>,
-        input: Input,
-    ) -> Result<Handled, RuntimeError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let loaded = match first.take() {
-                Some(loaded) => loaded,
-                None => self.store.load(chat).await?,
+            let loaded = match self.store.claim(chat, update_id).await? {
+                Claim::AlreadyHandled => {
+                    tracing::info!(chat, ?update_id, "redelivered update ignored");
+                    return Ok(None);
+                }
+                Claim::New(loaded) => loaded,
             };
             match self
-                .handle_loaded(chat, loaded, client_lang, input.clone())
+                .handle_loaded(chat, loaded, update_id, client_lang, input.clone())
                 .await
             {
                 Err(RuntimeError::Store(StoreError::Conflict)) if attempt < CONFLICT_RETRIES => {
                     tracing::info!(chat, attempt, "session changed concurrently; retrying");
                 }
-                other => return other,
+                other => return other.map(Some),
+            }
+        }
+    }
+
+    /// The replies of a turn were delivered: the notice keeping them is dropped.
+    pub async fn delivered(&self, handled: &Handled) {
+        if let Some(id) = &handled.kept_as {
+            if let Err(error) = self.outbox.cancel(id).await {
+                tracing::warn!(%error, "delivered replies stay in the outbox; they may come twice");
             }
         }
     }
@@ -244,6 +252,7 @@ impl Bot {
         &self,
         chat: ChatId,
         loaded: Option<Loaded>,
+        update_id: Option<i64>,
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Handled, RuntimeError> {
@@ -306,24 +315,50 @@ impl Bot {
                 result,
             });
         }
-        for effect in consequences {
-            self.follow_up(chat, effect).await;
+        let step = self.engine.scripts().step(&session.at);
+        let mut replies = says
+            .iter()
+            .map(|say| render(self.engine.locales(), &session.lang, say))
+            .collect::<Result<Vec<_>, _>>()?;
+        if step.and_then(|s| s.input) == Some(InputKind::ParentPhone) {
+            if let Some(last) = replies.last_mut().filter(|r| r.buttons.is_empty()) {
+                last.share_contact = Some(render_label(self.engine.locales(), &session.lang)?);
+            }
         }
+        let mut kept_as = None;
         if forget {
             self.store.delete(chat).await?;
             self.forget_elsewhere(chat).await?;
             tracing::info!(chat, "forgot the user at their request");
         } else {
-            self.store.save(chat, &session, revision).await?;
+            let notice = (!replies.is_empty()).then(|| Notice {
+                id: format!("replies:{chat}:{}:{revision}", session.epoch),
+                chat,
+                kind: NoticeKind::Replies {
+                    replies: replies.clone(),
+                },
+            });
+            let due = now + REPLY_GRACE;
+            let commit = Commit {
+                session: &session,
+                expected: revision,
+                update_id,
+                replies: notice.as_ref().map(|notice| Keep { notice, due }),
+            };
+            let committed = self.store.commit(chat, &commit).await?;
+            if let Some(notice) = &notice {
+                if !committed.replies_kept {
+                    self.outbox.schedule(notice, due, IfScheduled::Keep).await?;
+                }
+                kept_as = Some(notice.id.clone());
+            }
         }
-        let mut replies = says
-            .iter()
-            .map(|say| render(self.engine.locales(), &session.lang, say))
-            .collect::<Result<Vec<_>, _>>()?;
+        for follow in consequences {
+            self.follow_up(chat, follow).await;
+        }
         for request in desk {
             replies.extend(self.carry_out(chat, &session.lang, request).await);
         }
-        let step = self.engine.scripts().step(&session.at);
         let seed = step.and_then(|s| s.seed.clone());
         let expects = step.and_then(|s| s.input);
         tracing::debug!(chat, at = %session.at, "turn done");
@@ -333,6 +368,7 @@ impl Bot {
             seed,
             expects,
             lang: session.lang,
+            kept_as,
         })
     }
 }
@@ -418,10 +454,17 @@ impl Bot {
             .map(drop)
     }
 
-    /// `/forget` beyond the session: the teacher binding and followed applications.
+    /// `/forget` beyond the session: the teacher binding, followed applications, and every
+    /// notice and reminder of the chat.
     async fn forget_elsewhere(&self, chat: ChatId) -> Result<(), StoreError> {
-        self.directory.forget_chat(chat).await
+        self.directory.forget_chat(chat).await?;
+        self.outbox.forget_chat(chat).await.map(drop)
     }
+}
+
+/// The label of the "share my phone number" button in `lang`.
+fn render_label(locales: &Locales, lang: &str) -> Result<String, I18nError> {
+    locales.format(lang, "btn-share-contact", &Args::new())
 }
 
 /// Renders one message of the engine in `lang`.
@@ -453,6 +496,7 @@ pub fn render(locales: &Locales, lang: &str, say: &Say) -> Result<Reply, I18nErr
         text,
         buttons,
         qr: None,
+        share_contact: None,
     })
 }
 

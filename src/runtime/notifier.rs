@@ -126,8 +126,13 @@ impl Notifier {
                     .handle(notice.chat, None, Input::Event(event.clone()))
                     .await
                     .map_err(retry)?;
-                self.send_all(notice.chat, &handled.replies).await
+                let sent = self.send_all(notice.chat, &handled.replies).await?;
+                self.bot.delivered(&handled).await;
+                Ok(sent)
             }
+            // A committed turn's replies whose process did not deliver them (it died, or
+            // Telegram would not take them in time).
+            NoticeKind::Replies { replies } => self.send_all(notice.chat, replies).await,
             NoticeKind::NewApplication { application_id } => {
                 self.to_teacher(notice, application_id, "teacher-new-application", false)
                     .await

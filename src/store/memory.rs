@@ -7,13 +7,14 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{ChatId, Loaded, Revision, SessionStore, StoreError};
-use crate::engine::Session;
+use super::{ChatId, Claim, Commit, Committed, Loaded, SessionStore, StoreError};
+use crate::store::Revision;
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     sessions: Mutex<HashMap<ChatId, (String, Revision)>>,
-    seen_updates: Mutex<HashSet<i64>>,
+    /// The updates whose turn was committed.
+    committed_updates: Mutex<HashSet<i64>>,
     /// Each chat's latest user activity, until handed out by `take_idle`.
     activity: Mutex<HashMap<ChatId, DateTime<Utc>>>,
     /// Each chat's latest user activity as saved.
@@ -28,37 +29,55 @@ impl MemoryStore {
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError> {
+    async fn claim(&self, chat: ChatId, update_id: Option<i64>) -> Result<Claim, StoreError> {
+        let committed = self
+            .committed_updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if update_id.is_some_and(|id| committed.contains(&id)) {
+            return Ok(Claim::AlreadyHandled);
+        }
         let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(sessions.get(&chat).map(|(json, revision)| Loaded {
-            session: serde_json::from_str(json).ok(),
-            revision: *revision,
-        }))
+        Ok(Claim::New(sessions.get(&chat).map(|(json, revision)| {
+            Loaded {
+                session: serde_json::from_str(json).ok(),
+                revision: *revision,
+            }
+        })))
     }
 
-    async fn save(
-        &self,
-        chat: ChatId,
-        session: &Session,
-        expected: Revision,
-    ) -> Result<Revision, StoreError> {
-        let json = super::encode(session)?;
+    /// Nothing outlives this process, so replies are left to the outbox (`replies_kept` is
+    /// false): there is no other replica to finish them.
+    async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
+        let json = super::encode(commit.session)?;
+        let mut committed = self
+            .committed_updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let current = sessions.get(&chat).map_or(0, |(_, r)| *r);
-        if current != expected {
+        let taken = commit.update_id.is_some_and(|id| committed.contains(&id));
+        if current != commit.expected || taken {
             return Err(StoreError::Conflict);
+        }
+        if let Some(id) = commit.update_id {
+            committed.insert(id);
         }
         let revision = current + 1;
         sessions.insert(chat, (json, revision));
+        let active_at = commit.session.active_at;
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-        if active.get(&chat).is_none_or(|at| *at < session.active_at) {
-            active.insert(chat, session.active_at);
+        if active.get(&chat).is_none_or(|at| *at < active_at) {
+            active.insert(chat, active_at);
             self.activity
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(chat, session.active_at);
+                .insert(chat, active_at);
         }
-        Ok(revision)
+        Ok(Committed {
+            revision,
+            replies_kept: false,
+        })
     }
 
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError> {
@@ -94,13 +113,5 @@ impl SessionStore for MemoryStore {
             activity.remove(chat);
         }
         Ok(idle.into_iter().map(|(_, chat)| chat).collect())
-    }
-
-    async fn first_delivery(&self, update_id: i64) -> Result<bool, StoreError> {
-        Ok(self
-            .seen_updates
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(update_id))
     }
 }

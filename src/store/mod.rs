@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::engine::Session;
+use crate::notify::Notice;
 
 /// Which conversation: a Telegram chat id, or the terminal's own.
 pub type ChatId = i64;
@@ -49,37 +50,81 @@ pub fn encode(session: &Session) -> Result<String, StoreError> {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// The update was handled before (a redelivery): do nothing.
+    /// The update was committed before (a redelivery): do nothing.
     AlreadyHandled,
     /// A new update, and the chat's session if there is one.
     New(Option<Loaded>),
 }
 
+/// A notice to keep with a commit: what the turn says, until it is delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keep<'a> {
+    pub notice: &'a Notice,
+    /// When any replica may deliver it, if the process that ran the turn has not.
+    pub due: DateTime<Utc>,
+}
+
+/// Everything one turn writes, at once: either all of it is stored or none of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commit<'a> {
+    pub session: &'a Session,
+    /// The revision the turn started from (0: nothing was stored).
+    pub expected: Revision,
+    /// The update the turn handled: recorded here, not before the turn ran, so that a crash
+    /// before the commit lets the redelivered update run again (with the same idempotency
+    /// keys), and a redelivery after it is a no-op.
+    pub update_id: Option<i64>,
+    /// What the turn says, kept until delivered.
+    pub replies: Option<Keep<'a>>,
+}
+
+/// What a commit stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub revision: Revision,
+    /// Whether the replies were kept with the commit (a store that cannot leaves that to the
+    /// outbox, in a write of its own).
+    pub replies_kept: bool,
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Marks `update_id` as seen and loads the session of `chat`. Adapters that can do both in
-    /// one round trip override this.
-    async fn claim(&self, chat: ChatId, update_id: i64) -> Result<Claim, StoreError> {
-        if self.first_delivery(update_id).await? {
-            Ok(Claim::New(self.load(chat).await?))
-        } else {
-            Ok(Claim::AlreadyHandled)
+    /// Loads the session of `chat`, unless `update_id` was already committed (a redelivery):
+    /// one round trip. Nothing is marked: only [`SessionStore::commit`] records an update.
+    async fn claim(&self, chat: ChatId, update_id: Option<i64>) -> Result<Claim, StoreError>;
+
+    /// The session of `chat`, if any.
+    async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError> {
+        match self.claim(chat, None).await? {
+            Claim::New(loaded) => Ok(loaded),
+            Claim::AlreadyHandled => Err(StoreError::Unavailable(
+                "a load without an update answered as a redelivery".to_owned(),
+            )),
         }
     }
 
-    /// The session of `chat`, if any.
-    async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError>;
-    /// Saves `session` if the stored revision is still `expected`; returns the new revision.
+    /// Stores a turn if the stored revision is still `commit.expected` and its update was not
+    /// committed meanwhile (else [`StoreError::Conflict`]: the runtime runs the turn again).
+    async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError>;
+
+    /// Saves `session` alone (no update, nothing to deliver); returns the new revision.
     async fn save(
         &self,
         chat: ChatId,
         session: &Session,
         expected: Revision,
-    ) -> Result<Revision, StoreError>;
+    ) -> Result<Revision, StoreError> {
+        let commit = Commit {
+            session,
+            expected,
+            update_id: None,
+            replies: None,
+        };
+        Ok(self.commit(chat, &commit).await?.revision)
+    }
+
     /// Forgets everything about `chat`.
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError>;
-    /// True the first time `update_id` is seen; false for a redelivery.
-    async fn first_delivery(&self, update_id: i64) -> Result<bool, StoreError>;
     /// The chats whose user was last active (`Session::active_at`) before `silent_since`,
     /// each handed out once per silence: only a save with newer activity hands it out again.
     /// At most `max`.

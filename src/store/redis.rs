@@ -11,25 +11,30 @@
 //!   both, and a listing finds exactly one key per chat. Its expiry,
 //!   [`RedisStoreConfig::session_ttl`], is set again by every save: a conversation nobody
 //!   touches for that long disappears by itself.
-//! - `{prefix}update:{update_id}`: `1`, set with `NX` and [`RedisStoreConfig::dedupe_ttl`]; its
-//!   existence means "this update was already taken". It says nothing about who sent it.
+//! - `{prefix}update:{update_id}`: `1`, set by the commit of the update's turn with
+//!   [`RedisStoreConfig::dedupe_ttl`]; its existence means "this update's turn is committed".
+//!   It says nothing about who sent it.
+//! - the outbox's keys (`{prefix}outbox:…`, see [`crate::notify::redis`]): the commit keeps a
+//!   turn's replies there as one notice, due after [`crate::runtime::REPLY_GRACE`].
 //!
 //! # Round trips
 //!
-//! Every operation is one command, so one round trip: the three that must be atomic are Lua
+//! Every operation is one command, so one round trip: the ones that must be atomic are Lua
 //! scripts sent with `EVALSHA` (the script is loaded by `SCRIPT LOAD` only when the server answers
 //! `NOSCRIPT`, i.e. on its first use after a server start).
 //!
-//! - [`SessionStore::claim`] marks the update as taken (`SET NX PX`) and, only if it is new,
-//!   returns the session's fields, in one script;
-//! - [`SessionStore::save`] compares the stored revision with the expected one and either
-//!   answers [`StoreError::Conflict`] or writes the data and `rev + 1` and sets the expiry, in
-//!   one script;
-//! - [`SessionStore::load`] is the claim script without the update key.
+//! - [`SessionStore::claim`] answers "already committed" for a redelivered update, and
+//!   otherwise returns the session's fields, in one script; it marks nothing;
+//! - [`SessionStore::commit`] compares the stored revision with the expected one and checks
+//!   that the update was not committed meanwhile; then writes the data and `rev + 1`, sets the
+//!   expiry, records the update id and keeps the replies in the outbox, in one script. A crash
+//!   before it leaves nothing behind: the redelivered update runs again, with the same
+//!   idempotency keys.
 //!
-//! So a common update costs exactly two round trips, claim + save (and an update without an id,
-//! such as the terminal chat's, load + save). A conflicting save costs one more load and save per
-//! retry of the runtime.
+//! So a common update costs two round trips before its replies go out (claim + commit), and
+//! one more once they are delivered: the outbox drops the kept replies
+//! ([`crate::runtime::Bot::delivered`]). A conflicting commit costs one more claim and commit
+//! per retry of the runtime.
 //!
 //! # Damaged data
 //!
@@ -52,8 +57,8 @@
 //! the connection manager notices a dropped connection at once and reconnects in the background,
 //! instead of on the next command's failure.
 //!
-//! The claim script touches two keys of different hash slots, so this store needs a single
-//! Redis (or a Sentinel-managed primary), not Redis Cluster.
+//! The scripts touch keys of different hash slots, so this store needs a single Redis (or a
+//! Sentinel-managed primary), not Redis Cluster.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -64,8 +69,9 @@ use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, RedisError, Script, V
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{ChatId, Claim, Loaded, Revision, SessionStore, StoreError};
+use super::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
 use crate::engine::Session;
+use crate::notify::redis::{notice_ttl_ms, OutboxKeys};
 
 /// How long one connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -76,17 +82,15 @@ pub const OPERATION_DEADLINE: Duration = Duration::from_millis(2500);
 /// How many keys one `SCAN` step asks for.
 pub const SCAN_BATCH: usize = 500;
 
-/// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key; `ARGV[1]` (claim
-/// only): the update key's expiry in milliseconds.
+/// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key. Marks nothing: the
+/// commit records the update.
 ///
-/// Answers `{0}` for an update already taken, `{1}` when no session is stored, `{1, rev}` when
+/// Answers `{0}` for an update already committed, `{1}` when no session is stored, `{1, rev}` when
 /// something undecodable is stored, and `{1, rev, data}` otherwise. (A Lua array ends at its
 /// first nil, so a missing `data` field gives `{1, rev}`.)
 const CLAIM_SCRIPT: &str = r"
-if #KEYS == 2 then
-  if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
-    return {0}
-  end
+if #KEYS == 2 and redis.call('EXISTS', KEYS[2]) == 1 then
+  return {0}
 end
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'none' then
@@ -99,12 +103,20 @@ local fields = redis.call('HMGET', KEYS[1], 'rev', 'data')
 return {1, tonumber(fields[1]) or 0, fields[2]}
 ";
 
-/// `KEYS[1]`: the session hash; `ARGV[1]`: the expected revision (0: nothing stored);
-/// `ARGV[2]`: the session JSON; `ARGV[3]`: the expiry in milliseconds.
+/// The commit of one turn. `KEYS`: the session hash, the activity set, the update's key, the
+/// outbox's sorted set, the reply notice's key (the last three unused when their `ARGV` is
+/// empty). `ARGV`: the expected revision (0: nothing stored), the session JSON, its expiry in
+/// milliseconds, the user's last activity (ms), the chat, the update key's expiry ('' without
+/// an update), the reply notice's id ('' without replies), its JSON, its due time (ms) and
+/// its key's expiry (ms).
 ///
-/// Answers `{1, new revision}` when saved, `{0, stored revision}` on a conflict. A key of
-/// another type counts as revision 0 and is replaced.
-const SAVE_SCRIPT: &str = r"
+/// Answers `{1, new revision}` when committed; `{0, stored revision}` on a conflict, and
+/// `{0, -1}` when the update was committed meanwhile (by another replica). A key of another
+/// type counts as revision 0 and is replaced.
+const COMMIT_SCRIPT: &str = r"
+if ARGV[6] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then
+  return {0, -1}
+end
 local kind = redis.call('TYPE', KEYS[1]).ok
 local current = 0
 if kind == 'hash' then
@@ -125,6 +137,13 @@ redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2], 'active', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if tonumber(ARGV[4]) > active then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+end
+if ARGV[6] ~= '' then
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[6])
+end
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[5], ARGV[8], 'PX', ARGV[10])
+  redis.call('ZADD', KEYS[4], ARGV[9], ARGV[7])
 end
 return {1, rev}
 ";
@@ -168,8 +187,10 @@ pub struct RedisStore {
     session_ttl_ms: u64,
     dedupe_ttl_ms: u64,
     claim_script: Script,
-    save_script: Script,
+    commit_script: Script,
     take_idle_script: Script,
+    /// The outbox's keys, for the replies a commit keeps.
+    outbox: OutboxKeys,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -192,11 +213,12 @@ impl RedisStore {
         let connection = connect_lazily(url)?;
         let store = Self {
             connection,
+            outbox: OutboxKeys::new(&config.prefix),
             prefix: config.prefix,
             session_ttl_ms: millis(config.session_ttl),
             dedupe_ttl_ms: millis(config.dedupe_ttl),
             claim_script: Script::new(CLAIM_SCRIPT),
-            save_script: Script::new(SAVE_SCRIPT),
+            commit_script: Script::new(COMMIT_SCRIPT),
             take_idle_script: Script::new(TAKE_IDLE_SCRIPT),
         };
         // Connect now and load the scripts, so that the first update pays for neither; if Redis
@@ -241,6 +263,11 @@ impl RedisStore {
         }
     }
 
+    /// The connection and the prefix, for the adapters that live beside this store.
+    pub fn shared(&self) -> (ConnectionManager, String) {
+        (self.connection.clone(), self.prefix.clone())
+    }
+
     /// The key of `chat`'s session.
     pub fn session_key(&self, chat: ChatId) -> String {
         format!("{}session:{chat}", self.prefix)
@@ -261,7 +288,7 @@ impl RedisStore {
             &self.connection,
             &[
                 &self.claim_script,
-                &self.save_script,
+                &self.commit_script,
                 &self.take_idle_script,
             ],
         )
@@ -277,70 +304,86 @@ impl RedisStore {
     {
         run_on(&self.connection, command).await
     }
+}
 
-    /// Runs the claim script: with an update key it claims, without it only loads.
-    async fn claim_or_load(
-        &self,
-        chat: ChatId,
-        update_id: Option<i64>,
-    ) -> Result<Claim, StoreError> {
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn claim(&self, chat: ChatId, update_id: Option<i64>) -> Result<Claim, StoreError> {
         let session_key = self.session_key(chat);
         let update_key = update_id.map(|id| self.update_key(id));
         let reply: Vec<Value> = self
             .run(|mut connection| {
                 let mut invocation = self.claim_script.key(&session_key);
                 if let Some(update_key) = &update_key {
-                    invocation.key(update_key).arg(self.dedupe_ttl_ms);
+                    invocation.key(update_key);
                 }
                 async move { invocation.invoke_async(&mut connection).await }
             })
             .await?;
         decode_claim(chat, &reply)
     }
-}
 
-#[async_trait]
-impl SessionStore for RedisStore {
-    async fn claim(&self, chat: ChatId, update_id: i64) -> Result<Claim, StoreError> {
-        self.claim_or_load(chat, Some(update_id)).await
-    }
-
-    async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError> {
-        match self.claim_or_load(chat, None).await? {
-            Claim::New(loaded) => Ok(loaded),
-            Claim::AlreadyHandled => Err(StoreError::Unavailable(
-                "the load script answered as if claiming".to_owned(),
-            )),
-        }
-    }
-
-    async fn save(
-        &self,
-        chat: ChatId,
-        session: &Session,
-        expected: Revision,
-    ) -> Result<Revision, StoreError> {
-        let json = super::encode(session)?;
+    async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
+        let json = super::encode(commit.session)?;
         let key = self.session_key(chat);
         let activity = self.activity_key();
-        let active_at = session.active_at.timestamp_millis();
+        let update_key = commit
+            .update_id
+            .map_or_else(|| key.clone(), |id| self.update_key(id));
+        let update_ttl = commit
+            .update_id
+            .map_or_else(String::new, |_| self.dedupe_ttl_ms.to_string());
+        let (notice_id, notice_json, due, notice_ttl) = match &commit.replies {
+            Some(keep) => (
+                keep.notice.id.clone(),
+                serde_json::to_string(keep.notice).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot encode the replies: {e}"))
+                })?,
+                keep.due.timestamp_millis(),
+                notice_ttl_ms(keep.due, commit.session.updated_at),
+            ),
+            None => (String::new(), String::new(), 0, 0),
+        };
+        let notice_key = if notice_id.is_empty() {
+            key.clone()
+        } else {
+            self.outbox.notice(&notice_id)
+        };
+        let scheduled = self.outbox.scheduled();
+        let active_at = commit.session.active_at.timestamp_millis();
         let (saved, revision): (i64, i64) = self
             .run(|mut connection| {
-                let mut invocation = self.save_script.key(&key);
+                let mut invocation = self.commit_script.key(&key);
                 invocation
                     .key(&activity)
-                    .arg(expected)
+                    .key(&update_key)
+                    .key(&scheduled)
+                    .key(&notice_key)
+                    .arg(commit.expected)
                     .arg(&json)
                     .arg(self.session_ttl_ms)
                     .arg(active_at)
-                    .arg(chat);
+                    .arg(chat)
+                    .arg(&update_ttl)
+                    .arg(&notice_id)
+                    .arg(&notice_json)
+                    .arg(due)
+                    .arg(notice_ttl);
                 async move { invocation.invoke_async(&mut connection).await }
             })
             .await?;
         if saved == 1 {
-            Ok(revision_of(revision))
+            Ok(Committed {
+                revision: revision_of(revision),
+                replies_kept: commit.replies.is_some(),
+            })
         } else {
-            tracing::debug!(chat, expected, stored = revision, "session saved meanwhile");
+            tracing::debug!(
+                chat,
+                expected = commit.expected,
+                stored = revision,
+                "session or update committed meanwhile"
+            );
             Err(StoreError::Conflict)
         }
     }
@@ -377,26 +420,6 @@ impl SessionStore for RedisStore {
             async move { invocation.invoke_async(&mut connection).await }
         })
         .await
-    }
-
-    async fn first_delivery(&self, update_id: i64) -> Result<bool, StoreError> {
-        let key = self.update_key(update_id);
-        let set: Option<String> = self
-            .run(|mut connection| {
-                let key = key.clone();
-                async move {
-                    ::redis::cmd("SET")
-                        .arg(key)
-                        .arg(1)
-                        .arg("NX")
-                        .arg("PX")
-                        .arg(self.dedupe_ttl_ms)
-                        .query_async(&mut connection)
-                        .await
-                }
-            })
-            .await?;
-        Ok(set.is_some())
     }
 }
 
@@ -446,7 +469,7 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// `text` with the glob characters of `SCAN MATCH` escaped.
-fn glob_escape(text: &str) -> String {
+pub fn glob_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {

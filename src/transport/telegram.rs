@@ -33,7 +33,6 @@ use crate::engine::{ButtonTarget, Input};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Bot as Core, Handled, Reply, RuntimeError};
-use crate::script::vocab::InputKind;
 
 /// Telegram's limit on a message's length, in UTF-16 code units... counted here in characters,
 /// which is never more than the code units.
@@ -202,7 +201,7 @@ impl Telegram {
             .locales()
             .format(&lang, notice, &Args::new())
             .unwrap_or_default();
-        self.send(chat, &Reply::text(text), None).await
+        self.send(chat, &Reply::text(text)).await
     }
 
     async fn converse(
@@ -217,7 +216,11 @@ impl Telegram {
             .handle_update(chat.0, Some(update_id), lang, input)
             .await
         {
-            Ok(Some(handled)) => self.deliver(chat, &handled).await,
+            Ok(Some(handled)) => {
+                self.deliver(chat, &handled).await?;
+                self.core.delivered(&handled).await;
+                Ok(())
+            }
             Ok(None) => Ok(()),
             Err(error) => {
                 tracing::error!(chat = chat.0, %error, "the update could not be handled");
@@ -232,38 +235,22 @@ impl Telegram {
                     .locales()
                     .format(&lang, message, &Args::new())
                     .unwrap_or_default();
-                self.send(chat, &Reply::text(text), None).await
+                self.send(chat, &Reply::text(text)).await
             }
         }
     }
 
-    /// Sends what one turn produced; the last message asks for the contact where the parent's
-    /// own phone is expected.
+    /// Sends what one turn produced, in order.
     pub async fn deliver(&self, chat: ChatId, handled: &Handled) -> Result<(), RequestError> {
-        let count = handled.replies.len();
-        for (i, reply) in handled.replies.iter().enumerate() {
-            let contact = (i + 1 == count && handled.expects == Some(InputKind::ParentPhone))
-                .then(|| {
-                    self.core
-                        .engine()
-                        .locales()
-                        .format(&handled.lang, "btn-share-contact", &Args::new())
-                        .ok()
-                })
-                .flatten();
-            self.send(chat, reply, contact).await?;
+        for reply in &handled.replies {
+            self.send(chat, reply).await?;
         }
         Ok(())
     }
 
     /// Sends one reply, split if it is too long; buttons go with the last piece. A reply with a
     /// QR code goes first as a picture.
-    pub async fn send(
-        &self,
-        chat: ChatId,
-        reply: &Reply,
-        share_contact: Option<String>,
-    ) -> Result<(), RequestError> {
+    pub async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), RequestError> {
         if let Some(png) = reply.qr.as_deref().and_then(qr_png) {
             let photo = InputFile::memory(png).file_name("invite-qr.png");
             with_retry_after(|| self.api.send_photo(chat, photo.clone()).send_ref()).await?;
@@ -275,7 +262,7 @@ impl Telegram {
             if i == last {
                 if let Some(markup) = inline_keyboard(&reply.buttons) {
                     request = request.reply_markup(markup);
-                } else if let Some(label) = &share_contact {
+                } else if let Some(label) = &reply.share_contact {
                     let button = KeyboardButton::new(label.clone()).request(ButtonRequest::Contact);
                     let keyboard = KeyboardMarkup::new(vec![vec![button]])
                         .resize_keyboard()
@@ -417,7 +404,7 @@ pub fn qr_png(text: &str) -> Option<Vec<u8>> {
 impl Courier for Telegram {
     async fn send(&self, chat: i64, reply: &Reply) -> Result<(), Undelivered> {
         use teloxide::ApiError;
-        Telegram::send(self, ChatId(chat), reply, None)
+        Telegram::send(self, ChatId(chat), reply)
             .await
             .map_err(|error| match error {
                 RequestError::Api(

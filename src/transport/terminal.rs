@@ -84,6 +84,7 @@ async fn turn(
     {
         Ok(handled) => {
             print_replies(&handled, out, buttons)?;
+            bot.delivered(&handled).await;
             if options.trace {
                 writeln!(
                     trace,

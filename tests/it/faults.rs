@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use sferum_bot::clock::ManualClock;
 use sferum_bot::engine::Input;
+use sferum_bot::notify::redis::RedisOutbox;
 use sferum_bot::runtime::{Bot, Handled};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
@@ -51,8 +52,10 @@ async fn redis_store(server: &RedisServer) -> Arc<RedisStore> {
     )
 }
 
-/// A replica of the bot: its own process state, the shared store and service.
-fn replica(store: &Arc<RedisStore>, service: &Service, clock: &ManualClock) -> Bot {
+/// A replica of the bot: its own process state, the shared Redis (sessions and outbox) and
+/// service.
+async fn replica(store: &Arc<RedisStore>, service: &Service, clock: &ManualClock) -> Bot {
+    let outbox = Arc::new(RedisOutbox::beside(store).await);
     let store: Arc<dyn SessionStore> = store.clone();
     Bot::new(
         engine(),
@@ -60,12 +63,16 @@ fn replica(store: &Arc<RedisStore>, service: &Service, clock: &ManualClock) -> B
         store,
         Arc::new(clock.clone()),
     )
+    .with_outbox(outbox)
 }
 
 async fn turn(bot: &Bot, input: Input) -> Handled {
-    bot.handle(CHAT, None, input)
+    let handled = bot
+        .handle(CHAT, None, input)
         .await
-        .unwrap_or_else(|e| panic!("the turn failed: {e}"))
+        .unwrap_or_else(|e| panic!("the turn failed: {e}"));
+    bot.delivered(&handled).await;
+    handled
 }
 
 fn press(handled: &Handled, label: &str) -> Input {
@@ -95,8 +102,8 @@ async fn a_double_tap_on_two_replicas_sends_one_sms_and_both_taps_are_answered()
     let clock = ManualClock::new(monday_morning());
     let service = service(&clock);
     let (a, b) = (
-        replica(&store, &service, &clock),
-        replica(&store, &service, &clock),
+        replica(&store, &service, &clock).await,
+        replica(&store, &service, &clock).await,
     );
     let welcome = turn(&a, Input::from_text("/start demo-class")).await;
     let contact = turn(&a, press(&welcome, "Войти в аккаунт")).await;

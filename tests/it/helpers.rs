@@ -158,6 +158,7 @@ impl Transcript<'_> {
             .handle(self.chat, self.lang.as_deref(), input)
             .await
             .unwrap_or_else(|e| panic!("the turn failed: {e}\n{}", self.text));
+        self.bot.delivered(&handled).await;
         for reply in &handled.replies {
             for (i, line) in reply.text.lines().enumerate() {
                 let mark = if i == 0 { "<<<" } else { "   " };

@@ -41,16 +41,24 @@ async fn store(server: &RedisServer) -> Arc<RedisStore> {
     store_with(server, RedisStoreConfig::default()).await
 }
 
-fn bot_on(store: &Arc<RedisStore>) -> TestBot {
-    TestBot::with_store(store.clone())
+/// A bot on `store`, with the outbox beside it (where its commits keep replies).
+async fn bot_on(store: &Arc<RedisStore>) -> TestBot {
+    let mut bot = TestBot::with_store(store.clone());
+    bot.bot = bot.bot.with_outbox(Arc::new(
+        sferum_bot::notify::redis::RedisOutbox::beside(store).await,
+    ));
+    bot
 }
 
 /// One turn that must succeed.
 async fn turn(bot: &TestBot, chat: ChatId, input: Input) -> Handled {
-    bot.bot
+    let handled = bot
+        .bot
         .handle(chat, None, input)
         .await
-        .unwrap_or_else(|e| panic!("the turn failed: {e}"))
+        .unwrap_or_else(|e| panic!("the turn failed: {e}"));
+    bot.bot.delivered(&handled).await;
+    handled
 }
 
 async fn say(bot: &TestBot, chat: ChatId, text: &str) -> Handled {
@@ -132,7 +140,7 @@ async fn a_conversation_continues_after_the_bot_restarts() {
     let server = RedisServer::start();
     let confirm = {
         let store = store(&server).await;
-        let bot = bot_on(&store);
+        let bot = bot_on(&store).await;
         up_to_contact(&bot, CHAT).await;
         let confirm = say(&bot, CHAT, "8 (912) 345-67-89").await;
         assert_eq!(confirm.at.to_string(), "variant1/confirm_contact");
@@ -141,7 +149,7 @@ async fn a_conversation_continues_after_the_bot_restarts() {
     };
 
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     // The user presses the button of the message the previous process sent.
     let code = turn(&bot, CHAT, press(&confirm, "Да, это ребёнка")).await;
     assert_eq!(code.at.to_string(), "variant1/code", "{}", text_of(&code));
@@ -161,7 +169,7 @@ async fn a_session_expires_after_its_ttl_and_activity_renews_it() {
     const DAY_MS: i64 = 24 * 60 * 60 * 1000;
     let server = RedisServer::start();
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     let mut redis = server.connection().await;
     let key = store.session_key(CHAT);
 
@@ -208,7 +216,7 @@ async fn a_session_expires_after_its_ttl_and_activity_renews_it() {
         },
     )
     .await;
-    let bot = bot_on(&short);
+    let bot = bot_on(&short).await;
     up_to_contact(&bot, OTHER_CHAT).await;
     let ttl = pttl(&mut redis, &short.session_key(OTHER_CHAT)).await;
     assert!((1..=700).contains(&ttl), "PTTL = {ttl}");
@@ -222,7 +230,7 @@ async fn a_session_expires_after_its_ttl_and_activity_renews_it() {
 async fn two_replicas_answering_one_chat_at_once_lose_no_answer() {
     let server = RedisServer::start();
     let (store_a, store_b) = (store(&server).await, store(&server).await);
-    let (replica_a, replica_b) = (bot_on(&store_a), bot_on(&store_b));
+    let (replica_a, replica_b) = (bot_on(&store_a).await, bot_on(&store_b).await);
     let mut redis = server.connection().await;
     let key = store_a.session_key(CHAT);
     up_to_contact(&replica_a, CHAT).await;
@@ -280,7 +288,7 @@ async fn two_replicas_answering_one_chat_at_once_lose_no_answer() {
 async fn an_update_delivered_twice_is_answered_once() {
     let server = RedisServer::start();
     let (store_a, store_b) = (store(&server).await, store(&server).await);
-    let (replica_a, replica_b) = (bot_on(&store_a), bot_on(&store_b));
+    let (replica_a, replica_b) = (bot_on(&store_a).await, bot_on(&store_b).await);
     let mut redis = server.connection().await;
     let key = store_a.session_key(CHAT);
     let contact = up_to_contact(&replica_a, CHAT).await;
@@ -316,7 +324,7 @@ async fn an_update_delivered_twice_is_answered_once() {
 async fn a_session_whose_step_no_longer_exists_restarts_politely() {
     let server = RedisServer::start();
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     let mut redis = server.connection().await;
     let key = store.session_key(CHAT);
     up_to_contact(&bot, CHAT).await;
@@ -338,7 +346,7 @@ async fn a_session_whose_step_no_longer_exists_restarts_politely() {
 async fn a_corrupt_session_restarts_politely() {
     let server = RedisServer::start();
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     let mut redis = server.connection().await;
 
     // Garbage in the data field of a session at revision 5.
@@ -395,7 +403,7 @@ async fn recovers(bot: &TestBot, chat: ChatId, apology: &str) {
 async fn forget_deletes_the_session_and_says_so() {
     let server = RedisServer::start();
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     let mut redis = server.connection().await;
     up_to_contact(&bot, CHAT).await;
     say(&bot, CHAT, "8 (912) 345-67-89").await;
@@ -429,7 +437,7 @@ async fn forget_deletes_the_session_and_says_so() {
 async fn an_outage_of_redis_is_reported_promptly_and_over_by_itself() {
     let mut server = RedisServer::start();
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     up_to_contact(&bot, CHAT).await;
 
     server.stop();
@@ -476,7 +484,7 @@ async fn an_outage_of_redis_is_reported_promptly_and_over_by_itself() {
 async fn a_restart_of_redis_between_two_updates_goes_unnoticed() {
     let mut server = RedisServer::start();
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     up_to_contact(&bot, CHAT).await;
 
     // Redis restarts while nobody writes (and, being in memory only, forgets everything).
@@ -494,7 +502,7 @@ async fn the_bot_starts_while_redis_is_down_and_serves_once_it_is_up() {
     let started = Instant::now();
     let store = store(&server).await;
     assert!(started.elapsed() < PROMPTLY, "{:?}", started.elapsed());
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     let result = bot
         .bot
         .handle(CHAT, None, Input::from_text("/start demo-class"))
@@ -519,7 +527,7 @@ async fn the_bot_starts_while_redis_is_down_and_serves_once_it_is_up() {
 async fn redis_round_trips_per_update_and_session_memory() {
     let server = RedisServer::start();
     let store = store(&server).await;
-    let bot = bot_on(&store);
+    let bot = bot_on(&store).await;
     let mut redis = server.connection().await;
     let _: () = redis::cmd("CLIENT")
         .arg("SETNAME")
@@ -533,12 +541,16 @@ async fn redis_round_trips_per_update_and_session_memory() {
         update_id += 1;
         let id = update_id;
         let bot = &bot;
+        // As a transport does it: the turn, then (its replies sent) the kept replies dropped.
         async move {
-            bot.bot
+            let handled = bot
+                .bot
                 .handle_update(CHAT, Some(id), None, input)
                 .await
                 .unwrap_or_else(|e| panic!("update {id}: {e}"))
-                .unwrap_or_else(|| panic!("update {id} taken for a redelivery"))
+                .unwrap_or_else(|| panic!("update {id} taken for a redelivery"));
+            bot.bot.delivered(&handled).await;
+            handled
         }
     };
 
@@ -560,12 +572,12 @@ async fn redis_round_trips_per_update_and_session_memory() {
         after.evalsha - before.evalsha,
         after.total - before.total,
     );
-    assert!(
-        commands.len() <= 2,
-        "a common update takes at most 2 round trips: {commands:?}"
+    assert_eq!(
+        commands,
+        ["evalsha", "evalsha", "evalsha"],
+        "claim + commit (session, update id and replies) + the delivered replies dropped"
     );
-    assert_eq!(commands, ["evalsha", "evalsha"], "claim + save");
-    assert_eq!(after.evalsha - before.evalsha, 2);
+    assert_eq!(after.evalsha - before.evalsha, 3);
 
     // The code is sent: an update with a service call still costs the store 2 round trips.
     let before = Counters::read(&mut redis).await;
@@ -577,7 +589,7 @@ async fn redis_round_trips_per_update_and_session_memory() {
          {commands:?}",
         commands.len()
     );
-    assert!(commands.len() <= 2, "{commands:?}");
+    assert!(commands.len() <= 3, "{commands:?}");
 
     let memory: i64 = redis::cmd("MEMORY")
         .arg("USAGE")
@@ -613,7 +625,11 @@ async fn redis_round_trips_per_update_and_session_memory() {
         "redis: one update without an id = {} round trip(s): {commands:?}",
         commands.len()
     );
-    assert_eq!(commands, ["evalsha", "evalsha"], "load + save");
+    assert_eq!(
+        commands,
+        ["evalsha", "evalsha", "evalsha"],
+        "load + commit + drop"
+    );
 
     // After Redis forgot the scripts (a restart), the first update reloads them once.
     let _: () = redis::cmd("SCRIPT")
@@ -629,7 +645,7 @@ async fn redis_round_trips_per_update_and_session_memory() {
          {commands:?}",
         commands.len()
     );
-    assert!(commands.len() <= 6, "{commands:?}");
+    assert!(commands.len() <= 9, "{commands:?}");
 }
 
 /// The name of the test's own connection, whose commands the counts leave out.
