@@ -131,6 +131,7 @@ clarify-none = All right. Please ask in other words — or choose an option with
 btn-support = Reach a person
 support-default = the class teacher or the school's administrator, and { -sferum }'s own support in the app itself
 session-resumed = Welcome back! Let's go on from where we stopped:
+session-vanished = It looks like I lost our conversation — sorry. Let's go on: choose what you need, or open the invitation link again and I will start at the right step.
 help-teacher =
     I help class teachers with their students and parents in { -sferum }.
     Commands:

@@ -254,6 +254,11 @@ impl<'e> Conversation<'e> {
             Input::Desk(action) => self.on_desk(action),
             // The restart point, not an answer to a question the user never saw.
             _ if lost => self.show(self.session.at.clone()),
+            // A button of a conversation the store no longer has (Redis lost its data).
+            Input::Button { .. } if self.session.fresh => {
+                self.say_plain("session-vanished");
+                self.show(StepRef::menu())
+            }
             Input::Text(text) if self.session.fresh => match self.engine.router.route(&text) {
                 Some(route) => self.show(route.step),
                 None => self.show(StepRef::menu()),
@@ -315,9 +320,14 @@ impl<'e> Conversation<'e> {
                     self.session.history.clear();
                     self.show(StepRef::deep_link());
                 }
+                // A damaged link: said, and the person stays where they were.
                 Err(_) => {
                     self.say_plain("deep-link-invalid");
-                    self.enter(StepRef::menu());
+                    if self.session.fresh || self.current().is_none() {
+                        self.enter(StepRef::menu());
+                    } else {
+                        self.reshow();
+                    }
                 }
             },
             Command::Help => {

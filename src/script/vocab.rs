@@ -387,6 +387,7 @@ pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
     ("btn-support", &[]),
     ("support-default", &[]),
     ("session-resumed", &[]),
+    ("session-vanished", &[]),
     ("help-teacher", &[]),
     ("lang-choose", &[]),
     ("error-service-unavailable", &[]),

@@ -125,3 +125,324 @@ async fn a_double_tap_on_two_replicas_sends_one_sms_and_both_taps_are_answered()
         assert!(!handled.replies.is_empty(), "every tap is answered");
     }
 }
+
+/// The fake registration service for the crash test: a class invitation, and a verification
+/// whose first answer takes longer than the process lives.
+async fn slow_first_verification() -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let server = wiremock::MockServer::start().await;
+    let later =
+        |minutes: i64| (chrono::Utc::now() + chrono::Duration::minutes(minutes)).to_rfc3339();
+    Mock::given(method("GET"))
+        .and(path("/v1/invites/class-token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "kind": "class", "class_id": "c-5a", "class": "5А", "school": "МОБУ «СОШ № 1»",
+            "teacher_name": "Иванова Мария Петровна", "expires_at": later(7 * 24 * 60),
+        })))
+        .mount(&server)
+        .await;
+    let verification = serde_json::json!({
+        "verification_id": "v-1", "code_length": 6, "expires_at": later(10),
+        "resend_after": later(1),
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/verifications"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(verification.clone())
+                .set_delay(std::time::Duration::from_secs(5)),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/verifications"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(verification))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The `Idempotency-Key`s of the requests to `path`, in order.
+async fn keys_of(server: &wiremock::MockServer, path: &str) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == path)
+        .filter_map(|r| {
+            r.headers
+                .get("idempotency-key")?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+async fn update(bot: &Bot, id: i64, input: Input) -> Option<Handled> {
+    bot.handle_update(CHAT, Some(id), None, input)
+        .await
+        .unwrap_or_else(|e| panic!("update {id}: {e}"))
+}
+
+#[tokio::test]
+async fn a_crash_during_a_service_call_loses_no_answer_and_sends_no_second_sms() {
+    use sferum_bot::service::http::{HttpConfig, HttpService, Secret};
+    let server = RedisServer::start();
+    let store = redis_store(&server).await;
+    let clock = ManualClock::new(monday_morning());
+    let fake = slow_first_verification().await;
+    let url = reqwest::Url::parse(&fake.uri()).expect("a URL");
+    let http =
+        Arc::new(HttpService::new(HttpConfig::new(url, Secret::new("t"))).expect("a service"));
+    let process = |_: u32| async {
+        let outbox = Arc::new(RedisOutbox::beside(&store).await);
+        let store: Arc<dyn SessionStore> = store.clone();
+        Bot::new(engine(), http.clone(), store, Arc::new(clock.clone())).with_outbox(outbox)
+    };
+    let first = process(1).await;
+    let welcome = update(&first, 1, Input::from_text("/start class-token-1"))
+        .await
+        .expect("new");
+    let contact = update(&first, 2, press(&welcome, "Войти в аккаунт"))
+        .await
+        .expect("new");
+    let check = update(&first, 3, Input::from_text("+7 912 345-67-89"))
+        .await
+        .expect("new");
+    let tap = press(&check, "Да, это ребёнка");
+    assert_eq!(contact.at.to_string(), "variant1/contact");
+
+    // The process dies while the code is being sent: the turn never commits.
+    let died = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        update(&first, 4, tap.clone()),
+    )
+    .await;
+    assert!(died.is_err(), "the turn was still waiting for the service");
+    drop(first);
+
+    // Telegram delivers the update again, to the restarted process.
+    let second = process(2).await;
+    let answered = update(&second, 4, tap)
+        .await
+        .expect("the uncommitted update runs again");
+    assert_eq!(
+        answered.at.to_string(),
+        "variant1/code",
+        "{}",
+        text(&answered)
+    );
+    assert!(
+        text(&answered).contains("отправили проверочный код"),
+        "{}",
+        text(&answered)
+    );
+    let keys = keys_of(&fake, "/v1/verifications").await;
+    assert_eq!(keys.len(), 2, "asked twice: {keys:?}");
+    assert_eq!(keys[0], keys[1], "with one key: the service sends one SMS");
+
+    // A third delivery of the same update, now committed, changes nothing.
+    assert_eq!(update(&second, 4, Input::from_text("x")).await, None);
+}
+
+/// A courier that records what it delivers.
+#[derive(Default)]
+struct Recorder {
+    sent: std::sync::Mutex<Vec<(ChatId, String)>>,
+}
+
+#[async_trait::async_trait]
+impl sferum_bot::runtime::notifier::Courier for Recorder {
+    async fn send(
+        &self,
+        chat: ChatId,
+        reply: &sferum_bot::runtime::Reply,
+    ) -> Result<(), sferum_bot::runtime::notifier::Undelivered> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((chat, reply.text.clone()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn replies_of_a_process_that_died_after_its_commit_are_delivered_once_by_another() {
+    let server = RedisServer::start();
+    let store = redis_store(&server).await;
+    let clock = ManualClock::new(monday_morning());
+    let service = service(&clock);
+    let a = replica(&store, &service, &clock).await;
+    let b = Arc::new(replica(&store, &service, &clock).await);
+    // A commits the turn and dies before sending anything.
+    let committed = update(&a, 1, Input::from_text("/start demo-class"))
+        .await
+        .expect("new");
+    drop(a);
+    let recorder = Arc::new(Recorder::default());
+    let notifier = sferum_bot::runtime::notifier::Notifier::new(b.clone(), recorder.clone(), "b");
+    assert_eq!(notifier.deliver_due().await, Ok(0), "not before the grace");
+    clock.advance(sferum_bot::runtime::REPLY_GRACE + chrono::Duration::seconds(1));
+    assert_eq!(notifier.deliver_due().await, Ok(1));
+    assert_eq!(notifier.deliver_due().await, Ok(0), "once");
+    let sent = recorder
+        .sent
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let expected: Vec<(ChatId, String)> = committed
+        .replies
+        .iter()
+        .map(|r| (CHAT, r.text.clone()))
+        .collect();
+    assert_eq!(sent, expected, "every reply, in order, once");
+}
+
+#[tokio::test]
+async fn a_conversation_redis_lost_is_told_so_and_a_damaged_link_keeps_the_place() {
+    let mut server = RedisServer::start();
+    let store = redis_store(&server).await;
+    let clock = ManualClock::new(monday_morning());
+    let service = service(&clock);
+    let bot = replica(&store, &service, &clock).await;
+    let welcome = turn(&bot, Input::from_text("/start demo-class")).await;
+    let contact = turn(&bot, press(&welcome, "Войти в аккаунт")).await;
+    let damaged = turn(&bot, Input::from_text("/start ?!")).await;
+    assert!(text(&damaged).contains("повреждена"), "{}", text(&damaged));
+    assert_eq!(
+        damaged.at.to_string(),
+        "variant1/contact",
+        "the place is kept"
+    );
+
+    // Redis restarts empty (it keeps nothing on disk) while the user reads.
+    server.stop();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    server.restart();
+    let lost = turn(&bot, press(&contact, "Нет ни телефона, ни почты")).await;
+    assert!(
+        text(&lost).contains("потерял наш разговор"),
+        "{}",
+        text(&lost)
+    );
+    assert_eq!(lost.at.to_string(), "menu/start");
+}
+
+/// Every key under the prefix, with its type and everything it holds, as text.
+async fn everything_in(
+    redis: &mut redis::aio::MultiplexedConnection,
+) -> Vec<(String, String, i64)> {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(redis)
+        .await
+        .unwrap_or_else(|e| panic!("KEYS: {e}"));
+    let mut out = Vec::new();
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(redis)
+            .await
+            .expect("TYPE");
+        let value = match kind.as_str() {
+            "string" => {
+                redis::cmd("GET")
+                    .arg(&key)
+                    .query_async::<String>(redis)
+                    .await
+            }
+            "hash" => redis::cmd("HGETALL")
+                .arg(&key)
+                .query_async::<Vec<String>>(redis)
+                .await
+                .map(|v| v.join(" ")),
+            "zset" => redis::cmd("ZRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .query_async::<Vec<String>>(redis)
+                .await
+                .map(|v| v.join(" ")),
+            "set" => redis::cmd("SMEMBERS")
+                .arg(&key)
+                .query_async::<Vec<String>>(redis)
+                .await
+                .map(|v| v.join(" ")),
+            "stream" => redis::cmd("XRANGE")
+                .arg(&key)
+                .arg("-")
+                .arg("+")
+                .query_async::<redis::Value>(redis)
+                .await
+                .map(|v| format!("{v:?}")),
+            other => Ok(format!("<{other}>")),
+        }
+        .unwrap_or_else(|e| panic!("reading {key}: {e}"));
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(&key)
+            .query_async(redis)
+            .await
+            .expect("PTTL");
+        out.push((key, value, ttl));
+    }
+    out
+}
+
+#[tokio::test]
+async fn forget_leaves_nothing_of_the_user_anywhere_in_redis() {
+    let server = RedisServer::start();
+    let store = redis_store(&server).await;
+    let clock = ManualClock::new(monday_morning());
+    let service = service(&clock);
+    let directory = sferum_bot::directory::RedisDirectory::connect(&server.url(), "sferum:")
+        .await
+        .expect("a directory");
+    let bot = replica(&store, &service, &clock)
+        .await
+        .with_directory(Arc::new(directory));
+    let welcome = turn(&bot, Input::from_text("/start demo-class")).await;
+    let contact = turn(&bot, press(&welcome, "Войти в аккаунт")).await;
+    let check = turn(&bot, Input::from_text("ivan2015@mail.ru")).await;
+    turn(&bot, press(&check, "Да, это ребёнка")).await;
+    turn(&bot, Input::from_text(CODE)).await;
+    let confirm = turn(&bot, Input::from_text("Петров Иван Сергеевич")).await;
+    let submitted = turn(&bot, press(&confirm, "Отправить заявку")).await;
+    assert_eq!(submitted.at.to_string(), "variant1/submitted");
+    assert_eq!(contact.at.to_string(), "variant1/contact");
+
+    let mut redis = server.connection().await;
+    let before = everything_in(&mut redis).await;
+    let names_the_user = |text: &str| {
+        ["ivan2015", "Петров", "Иван", &CHAT.to_string()]
+            .iter()
+            .any(|needle| text.contains(needle))
+    };
+    let per_user: Vec<_> = before
+        .iter()
+        .filter(|(key, value, _)| names_the_user(key) || names_the_user(value))
+        .collect();
+    assert!(
+        !per_user.is_empty(),
+        "the journey stored something: {before:?}"
+    );
+    // Keys of their own expire; shared indexes (the outbox's schedule, the activity of the
+    // silent) only hold the user as a member, removed by /forget below.
+    let shared = |key: &str| key.ends_with("outbox:scheduled") || key.ends_with("activity");
+    for (key, _, ttl) in per_user.iter().filter(|(key, _, _)| !shared(key)) {
+        assert!(*ttl > 0, "{key} names the user and never expires");
+    }
+
+    let forgot = turn(&bot, Input::from_text("/forget")).await;
+    assert!(text(&forgot).contains("удалил"), "{}", text(&forgot));
+    let after = everything_in(&mut redis).await;
+    let left: Vec<_> = after
+        .iter()
+        .filter(|(key, value, _)| names_the_user(key) || names_the_user(value))
+        .collect();
+    assert!(left.is_empty(), "after /forget: {left:#?}");
+}
