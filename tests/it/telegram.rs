@@ -81,12 +81,14 @@ impl Harness {
         let store = RedisStore::connect(&self.redis.url(), RedisStoreConfig::default())
             .await
             .expect("the test Redis accepts connections");
+        let outbox = sferum_bot::notify::redis::RedisOutbox::beside(&store).await;
         let core = Bot::new(
             engine(),
             Arc::new(http_service::service(&self.registration)),
             Arc::new(store),
             Arc::new(ManualClock::new(monday_morning())),
-        );
+        )
+        .with_outbox(Arc::new(outbox));
         let api = teloxide::Bot::new("123456:TEST-TOKEN")
             .set_api_url(self.telegram_api.uri().parse().expect("a URL"));
         Telegram::new(api, Arc::new(core))
@@ -548,4 +550,290 @@ async fn the_webhook_checks_the_secret_and_answers_health() {
         .expect("the bot stops when told")
         .expect("the task ends")
         .expect("served without error");
+}
+
+/// A TCP front for `target` that resets every `nth` connection at once (before a byte of the
+/// request reaches Telegram) and passes the others through.
+async fn resetting_proxy(target: std::net::SocketAddr, nth: usize) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let mut accepted = 0usize;
+        while let Ok((mut client, _)) = listener.accept().await {
+            accepted += 1;
+            if accepted % nth == 0 {
+                let _ = client.set_zero_linger();
+                drop(client); // a reset
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn a_storm_of_429s_server_errors_and_resets_loses_no_reply_and_doubles_none() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let h = Harness::start().await;
+    let api = MockServer::start().await;
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let delivered: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+    let (count, record) = (attempts.clone(), delivered.clone());
+    Mock::given(path_regex(r"^/bot[^/]+/(sendMessage|SendMessage)$"))
+        .respond_with(move |request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            match (n, n % 10) {
+                // Three in ten: too many requests. Once: Telegram's gateway fails (teloxide
+                // itself pauses 10 s after a server error, so once is enough).
+                (3, _) => ResponseTemplate::new(502).set_body_json(json!({
+                    "ok": false, "error_code": 502, "description": "Bad Gateway",
+                })),
+                (_, 0..=2) => ResponseTemplate::new(429).set_body_json(json!({
+                    "ok": false, "error_code": 429, "description": "Too Many Requests: retry after 0",
+                    "parameters": {"retry_after": 0},
+                })),
+                _ => {
+                    record.lock().unwrap_or_else(|e| e.into_inner()).push((
+                        body["chat_id"].as_i64().unwrap_or_default(),
+                        body["text"].as_str().unwrap_or_default().to_owned(),
+                    ));
+                    ResponseTemplate::new(200).set_body_json(json!({
+                        "ok": true,
+                        "result": {"message_id": 1, "date": 1_757_224_800,
+                                   "chat": {"id": body["chat_id"], "type": "private"},
+                                   "text": body["text"]},
+                    }))
+                }
+            }
+        })
+        .mount(&api)
+        .await;
+    Mock::given(path_regex(r"^/bot[^/]+/[A-Za-z]+$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": true})))
+        .with_priority(10)
+        .mount(&api)
+        .await;
+    let front = resetting_proxy(*api.address(), 4).await;
+    let started = std::time::Instant::now();
+    // A new connection per request, so that the resets meet requests.
+    let client = teloxide::net::default_reqwest_settings()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a client");
+    let telegram = Telegram::new(
+        teloxide::Bot::with_client("123456:TEST-TOKEN", client)
+            .set_api_url(format!("http://{front}").parse().expect("a URL")),
+        h.bot().await.core().clone(),
+    );
+    let mut expected = Vec::new();
+    let mut next_update = 1000;
+    for turn in ["/start", "/help", "/menu"] {
+        for chat in 0..10 {
+            next_update += 1;
+            let raw = json!({"update_id": next_update, "message": message(5000 + chat, json!({"text": turn}))});
+            let update = serde_json::from_str(&raw.to_string()).expect("an update");
+            let received = telegram.receive(update).await.expect("committed");
+            if let telegram::Received::Turn(chat, handled) = &received {
+                expected.extend(handled.replies.iter().map(|r| (chat.0, r.text.clone())));
+            }
+            telegram.deliver(received).await;
+        }
+    }
+    eprintln!("storm took {:?}", started.elapsed());
+    let mut delivered = delivered.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let tries = attempts.load(Ordering::SeqCst);
+    eprintln!(
+        "429/502/reset storm: {} replies expected, {} delivered, {} sendMessage attempts reached \
+         Telegram",
+        expected.len(),
+        delivered.len(),
+        tries
+    );
+    assert!(
+        tries > expected.len() + expected.len() / 3,
+        "the storm was real: {tries}"
+    );
+    // Lost: expected and never delivered; duplicates: delivered more often than said.
+    let count =
+        |list: &[(i64, String)], item: &(i64, String)| list.iter().filter(|x| *x == item).count();
+    let lost: usize = expected
+        .iter()
+        .map(|e| count(&expected, e).saturating_sub(count(&delivered, e)))
+        .sum();
+    let duplicates: usize = delivered
+        .iter()
+        .map(|d| count(&delivered, d).saturating_sub(count(&expected, d)))
+        .sum();
+    eprintln!("lost {lost}, duplicates {duplicates}");
+    assert_eq!((lost, duplicates), (0, 0));
+    expected.sort();
+    delivered.sort();
+    assert_eq!(delivered, expected, "every reply once");
+}
+
+#[tokio::test]
+async fn the_webhook_answers_after_the_commit_and_asks_again_while_redis_is_down() {
+    let mut h = Harness::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let hook = sferum_bot::config::WebhookSettings {
+        url: "https://bot.example.invalid/telegram"
+            .parse()
+            .expect("a URL"),
+        listen: ([127, 0, 0, 1], port).into(),
+        secret: sferum_bot::config::Secret::new("s3cret"),
+    };
+    let bot = h.bot().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(telegram::serve(bot, Some(hook), async move {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://127.0.0.1:{port}/telegram");
+    let client = reqwest::Client::new();
+    let post = |update: Value| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                match client
+                    .post(&base)
+                    .header("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+                    .json(&update)
+                    .send()
+                    .await
+                {
+                    Ok(answer) => return answer.status(),
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(50)).await
+                    }
+                    Err(e) => panic!("the webhook did not answer: {e}"),
+                }
+            }
+        }
+    };
+    let update =
+        json!({"update_id": 77, "message": message(STUDENT, json!({"text": "/start cls-5a"}))});
+
+    h.redis.stop();
+    assert_eq!(
+        post(update.clone()).await,
+        reqwest::StatusCode::SERVICE_UNAVAILABLE,
+        "not committed: Telegram must send it again"
+    );
+    assert!(h.sent().await.is_empty());
+
+    h.redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let status = post(update.clone()).await;
+        if status.is_success() || std::time::Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.is_success(), "{status}");
+    assert_eq!(
+        post(update.clone()).await,
+        reqwest::StatusCode::OK,
+        "a redelivery"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.sent().await.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the bot stops when told")
+        .expect("the task ends")
+        .expect("served without error");
+    let to_student: Vec<_> = h
+        .sent()
+        .await
+        .into_iter()
+        .filter(|m| m["chat_id"] == json!(STUDENT))
+        .collect();
+    assert_eq!(to_student.len(), 1, "answered once: {to_student:?}");
+    let _ = &mut h;
+}
+
+#[tokio::test]
+async fn polling_confirms_an_update_only_once_its_turn_is_committed() {
+    use std::sync::Mutex;
+    let mut h = Harness::start().await;
+    let offsets: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let asked = offsets.clone();
+    let update =
+        json!({"update_id": 5, "message": message(STUDENT, json!({"text": "/start cls-5a"}))});
+    Mock::given(path_regex(r"^/bot[^/]+/(getUpdates|GetUpdates)$"))
+        .respond_with(move |request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let offset = body["offset"].as_i64().unwrap_or(0);
+            asked.lock().unwrap_or_else(|e| e.into_inner()).push(offset);
+            let result = if offset <= 5 {
+                json!([update])
+            } else {
+                json!([])
+            };
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "result": result}))
+                .set_delay(Duration::from_millis(if offset <= 5 { 0 } else { 100 }))
+        })
+        .with_priority(1)
+        .mount(&h.telegram_api)
+        .await;
+    let bot = h.bot().await;
+    h.redis.stop();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(telegram::serve(bot, None, async move {
+        let _ = stopped.await;
+    }));
+    let seen =
+        |offsets: &Arc<Mutex<Vec<i64>>>| offsets.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while seen(&offsets).len() < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen(&offsets).iter().all(|o| *o <= 5),
+        "not confirmed while Redis is down: {:?}",
+        seen(&offsets)
+    );
+    assert!(h.sent().await.is_empty());
+
+    h.redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !seen(&offsets).contains(&6) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the bot stops when told")
+        .expect("the task ends")
+        .expect("served without error");
+    assert!(
+        seen(&offsets).contains(&6),
+        "confirmed once committed: {:?}",
+        seen(&offsets)
+    );
+    let to_student: Vec<_> = h
+        .sent()
+        .await
+        .into_iter()
+        .filter(|m| m["chat_id"] == json!(STUDENT))
+        .collect();
+    assert_eq!(to_student.len(), 1, "answered once: {to_student:?}");
 }

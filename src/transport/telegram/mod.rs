@@ -12,14 +12,22 @@
 //!   where it was.
 //! - An edited message is not re-read (it may be an old answer): the user is asked to send the
 //!   correction as a new message, and the conversation stays where it was.
-//! - Updates are deduplicated by `update_id` (Telegram delivers at least once). Updates of one
-//!   chat are handled in order, different chats in parallel (teloxide's dispatcher distributes
-//!   by chat).
-//! - Messages over 4096 characters are split at paragraph boundaries; a 429 answer's
-//!   `retry_after` is waited out and the message sent again, never dropped.
+//! - An update counts as handled once its turn is committed (its id is recorded with the
+//!   session): [`serve`] confirms a polled update (the next `getUpdates` offset) and answers a
+//!   webhook delivery only after that, so an update whose process died is delivered again.
+//!   Updates of one chat are handled in order, different chats in parallel.
+//! - Messages over 4096 characters are split at paragraph boundaries. Sending waits out every
+//!   429 `retry_after` and retries connection errors and server errors with jittered backoff,
+//!   up to [`send::DEADLINE`]; what is still undelivered then stays in the outbox, where any
+//!   replica's notifier finishes it. A chat that blocked the bot is dropped.
+
+mod send;
+mod serve;
+
+pub use send::reliably;
+pub use serve::{serve, termination_signal, ServeError};
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use teloxide::payloads::{SendMessageSetters, SetMyCommandsSetters};
 use teloxide::prelude::*;
@@ -37,8 +45,6 @@ use crate::runtime::{Bot as Core, Handled, Reply, RuntimeError};
 /// Telegram's limit on a message's length, in UTF-16 code units... counted here in characters,
 /// which is never more than the code units.
 pub const MESSAGE_LIMIT: usize = 4096;
-/// How many times a message is retried after a 429.
-const RETRY_AFTER_ATTEMPTS: usize = 5;
 
 /// The commands shown in Telegram's menu, each described by the Fluent message `cmd-<name>`.
 pub const COMMANDS: &[&str] = &[
@@ -144,6 +150,11 @@ impl Telegram {
         &self.api
     }
 
+    /// The runtime behind this transport.
+    pub fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
     /// Sets the command menu in every language the bot speaks (and the default one).
     pub async fn set_commands(&self) -> Result<(), RequestError> {
         let locales = self.core.engine().locales();
@@ -163,89 +174,102 @@ impl Telegram {
             } else {
                 request.language_code(lang.clone())
             };
-            with_retry_after(|| request.send_ref()).await?;
+            reliably(|| request.send_ref()).await?;
         }
         Ok(())
     }
 
-    /// Handles one update completely: dedupe, engine, replies.
-    pub async fn handle(&self, update: Update) -> Result<(), RequestError> {
+    /// Handles one update completely: the turn (committed), then its replies.
+    pub async fn handle(&self, update: Update) -> Result<(), RuntimeError> {
+        let received = self.receive(update).await?;
+        self.deliver(received).await;
+        Ok(())
+    }
+
+    /// Runs one update's turn up to its commit. A store that cannot be reached is an error: the
+    /// update is not confirmed to Telegram, which delivers it again.
+    pub async fn receive(&self, update: Update) -> Result<Received, RuntimeError> {
         let update_id = i64::from(update.id.0);
         let (chat, lang, incoming) = classify(&update);
         if let UpdateKind::CallbackQuery(query) = &update.kind {
             // Answer first, so the button stops spinning even if the rest is slow.
             if let Err(error) =
-                with_retry_after(|| self.api.answer_callback_query(query.id.clone()).send_ref())
-                    .await
+                reliably(|| self.api.answer_callback_query(query.id.clone()).send_ref()).await
             {
                 tracing::warn!(%error, "could not answer a button press");
             }
         }
         let Some(chat) = chat else {
-            return Ok(());
+            return Ok(Received::Nothing);
         };
         let notice = match incoming {
             Incoming::Input(input) => {
-                return self.converse(chat, update_id, lang.as_deref(), input).await;
+                return match self
+                    .core
+                    .handle_update(chat.0, Some(update_id), lang.as_deref(), input)
+                    .await
+                {
+                    Ok(Some(handled)) => Ok(Received::Turn(chat, handled)),
+                    Ok(None) => Ok(Received::Nothing),
+                    Err(RuntimeError::Render(error)) => {
+                        tracing::error!(chat = chat.0, %error, "a reply could not be rendered");
+                        Ok(self.notice(chat, lang.as_deref(), "error-internal"))
+                    }
+                    Err(error) => Err(error),
+                };
             }
-            Incoming::Ignore => return Ok(()),
+            Incoming::Ignore => return Ok(Received::Nothing),
             Incoming::BadButton => "button-stale",
             Incoming::Unsupported => "unsupported-message",
             Incoming::ForeignContact => "contact-not-own",
             Incoming::Edited => "edited-message",
         };
-        let lang = self.core.engine().locales().pick_language(lang.as_deref());
-        let text = self
-            .core
-            .engine()
-            .locales()
-            .format(&lang, notice, &Args::new())
-            .unwrap_or_default();
-        self.send(chat, &Reply::text(text)).await
+        Ok(self.notice(chat, lang.as_deref(), notice))
     }
 
-    async fn converse(
-        &self,
-        chat: ChatId,
-        update_id: i64,
-        lang: Option<&str>,
-        input: Input,
-    ) -> Result<(), RequestError> {
-        match self
-            .core
-            .handle_update(chat.0, Some(update_id), lang, input)
-            .await
-        {
-            Ok(Some(handled)) => {
-                self.deliver(chat, &handled).await?;
-                self.core.delivered(&handled).await;
-                Ok(())
-            }
-            Ok(None) => Ok(()),
+    /// A one-off answer that is not part of the conversation.
+    fn notice(&self, chat: ChatId, lang: Option<&str>, message: &str) -> Received {
+        let locales = self.core.engine().locales();
+        let lang = locales.pick_language(lang);
+        match locales.format(&lang, message, &Args::new()) {
+            Ok(text) => Received::Notice(chat, Reply::text(text)),
             Err(error) => {
-                tracing::error!(chat = chat.0, %error, "the update could not be handled");
-                let message = match error {
-                    RuntimeError::Store(_) => "error-store-unavailable",
-                    RuntimeError::Render(_) => "error-internal",
-                };
-                let lang = self.core.engine().locales().pick_language(lang);
-                let text = self
-                    .core
-                    .engine()
-                    .locales()
-                    .format(&lang, message, &Args::new())
-                    .unwrap_or_default();
-                self.send(chat, &Reply::text(text)).await
+                tracing::error!(%error, message, "a notice could not be rendered");
+                Received::Nothing
             }
         }
     }
 
-    /// Sends what one turn produced, in order.
-    pub async fn deliver(&self, chat: ChatId, handled: &Handled) -> Result<(), RequestError> {
-        for reply in &handled.replies {
-            self.send(chat, reply).await?;
+    /// Sends what an update produced, in order. Delivered (or undeliverable: the chat blocked
+    /// the bot) replies leave the outbox; the rest stay there for any replica's notifier.
+    pub async fn deliver(&self, received: Received) {
+        match received {
+            Received::Nothing => {}
+            Received::Notice(chat, reply) => {
+                if let Err(error) = self.send(chat, &reply).await {
+                    tracing::warn!(chat = chat.0, %error, "a notice was not delivered");
+                }
+            }
+            Received::Turn(chat, handled) => {
+                let mut outcome = Ok(());
+                for reply in &handled.replies {
+                    outcome = self.send(chat, reply).await;
+                    if outcome.is_err() {
+                        break;
+                    }
+                }
+                match outcome {
+                    Ok(()) => self.core.delivered(&handled).await,
+                    Err(error) if send::never_deliverable(&error) => {
+                        tracing::info!(chat = chat.0, "the chat does not take messages; dropped");
+                        self.core.delivered(&handled).await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(chat = chat.0, %error, "replies left to the outbox");
+                    }
+                }
+            }
         }
-        Ok(())
     }
 
     /// Sends one reply, split if it is too long; buttons go with the last piece. A reply with a
@@ -253,7 +277,7 @@ impl Telegram {
     pub async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), RequestError> {
         if let Some(png) = reply.qr.as_deref().and_then(qr_png) {
             let photo = InputFile::memory(png).file_name("invite-qr.png");
-            with_retry_after(|| self.api.send_photo(chat, photo.clone()).send_ref()).await?;
+            reliably(|| self.api.send_photo(chat, photo.clone()).send_ref()).await?;
         }
         let pieces = split_message(&reply.text, MESSAGE_LIMIT);
         let last = pieces.len().saturating_sub(1);
@@ -270,119 +294,29 @@ impl Telegram {
                     request = request.reply_markup(ReplyMarkup::Keyboard(keyboard));
                 }
             }
-            with_retry_after(|| request.send_ref()).await?;
+            reliably(|| request.send_ref()).await?;
         }
         Ok(())
     }
 }
 
-/// Why the bot stopped serving.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error("Telegram refused to set the webhook: {0}")]
-    Webhook(#[source] RequestError),
-    #[error("cannot listen on {address}: {source}")]
-    Listen {
-        address: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+/// What one update produced, committed and ready to send.
+#[derive(Debug)]
+pub enum Received {
+    Nothing,
+    /// A turn of the conversation: its replies are kept in the outbox until delivered.
+    Turn(ChatId, Handled),
+    /// A one-off answer (a sticker, a stale button).
+    Notice(ChatId, Reply),
 }
 
-/// Serves updates until `stop` completes (the binary passes SIGINT or SIGTERM): long polling, or
-/// a webhook (with Telegram's secret-token check and a `/health` endpoint) when `webhook` is set.
-/// Then the listener stops and the updates in flight are finished before this returns.
-pub async fn serve(
-    telegram: Telegram,
-    webhook: Option<crate::config::WebhookSettings>,
-    stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    use teloxide::dispatching::{Dispatcher, UpdateHandler};
-    use teloxide::error_handlers::LoggingErrorHandler;
-    use teloxide::update_listeners::webhooks;
-
-    let handler: UpdateHandler<RequestError> =
-        dptree::entry().endpoint(|update: Update, telegram: Telegram| async move {
-            telegram.handle(update).await
-        });
-    let mut dispatcher = Dispatcher::builder(telegram.api.clone(), handler)
-        .dependencies(dptree::deps![telegram.clone()])
-        .error_handler(LoggingErrorHandler::with_custom_text(
-            "a Telegram request failed",
-        ))
-        .build();
-    let shutdown = dispatcher.shutdown_token();
-    tokio::spawn(async move {
-        stop.await;
-        tracing::info!("stopping: finishing the updates in flight");
-        // The dispatcher may not be running yet; try until it takes the request.
-        loop {
-            match shutdown.shutdown() {
-                Ok(done) => return done.await,
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
+impl Received {
+    /// The chat it is for.
+    pub fn chat(&self) -> Option<ChatId> {
+        match self {
+            Received::Nothing => None,
+            Received::Turn(chat, _) | Received::Notice(chat, _) => Some(*chat),
         }
-    });
-    match webhook {
-        None => {
-            tracing::info!("receiving updates by long polling");
-            dispatcher.dispatch().await;
-        }
-        Some(hook) => {
-            let options = webhooks::Options::new(hook.listen, hook.url.clone())
-                .secret_token(hook.secret.expose().to_owned());
-            let (listener, stopped, router) =
-                webhooks::axum_to_router(telegram.api.clone(), options)
-                    .await
-                    .map_err(ServeError::Webhook)?;
-            let router = router.route("/health", axum::routing::get(|| async { "ok" }));
-            let socket = tokio::net::TcpListener::bind(hook.listen)
-                .await
-                .map_err(|source| ServeError::Listen {
-                    address: hook.listen,
-                    source,
-                })?;
-            tracing::info!(address = %hook.listen, "receiving updates by webhook");
-            let server = tokio::spawn(async move {
-                if let Err(error) = axum::serve(socket, router)
-                    .with_graceful_shutdown(stopped)
-                    .await
-                {
-                    tracing::error!(%error, "the webhook server failed");
-                }
-            });
-            dispatcher
-                .dispatch_with_listener(
-                    listener,
-                    LoggingErrorHandler::with_custom_text("the webhook listener failed"),
-                )
-                .await;
-            let _ = server.await;
-        }
-    }
-    Ok(())
-}
-
-/// Completes on SIGINT or SIGTERM.
-pub async fn termination_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let term = async {
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
-                    term.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -403,17 +337,14 @@ pub fn qr_png(text: &str) -> Option<Vec<u8>> {
 #[async_trait::async_trait]
 impl Courier for Telegram {
     async fn send(&self, chat: i64, reply: &Reply) -> Result<(), Undelivered> {
-        use teloxide::ApiError;
         Telegram::send(self, ChatId(chat), reply)
             .await
-            .map_err(|error| match error {
-                RequestError::Api(
-                    ApiError::BotBlocked
-                    | ApiError::UserDeactivated
-                    | ApiError::ChatNotFound
-                    | ApiError::BotKicked,
-                ) => Undelivered::Never(error.to_string()),
-                other => Undelivered::Retry(other.to_string()),
+            .map_err(|error| {
+                if send::never_deliverable(&error) {
+                    Undelivered::Never(error.to_string())
+                } else {
+                    Undelivered::Retry(error.to_string())
+                }
             })
     }
 }
@@ -433,25 +364,6 @@ fn inline_keyboard(buttons: &[crate::runtime::ReplyButton]) -> Option<InlineKeyb
         .map(|b| vec![b])
         .collect();
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
-}
-
-/// Runs a request, waiting out Telegram's `retry_after` on 429 and trying again.
-pub async fn with_retry_after<T, F, Fut>(mut request: F) -> Result<T, RequestError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::IntoFuture<Output = Result<T, RequestError>>,
-{
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match request().await {
-            Err(RequestError::RetryAfter(wait)) if attempt < RETRY_AFTER_ATTEMPTS => {
-                tracing::info!(seconds = wait.seconds(), "Telegram asked to slow down");
-                tokio::time::sleep(wait.duration().max(Duration::from_millis(50))).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,292 @@
+//! Receiving updates: long polling or a webhook. Either way an update is confirmed to Telegram
+//! only once its turn is committed — polling asks for the next offset past committed updates
+//! only; a webhook delivery is answered `200` after the commit, `503` when the store cannot be
+//! reached (Telegram delivers it again). Replies go out after the commit, in order per chat,
+//! without holding up other chats' updates.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
+use teloxide::prelude::*;
+use teloxide::RequestError;
+use tokio::task::JoinHandle;
+
+use super::{classify, Received, Telegram};
+use crate::config::WebhookSettings;
+
+/// How long one `getUpdates` waits for updates (long polling), in seconds.
+const POLL_TIMEOUT_SECS: u32 = 25;
+/// The pause after a failed `getUpdates`, or before a batch whose turns could not all be
+/// committed is asked for again.
+const POLL_PAUSE: Duration = Duration::from_secs(1);
+/// The header Telegram puts the webhook's secret in.
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Why the bot stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("Telegram refused to set the webhook: {0}")]
+    Webhook(#[source] RequestError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Serves updates until `stop` completes (the binary passes SIGINT or SIGTERM): long polling, or
+/// a webhook (with Telegram's secret-token check and a `/health` endpoint) when `webhook` is set.
+/// Then the updates in flight are finished and their replies sent before this returns.
+pub async fn serve(
+    telegram: Telegram,
+    webhook: Option<WebhookSettings>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let deliveries = Deliveries::default();
+    let served = match webhook {
+        None => {
+            poll(&telegram, &deliveries, stop).await;
+            Ok(())
+        }
+        Some(hook) => listen(&telegram, &deliveries, hook, stop).await,
+    };
+    tracing::info!("stopping: finishing the replies in flight");
+    deliveries.finish().await;
+    served
+}
+
+/// Long polling: a batch is asked for again from its first update that could not be committed.
+async fn poll(
+    telegram: &Telegram,
+    deliveries: &Deliveries,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
+    tracing::info!("receiving updates by long polling");
+    if let Err(error) = telegram.api().delete_webhook().send().await {
+        tracing::warn!(%error, "could not remove a webhook; polling may be refused");
+    }
+    tokio::pin!(stop);
+    let mut offset: i32 = 0;
+    loop {
+        let request = telegram
+            .api()
+            .get_updates()
+            .offset(offset)
+            .timeout(POLL_TIMEOUT_SECS)
+            .send();
+        let updates = tokio::select! {
+            () = &mut stop => return,
+            answer = request => answer,
+        };
+        let updates = match updates {
+            Ok(updates) => updates,
+            Err(error) => {
+                tracing::warn!(%error, "getUpdates failed; trying again");
+                tokio::time::sleep(POLL_PAUSE).await;
+                continue;
+            }
+        };
+        let Some(last) = updates.iter().map(|u| u.id.0).max() else {
+            continue;
+        };
+        match handle_batch(telegram, deliveries, updates).await {
+            None => offset = next_offset(last),
+            Some(first_failed) => {
+                offset = i32::try_from(first_failed).unwrap_or(i32::MAX);
+                tokio::time::sleep(POLL_PAUSE).await;
+            }
+        }
+    }
+}
+
+fn next_offset(last: u32) -> i32 {
+    i32::try_from(last).map_or(i32::MAX, |id| id.saturating_add(1))
+}
+
+/// Runs a batch's turns, each chat's in order and the chats in parallel, and hands their
+/// replies to `deliveries`. Returns the smallest update id whose turn could not be committed.
+async fn handle_batch(
+    telegram: &Telegram,
+    deliveries: &Deliveries,
+    updates: Vec<Update>,
+) -> Option<u32> {
+    let mut by_chat: HashMap<Option<i64>, Vec<Update>> = HashMap::new();
+    for update in updates {
+        let chat = classify(&update).0.map(|c| c.0);
+        by_chat.entry(chat).or_default().push(update);
+    }
+    let mut chats = tokio::task::JoinSet::new();
+    for (_, updates) in by_chat {
+        let telegram = telegram.clone();
+        let deliveries = deliveries.clone();
+        chats.spawn(async move {
+            for update in updates {
+                let id = update.id.0;
+                match telegram.receive(update).await {
+                    Ok(received) => deliveries.push(&telegram, received),
+                    Err(error) => {
+                        tracing::warn!(update_id = id, %error, "the update waits for the store");
+                        return Some(id);
+                    }
+                }
+            }
+            None
+        });
+    }
+    let mut first_failed = None;
+    while let Some(done) = chats.join_next().await {
+        if let Ok(Some(id)) = done {
+            first_failed = Some(first_failed.map_or(id, |f: u32| f.min(id)));
+        }
+    }
+    first_failed
+}
+
+#[derive(Clone)]
+struct Hook {
+    telegram: Telegram,
+    deliveries: Deliveries,
+    secret: String,
+}
+
+/// The webhook: Telegram is told the address and the secret, then every delivery is checked,
+/// committed and answered.
+async fn listen(
+    telegram: &Telegram,
+    deliveries: &Deliveries,
+    hook: WebhookSettings,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    telegram
+        .api()
+        .set_webhook(hook.url.clone())
+        .secret_token(hook.secret.expose().to_owned())
+        .send()
+        .await
+        .map_err(ServeError::Webhook)?;
+    let path = match hook.url.path() {
+        "" => "/".to_owned(),
+        path => path.to_owned(),
+    };
+    let state = Hook {
+        telegram: telegram.clone(),
+        deliveries: deliveries.clone(),
+        secret: hook.secret.expose().to_owned(),
+    };
+    let router = axum::Router::new()
+        .route(&path, axum::routing::post(delivery))
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .with_state(state);
+    let socket = tokio::net::TcpListener::bind(hook.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            address: hook.listen,
+            source,
+        })?;
+    tracing::info!(address = %hook.listen, "receiving updates by webhook");
+    if let Err(error) = axum::serve(socket, router)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!(%error, "the webhook server failed");
+    }
+    Ok(())
+}
+
+/// One webhook delivery: answered once its turn is committed.
+async fn delivery(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let genuine = headers
+        .get(SECRET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == hook.secret);
+    if !genuine {
+        tracing::warn!("a webhook delivery without the right secret was refused");
+        return StatusCode::UNAUTHORIZED;
+    }
+    // As Telegram sends it: teloxide reads updates from text.
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(error) => {
+            tracing::warn!(category = ?error.classify(), "an update that does not decode");
+            return StatusCode::OK; // sending it again would not help
+        }
+    };
+    match hook.telegram.receive(update).await {
+        Ok(received) => {
+            hook.deliveries.push(&hook.telegram, received);
+            StatusCode::OK
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the update waits for the store; Telegram will send it again");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// Replies being sent: one chain per chat, so a chat's replies keep their order while other
+/// chats' go out in parallel.
+#[derive(Clone, Default)]
+struct Deliveries {
+    chains: Arc<Mutex<HashMap<i64, JoinHandle<()>>>>,
+}
+
+impl Deliveries {
+    /// Sends `received` after everything already on its chat's chain.
+    fn push(&self, telegram: &Telegram, received: Received) {
+        let Some(chat) = received.chat() else {
+            return;
+        };
+        let telegram = telegram.clone();
+        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+        chains.retain(|_, task| !task.is_finished());
+        let before = chains.remove(&chat.0);
+        let task = tokio::spawn(async move {
+            if let Some(before) = before {
+                let _ = before.await;
+            }
+            telegram.deliver(received).await;
+        });
+        chains.insert(chat.0, task);
+    }
+
+    /// Waits for every reply in flight.
+    async fn finish(&self) {
+        let tasks: Vec<JoinHandle<()>> = {
+            let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+            chains.drain().map(|(_, task)| task).collect()
+        };
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn termination_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = async {
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    term.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
