@@ -1,4 +1,4 @@
-//! The registration service over HTTP: the client side of `shared/registration-api.md`, built
+//! The registration service over HTTP: the client side of `docs/registration-api.md`, built
 //! to stay calm when the backend is flaky.
 //!
 //! [`HttpService`] sends every operation of [`RegistrationService`] to the path the contract

@@ -1,5 +1,5 @@
 //! The registration service port: the operations of the school's registration service
-//! (`shared/registration-api.md`), the values they exchange and the errors they can end in.
+//! (`docs/registration-api.md`), the values they exchange and the errors they can end in.
 //!
 //! Adapters: [`sandbox::Sandbox`] (in-process, the embedded default) and [`http::HttpService`]
 //! (the service over HTTP).

@@ -1,4 +1,4 @@
-//! The in-process registration service: the semantics of `shared/registration-api.md` kept in
+//! The in-process registration service: the semantics of `docs/registration-api.md` kept in
 //! memory, for local runs (the terminal chat) and for tests.
 //!
 //! It knows one school, one teacher and two classes, and three reusable demo invitations

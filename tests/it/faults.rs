@@ -446,3 +446,140 @@ async fn forget_leaves_nothing_of_the_user_anywhere_in_redis() {
         .collect();
     assert!(left.is_empty(), "after /forget: {left:#?}");
 }
+
+/// The real binary, polling a fake Telegram, on the shared Redis and the fake service.
+fn spawn_bot(telegram: &str, redis: &str, service: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sferum-bot"))
+        .arg("run")
+        .env("TELOXIDE_TOKEN", "123456:TEST-TOKEN")
+        .env("TELEGRAM_API_URL", telegram)
+        .env("REDIS_URL", redis)
+        .env("REGISTRATION_API_URL", service)
+        .env("REGISTRATION_API_TOKEN", "t")
+        .env_remove("WEBHOOK_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts")
+}
+
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn sigkill_of_the_real_binary_during_a_service_call_loses_no_answer_and_sends_no_second_sms()
+{
+    use serde_json::{json, Value};
+    use wiremock::matchers::path_regex;
+    use wiremock::{Mock, Request, ResponseTemplate};
+    const STUDENT: i64 = 777;
+    let redis = RedisServer::start();
+    let service = slow_first_verification().await;
+    let telegram = super::telegram::fake_telegram().await;
+    // The student's first four updates, as Telegram keeps them until confirmed.
+    let press = |id: i64, data: &str| {
+        json!({"update_id": id, "callback_query": {
+            "id": format!("cb-{id}"), "from": super::telegram::user(STUDENT), "chat_instance": "ci",
+            "data": data, "message": super::telegram::message(STUDENT, json!({"text": "…"})),
+        }})
+    };
+    let text = |id: i64, text: &str| json!({"update_id": id, "message": super::telegram::message(STUDENT, json!({"text": text}))});
+    let updates = [
+        text(1, "/start class-token-1"),
+        press(2, "1:0"), // «Войти в аккаунт»
+        text(3, "+7 912 345-67-89"),
+        press(4, "3:0"), // «Да, это ребёнка»: the code is sent
+    ];
+    Mock::given(path_regex(r"^/bot[^/]+/(getUpdates|GetUpdates)$"))
+        .respond_with(move |request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let offset = body["offset"].as_i64().unwrap_or(0);
+            let pending: Vec<&Value> = updates
+                .iter()
+                .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset)
+                .collect();
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "result": pending}))
+                .set_delay(std::time::Duration::from_millis(if pending.is_empty() {
+                    200
+                } else {
+                    0
+                }))
+        })
+        .with_priority(1)
+        .mount(&telegram)
+        .await;
+    let sent_to_student = || async {
+        telegram
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().to_lowercase().ends_with("sendmessage"))
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+            .filter(|m| m["chat_id"] == json!(STUDENT))
+            .filter_map(|m| m["text"].as_str().map(str::to_owned))
+            .collect::<Vec<String>>()
+    };
+
+    let mut first = spawn_bot(&telegram.uri(), &redis.url(), &service.uri());
+    wait_for("the code request", async || {
+        !keys_of(&service, "/v1/verifications").await.is_empty()
+    })
+    .await;
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+    let before_restart = sent_to_student().await;
+    assert!(
+        !before_restart
+            .iter()
+            .any(|t| t.contains("отправили проверочный код")),
+        "the killed process never answered the tap"
+    );
+
+    let mut second = spawn_bot(&telegram.uri(), &redis.url(), &service.uri());
+    wait_for("the answer to the tap", async || {
+        sent_to_student()
+            .await
+            .iter()
+            .any(|t| t.contains("отправили проверочный код"))
+    })
+    .await;
+    // Let it poll past the update once more, then stop it the same way.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    second.kill().expect("SIGKILL");
+    let _ = second.wait();
+
+    let keys = keys_of(&service, "/v1/verifications").await;
+    let sent = sent_to_student().await;
+    let answers = sent
+        .iter()
+        .filter(|t| t.contains("отправили проверочный код"))
+        .count();
+    let welcomes = sent
+        .iter()
+        .filter(|t| t.contains("приглашение в класс"))
+        .count();
+    eprintln!(
+        "SIGKILL mid-call: {} code requests with {} distinct key(s); the tap answered {answers} \
+         time(s); the welcome sent {welcomes} time(s)",
+        keys.len(),
+        keys.iter().collect::<std::collections::HashSet<_>>().len()
+    );
+    assert_eq!(keys.len(), 2, "asked again after the restart: {keys:?}");
+    assert_eq!(keys[0], keys[1], "with the same key: one SMS");
+    assert_eq!(answers, 1, "lost answers 0, duplicate answers 0: {sent:#?}");
+    assert_eq!(
+        welcomes, 1,
+        "a committed update is not answered again: {sent:#?}"
+    );
+}

@@ -21,7 +21,7 @@ const STUDENT: i64 = 4242;
 const PARENT: i64 = 4343;
 
 /// A fake Bot API: every method answers `ok`, and the requests are recorded by wiremock.
-async fn fake_telegram() -> MockServer {
+pub(super) async fn fake_telegram() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path_regex(r"^/bot[^/]+/(sendMessage|SendMessage)$"))
         .respond_with(|request: &Request| {
@@ -169,11 +169,11 @@ impl Harness {
     }
 }
 
-fn user(id: i64) -> Value {
+pub(super) fn user(id: i64) -> Value {
     json!({"id": id, "is_bot": false, "first_name": "Мария", "language_code": "ru"})
 }
 
-fn message(chat: i64, content: Value) -> Value {
+pub(super) fn message(chat: i64, content: Value) -> Value {
     let mut m = json!({
         "message_id": 7,
         "date": 1_757_224_800,
