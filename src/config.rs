@@ -87,6 +87,15 @@ pub struct TelegramSettings {
     pub webhook: Option<WebhookSettings>,
 }
 
+/// The messenger Сферум lives in. Since 2025 it is MAX; the regional instruction (and a region
+/// that has not moved yet) says VK Мессенджер.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessengerApp {
+    #[default]
+    Max,
+    Vk,
+}
+
 /// Every setting the bot reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -104,6 +113,8 @@ pub struct Settings {
     pub telegram: Option<TelegramSettings>,
     /// `SCHOOL_TIMEZONE`: an IANA zone name (default `Asia/Yekaterinburg`, Orenburg's time).
     pub school_timezone: chrono_tz::Tz,
+    /// `MESSENGER_APP`: the app Сферум lives in, as the bot names it (default MAX).
+    pub messenger_app: MessengerApp,
     /// `SUPPORT_CONTACT`: how a person reaches a human (the school's or region's phone, e-mail
     /// or link, free text); unset, the bot names the class teacher and Сферум's own help.
     pub support_contact: Option<String>,
@@ -178,6 +189,16 @@ impl Settings {
             registration_api,
             telegram,
             support_contact: get("SUPPORT_CONTACT"),
+            messenger_app: match get("MESSENGER_APP").map(|v| v.to_lowercase()).as_deref() {
+                None | Some("max") => MessengerApp::Max,
+                Some("vk") => MessengerApp::Vk,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "MESSENGER_APP",
+                        problem: format!("`{other}` is neither `max` nor `vk`"),
+                    })
+                }
+            },
             school_timezone: match get("SCHOOL_TIMEZONE") {
                 None => crate::school::DEFAULT_TIME_ZONE,
                 Some(name) => name.parse().map_err(|_| ConfigError {
@@ -186,6 +207,18 @@ impl Settings {
                 })?,
             },
         })
+    }
+
+    /// The Fluent terms this deployment chooses: which messenger the words name.
+    pub fn term_choices(&self) -> crate::i18n::TermChoices {
+        let app = match self.messenger_app {
+            MessengerApp::Max => "max",
+            MessengerApp::Vk => "vk",
+        };
+        crate::i18n::TermChoices(vec![
+            ("messenger".to_owned(), app.to_owned()),
+            ("messenger-note".to_owned(), app.to_owned()),
+        ])
     }
 
     /// The start of a deep link to this bot: append a token.

@@ -98,9 +98,49 @@ pub struct Locales {
     langs: BTreeMap<String, Locale>,
 }
 
+/// Terms a deployment chooses among (`MESSENGER_APP`): for each `(term, choice)`, every locale
+/// gets `-<term> = { -<term>-<choice> }`, and a message `deployment-<term>` showing it, so that
+/// the checker proves each choice exists in each language.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TermChoices(pub Vec<(String, String)>);
+
+impl TermChoices {
+    /// The resource that makes the choices, added to every locale.
+    fn resource(&self) -> String {
+        self.0
+            .iter()
+            .map(|(term, choice)| {
+                format!("-{term} = {{ -{term}-{choice} }}\ndeployment-{term} = {{ -{term} }}\n")
+            })
+            .collect()
+    }
+
+    /// The messages that show each chosen term.
+    pub fn messages(&self) -> impl Iterator<Item = String> + '_ {
+        self.0.iter().map(|(term, _)| format!("deployment-{term}"))
+    }
+}
+
 impl Locales {
+    /// Loads every `<dir>/<lang>/*.ftl`, with the deployment's term `choices`.
+    pub fn load_with(dir: &Path, choices: &TermChoices) -> Result<Self, I18nError> {
+        let mut sources = Self::read(dir)?;
+        let resource = choices.resource();
+        if !resource.is_empty() {
+            for files in sources.values_mut() {
+                files.push((PathBuf::from("<deployment>"), resource.clone()));
+            }
+        }
+        Self::from_sources(sources)
+    }
+
     /// Loads every `<dir>/<lang>/*.ftl`.
     pub fn load(dir: &Path) -> Result<Self, I18nError> {
+        Self::from_sources(Self::read(dir)?)
+    }
+
+    /// The FTL files of every language under `dir`.
+    fn read(dir: &Path) -> Result<BTreeMap<String, Vec<(PathBuf, String)>>, I18nError> {
         let read = |path: &Path| {
             std::fs::read_to_string(path).map_err(|source| I18nError::Read {
                 path: path.to_owned(),
@@ -143,7 +183,7 @@ impl Locales {
         if !sources.contains_key(DEFAULT_LANG) {
             return Err(I18nError::NoDefaultLocale(dir.to_owned()));
         }
-        Self::from_sources(sources)
+        Ok(sources)
     }
 
     /// Builds the bundles from in-memory sources: language → [(file name, FTL text)].

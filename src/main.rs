@@ -96,7 +96,11 @@ fn fail(error: impl std::fmt::Display) -> ExitCode {
 }
 
 fn check(settings: &Settings) -> ExitCode {
-    match startup::load_checked(&settings.dialogues_dir, &settings.locales_dir) {
+    match startup::load_checked(
+        &settings.dialogues_dir,
+        &settings.locales_dir,
+        &settings.term_choices(),
+    ) {
         Ok((scripts, locales)) => {
             let coverage = script::coverage(&scripts);
             let steps: usize = scripts.scenarios.values().map(|s| s.steps.len()).sum();
@@ -110,6 +114,10 @@ fn check(settings: &Settings) -> ExitCode {
                 coverage.delivered.len(),
                 scripts.seed_ids.len()
             );
+            for (path, ids) in script::path_coverage(&scripts) {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                println!("{path}: {} IDs ({})", ids.len(), ids.join(" "));
+            }
             if coverage.missing.is_empty() {
                 ExitCode::SUCCESS
             } else {

@@ -3,7 +3,10 @@
 # The platform and the messenger it lives in. Keep these in step with locales/ru/main.ftl:
 # the real apps and websites are in Russian, so the names must match what parents see there.
 -sferum = Sferum
--messenger = VK Messenger
+-messenger-max = MAX
+-messenger-vk = VK Messenger
+-messenger-note-max = { " (the regional instruction still calls it «VK Мессенджер»)" }
+-messenger-note-vk = { "" }
 -journal = https://de.edu.orb.ru/
 
 progress = Step { $step } of { $total }
@@ -131,6 +134,10 @@ clarify-none = All right. Please ask in other words — or choose an option with
 btn-support = Reach a person
 support-default = the class teacher or the school's administrator, and { -sferum }'s own support in the app itself
 session-resumed = Welcome back! Let's go on from where we stopped:
+resend-ready = If the code still has not come, you can ask for a new one now, with the button below.
+name-doubt =
+    Please check: is «{ $child_name }» written exactly as in the child's documents (birth certificate, passport)? The school checks the name against them and rejects an application spelled otherwise.
+    If it is right, send the name again. If not, write it in full, in Russian, for example: Петрова Мария Ивановна.
 session-vanished = It looks like I lost our conversation — sorry. Let's go on: choose what you need, or open the invitation link again and I will start at the right step.
 help-teacher =
     I help class teachers with their students and parents in { -sferum }.

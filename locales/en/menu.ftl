@@ -35,9 +35,13 @@ menu-btn-role-teacher = What { -sferum } offers teachers
 menu-btn-how-students-register = How students sign up
 
 menu-how-to-start =
-    If your child has no Gosuslugi account, they sign up with an invitation link from the class teacher.
-    Ask the class teacher for the link and open it. I will guide you through every step: your child's phone or email, the code, the request to join the class, and the invitation for a parent.
-    On the link's page, first press «Войти в аккаунт» ("Sign in"). Children under 14 don't need to sign up for VK (ВКонтакте).
+    If your child has no Gosuslugi account, they sign up with an invitation link from the class teacher. Children under 14 don't need to sign up for VK (ВКонтакте).
+    Do you already have the teacher's link?
+menu-btn-site-link = Yes, a link to the { -sferum } site
+menu-btn-bot-link = Yes, a link to this bot
+menu-bot-link =
+    A link to the bot starts with https://t.me/ or https://max.ru/. Open it and I will do the registration with you step by step: your child's phone or email, the code, the request to join the class, the invitation for a parent.
+    If the link leads to the { -sferum } site, choose «Yes, a link to the { -sferum } site» and I will tell you what to press on the page.
 menu-btn-no-link = I don't have a link yet
 menu-btn-questions = Common questions
 menu-no-link =

@@ -2,7 +2,7 @@ scenario-parent-chats = All chats for parents
 
 pc-install =
     To see all chats open to parents on { -journal }, follow 5 steps.
-    Install the { -messenger } app on your phone.
+    Install the { -messenger } app{ -messenger-note } on your phone.
 pc-install-trouble =
     The app is called { -messenger }. Search for it by name in your phone's app store.
     If you can't install it, contact the class teacher or the school. They will help.

@@ -1,7 +1,7 @@
 scenario-roles = What is { -sferum }?
 
 roles-about =
-    { -sferum } is an education platform built on the { -messenger } app.
+    { -sferum } is an education platform; its chats, lessons and calls work in the { -messenger } app.
     Teachers and students share study materials, make video calls (one-to-one or in groups), run live streams and talk in topic chats.
     Want to know more? Choose who it's for:
 roles-btn-teacher = For teachers
@@ -21,7 +21,7 @@ roles-student =
     — take part in video meetings of the whole school;
     — chat with classmates and teachers.
 roles-parent =
-    { -sferum } is an education platform built on the { -messenger } app. On it, a parent can:
+    { -sferum } is an education platform in the { -messenger } app. On it, a parent can:
     — join parent meetings from home;
     — talk with teachers and other parents;
     — keep up with their child's progress;

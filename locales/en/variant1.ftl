@@ -30,7 +30,7 @@ v1-ask-code = We have sent a code to { $address }. Please enter it here ({ $code
     }).
 
 v1-already-registered =
-    This number or email is already registered in { -sferum }. If your child has already signed up with it, sign in to { -messenger } with this number.
+    If your child has already signed up with this number or email, just sign in to { -messenger } with it.
     If the child was registered with a parent's number, you need to: A) contact technical support and ask them to delete the profile ({ $support_contact }); B) ask the class teacher for a new invitation link; C) register again, following the instructions.
 
 v1-ask-name = The code is confirmed. Now write your child's surname, first name and patronymic, for example: Петров Иван Сергеевич.
@@ -42,10 +42,10 @@ v1-btn-send-application = Send the application
 v1-btn-fix-name = Correct the name
 
 v1-submitted =
-    The application is sent! The class teacher or a school administrator will approve it.
+    The application is sent! The class teacher or a school administrator will approve it, usually within 1–2 working days; if it takes longer, I will remind the class teacher.
     Once it is accepted, your child will see their profile and class information. You can check the status with the button below.
 v1-btn-check-status = Check application status
-v1-pending = The application is still being reviewed. Check back a little later, or remind the class teacher.
+v1-pending = The application is still being reviewed. It is usually approved within 1–2 working days; if it takes longer, I will remind the class teacher myself.
 v1-btn-check-again = Check again
 v1-rejected =
     Sorry, the application was rejected. Most often, there is a mistake in the details.

@@ -19,7 +19,7 @@ v1q-code =
 
 v1q-application =
     After signing up, an application for the child is created. The class teacher or a school administrator approves it.
-    Once it is accepted, your child will see their profile and class information. If it takes a long time, remind the class teacher about it.
+    Once it is accepted, your child will see their profile and class information. It is usually approved within 1–2 working days; if it takes longer, remind the class teacher (if the application went through this bot, I remind them myself).
 
 v1q-invite-parent =
     The child invites the parent from their own { -sferum } profile, after signing up. In the invitation window, they can copy the link and send it to the parent.

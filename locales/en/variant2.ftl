@@ -3,7 +3,7 @@ scenario-variant2 = Registering a child with a Gosuslugi profile
 v2-install =
     Your child has a verified profile on Gosuslugi (Госуслуги). So your child needs to create a profile on { -sferum }. Let's do it step by step.
     Do every step as your child: "about yourself" and "your account" mean the child.
-    Install the { -messenger } app on a mobile phone.
+    Install the { -messenger } app{ -messenger-note } on a mobile phone.
 v2-install-trouble =
     The app is called { -messenger }. Search for it by name in your phone's app store.
     If you can't install it, contact the class teacher or the school. They will help.

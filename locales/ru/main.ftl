@@ -1,10 +1,14 @@
 # Words the engine itself says, and words shared by several scenarios.
 
-# The platform and the messenger it lives in. Сферум has moved between apps (VK Мессенджер in
-# the regional instruction, the MAX messenger since 2025): change the name here, in
-# every locale's main.ftl.
+# The platform and the messenger it lives in. Сферум moved from VK Мессенджер (the regional
+# instruction's app) into the MAX messenger in 2025. `MESSENGER_APP` (max | vk) chooses at
+# start-up which of the terms below `-messenger` and `-messenger-note` are: the note is said
+# once, where the app is installed (V2.1, PC.1).
 -sferum = Сферум
--messenger = VK Мессенджер
+-messenger-max = MAX
+-messenger-vk = VK Мессенджер
+-messenger-note-max = { " (в инструкции области он ещё называется «VK Мессенджер»)" }
+-messenger-note-vk = { "" }
 -journal = https://de.edu.orb.ru/
 
 progress = Шаг { $step } из { $total }
@@ -136,6 +140,10 @@ clarify-none = Хорошо. Напишите, пожалуйста, вопро�
 btn-support = Связаться с человеком
 support-default = классный руководитель или администратор школы, а также служба поддержки { -sferum } в самом приложении
 session-resumed = С возвращением! Продолжим с того же места:
+resend-ready = Если код так и не пришёл, теперь можно запросить новый — кнопкой ниже.
+name-doubt =
+    Проверьте, пожалуйста: «{ $child_name }» — так ли написано в документах ребёнка (свидетельство о рождении, паспорт)? Школа сверяет ФИО с документами, и заявку с другим написанием отклонят.
+    Если всё верно — отправьте ФИО ещё раз. Если нет — напишите полностью, по-русски, например: Петрова Мария Ивановна.
 session-vanished = Похоже, я потерял наш разговор — извините. Давайте продолжим: выберите, что нужно, или откройте ссылку-приглашение ещё раз — я начну с нужного шага.
 help-teacher =
     Я помогаю классному руководителю с учениками и родителями в { -sferum }.

@@ -72,6 +72,15 @@ impl ChildContact {
         }
     }
 
+    /// The contact as its owner checks it: `+7 912 345-67-89`, `ivan@mail.ru`. Masking is for
+    /// logs, not for the person's own chat, where a typo must be visible.
+    pub fn shown(&self) -> String {
+        match self {
+            ChildContact::Phone(phone) => phone.spaced(),
+            ChildContact::Email(email) => email.as_str().to_owned(),
+        }
+    }
+
     /// The contact with most of it hidden: `+7 912 ***-**-89`, `i***@mail.ru`.
     pub fn masked(&self) -> String {
         match self {

@@ -88,6 +88,19 @@ impl Phone {
         &self.0
     }
 
+    /// The number as people write it: `+7 912 345-67-89` (shown to its owner, to check it).
+    pub fn spaced(&self) -> String {
+        // The inner string is always `+7` followed by ten ASCII digits.
+        let part = |range: std::ops::Range<usize>| self.0.get(range).unwrap_or("");
+        format!(
+            "+7 {} {}-{}-{}",
+            part(2..5),
+            part(5..8),
+            part(8..10),
+            part(10..12)
+        )
+    }
+
     /// The number with the middle hidden: `+7 912 ***-**-89` (operator code and last two digits).
     pub fn masked(&self) -> String {
         // The inner string is always `+7` followed by ten ASCII digits.
@@ -332,6 +345,7 @@ mod tests {
     fn masked_keeps_operator_code_and_last_two_digits() {
         let phone = Phone::parse("+7 912 345-67-89").unwrap();
         assert_eq!(phone.masked(), "+7 912 ***-**-89");
+        assert_eq!(phone.spaced(), "+7 912 345-67-89");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Events from outside the conversation: a decision on the student's application, a reminder
-//! falling due, and the one gentle reminder after 24 hours of silence.
+//! falling due, the one gentle reminder after 24 hours of silence, and the moment a new code
+//! may be asked for.
 
 use super::*;
 
@@ -7,6 +8,9 @@ impl Conversation<'_> {
     pub(super) fn on_event(&mut self, event: &str) {
         if event == IDLE_EVENT {
             return self.remind_idle();
+        }
+        if event == RESEND_READY_EVENT {
+            return self.offer_resend();
         }
         let Some((at, step)) = self
             .scripts()
@@ -18,6 +22,21 @@ impl Conversation<'_> {
         // An event for a conversation that no longer knows what it needs is dropped.
         if self.can_show(step) && !self.session.fresh {
             self.enter(at);
+        }
+    }
+
+    /// The code's `resend_after` has passed: if the person still waits at a step that offers a
+    /// new code, say so with its buttons (the resend button among them now).
+    fn offer_resend(&mut self) {
+        let Some(step) = self.current() else {
+            return;
+        };
+        let offers_resend = step
+            .buttons
+            .iter()
+            .any(|b| b.when == Some(Condition::CanResend));
+        if offers_resend && self.holds(Condition::CanResend) && !self.session.fresh {
+            self.say_with_buttons("resend-ready", Args::new(), step);
         }
     }
 

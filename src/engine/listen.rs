@@ -75,6 +75,7 @@ pub struct Listener {
     negations: HashSet<String>,
     courtesy: Vec<CourtesyKind>,
     name_lead_ins: Vec<Vec<String>>,
+    name_diminutives: HashSet<String>,
 }
 
 impl std::fmt::Debug for Listener {
@@ -129,6 +130,7 @@ impl Listener {
             negations: rules.negations.iter().map(|w| fold(w)).collect(),
             courtesy,
             name_lead_ins: rules.name_lead_ins.iter().map(|w| words(w)).collect(),
+            name_diminutives: rules.name_diminutives.iter().map(|w| fold(w)).collect(),
         }
     }
 
@@ -301,6 +303,15 @@ impl Listener {
             && typed
                 .windows(phrase.len())
                 .any(|w| w.iter().zip(phrase).all(|(t, p)| self.same_word(t, p)))
+    }
+
+    /// Whether a child's name looks unlike the documents: Latin letters, or a short form of a
+    /// first name («Маша»).
+    pub fn doubtful_name(&self, name: &str) -> bool {
+        name.chars().any(|c| c.is_ascii_alphabetic())
+            || words(name)
+                .iter()
+                .any(|w| self.name_diminutives.contains(w))
     }
 
     /// `text` without the words people put before a name («его зовут», «фио ребёнка»).

@@ -36,6 +36,8 @@ const MAX_HOPS: usize = 16;
 const FAILURES_BEFORE_HELP: u8 = 2;
 /// The event of the gentle reminder sent to a user silent in the middle of a scenario.
 pub const IDLE_EVENT: &str = "idle";
+/// The event raised when a sent code's `resend_after` has passed.
+pub const RESEND_READY_EVENT: &str = "resend_ready";
 /// How many listed reasons a teacher can pick for a rejection (`reject-reason-<n>`).
 const REJECTION_REASONS: usize = 3;
 /// The longest typed rejection reason passed to the service.
@@ -476,9 +478,14 @@ impl<'e> Conversation<'e> {
                 }
             }
             Err(ServiceError::Rejected(rejection)) => {
-                let code = rejection.code();
-                let target = step.on.get(code).or_else(|| step.on.get(ANY_ERROR));
-                let message = rejection_message(code);
+                // A wrong code with no attempts left is the end of that code: on to a new one,
+                // not asked for again.
+                let leads_as = match rejection {
+                    Rejection::WrongCode { attempts_left: 0 } => Rejection::TooManyAttempts.code(),
+                    _ => rejection.code(),
+                };
+                let target = step.on.get(leads_as).or_else(|| step.on.get(ANY_ERROR));
+                let message = rejection_message(rejection.code());
                 self.recover(step, &message, rejection_args(&rejection), target);
             }
             Err(ServiceError::Unavailable(_) | ServiceError::Protocol(_)) => {
@@ -528,6 +535,13 @@ impl<'e> Conversation<'e> {
                 key
             }
             Success::Verification(v) => {
+                // The resend button may appear then: the person hears of it, not only on
+                // seeing the step again.
+                self.after.push(FollowUp::Schedule {
+                    event: RESEND_READY_EVENT.to_owned(),
+                    due: v.resend_after,
+                });
+                let facts = &mut self.session.facts;
                 facts.verification = Some(v);
                 facts.verified = false;
                 "ok"

@@ -129,11 +129,12 @@ impl Facts {
             }
             None => {}
         }
+        // Shown whole: the person checks their own contact in their own chat.
         if let Some(phone) = &self.parent_phone {
-            put("address", phone.masked().into());
+            put("address", phone.spaced().into());
         }
         if let Some(contact) = &self.contact {
-            put("address", contact.masked().into());
+            put("address", contact.shown().into());
         }
         if let Some(v) = &self.verification {
             put("code_length", Arg::Num(v.code_length as i64));
@@ -217,6 +218,10 @@ pub struct Session {
     /// The step the user left to ask a question, offered as a way back.
     #[serde(default)]
     pub resume: Option<StepRef>,
+    /// A child's name the bot questioned once (Latin letters, a short form): sent again as it
+    /// is, it is taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doubted_name: Option<String>,
     /// The application a teacher is typing a rejection reason for.
     #[serde(default)]
     pub awaiting_reason: Option<String>,
@@ -248,6 +253,7 @@ impl Session {
             offer: Offer::default(),
             fresh: true,
             epoch: 0,
+            doubted_name: None,
             resume: None,
             awaiting_reason: None,
             reminders_off: false,

@@ -107,6 +107,30 @@ impl Conversation<'_> {
         self.misunderstood(step, hint.map(|(h, _)| h))
     }
 
+    /// Says why the name just given may be wrong (it must match the documents), unless it was
+    /// questioned already; true when it did.
+    fn doubts_the_name(&mut self) -> bool {
+        let Some(name) = self
+            .session
+            .facts
+            .child_name
+            .as_ref()
+            .map(ToString::to_string)
+        else {
+            return false;
+        };
+        if !self.engine.listener.doubtful_name(&name)
+            || self.session.doubted_name.as_deref() == Some(name.as_str())
+        {
+            return false;
+        }
+        self.session.doubted_name = Some(name.clone());
+        let mut args = Args::new();
+        args.insert("child_name".into(), name.into());
+        self.say("name-doubt", args, None, Vec::new());
+        true
+    }
+
     /// `text` as a value of `kind` is read: a name without the words people put before it.
     fn as_value(&self, kind: InputKind, text: &str) -> String {
         match kind {
@@ -122,9 +146,13 @@ impl Conversation<'_> {
         Some((place, kind))
     }
 
-    /// A valid answer at `step`: on to its call or its next step.
+    /// A valid answer at `step`: on to its call or its next step. A child's name unlike the
+    /// documents is questioned first, once.
     fn answered(&mut self, step: &Step) {
         self.session.failures = 0;
+        if step.input == Some(InputKind::ChildName) && self.doubts_the_name() {
+            return;
+        }
         if let Some(op) = step.call {
             self.call(op);
         } else if let Some(next) = step.next.clone() {

@@ -36,6 +36,22 @@ pub struct Coverage {
     pub missing: Vec<String>,
 }
 
+/// The seed IDs each named path (`seed.toml`'s `[paths]`) delivers.
+pub fn path_coverage(scripts: &Scripts) -> BTreeMap<String, BTreeSet<String>> {
+    scripts
+        .seed_paths
+        .iter()
+        .map(|(path, scenarios)| {
+            let ids = scripts
+                .steps()
+                .filter(|(at, _)| scenarios.contains(&at.scenario))
+                .filter_map(|(_, step)| step.seed.clone())
+                .collect();
+            (path.clone(), ids)
+        })
+        .collect()
+}
+
 pub fn coverage(scripts: &Scripts) -> Coverage {
     let mut delivered: BTreeMap<String, Vec<StepRef>> = BTreeMap::new();
     for (at, step) in scripts.steps() {

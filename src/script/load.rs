@@ -68,6 +68,8 @@ struct RawButton {
 #[serde(deny_unknown_fields)]
 struct RawSeed {
     seed: BTreeMap<String, String>,
+    #[serde(default)]
+    paths: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +141,7 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(PathBuf, String)>, Problems> {
 pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> {
     let mut problems = Vec::new();
     let mut seed_ids = BTreeMap::new();
+    let mut seed_paths = BTreeMap::new();
     let mut routing = RoutingRules::default();
     let mut listening = ListeningRules::default();
     let mut raw_files = Vec::new();
@@ -161,7 +164,10 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
             }
         } else if name.as_deref() == Some(SEED_FILE) {
             match toml::from_str::<RawSeed>(text) {
-                Ok(raw) => seed_ids = raw.seed,
+                Ok(raw) => {
+                    seed_ids = raw.seed;
+                    seed_paths = raw.paths;
+                }
                 Err(e) => problems.push(Problem::file(path, e.to_string())),
             }
         } else if name.as_deref() == Some(ROUTING_FILE) {
@@ -280,6 +286,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
             seed_ids,
             routing,
             listening,
+            seed_paths,
             version: digest(sources),
         })
     } else {

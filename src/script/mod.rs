@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use check::{check, coverage, Coverage};
+pub use check::{check, coverage, path_coverage, Coverage};
 pub use load::{load, load_sources, read_sources};
 use vocab::{Condition, InputKind, Operation};
 
@@ -114,6 +114,10 @@ pub struct ListeningRules {
     /// Words people put before a name («его зовут», «фио»), dropped when reading one.
     #[serde(default)]
     pub name_lead_ins: Vec<String>,
+    /// Short forms of first names (Маша, Ваня): a child's name with one, or with Latin
+    /// letters, is questioned once — it must match the documents.
+    #[serde(default)]
+    pub name_diminutives: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -279,6 +283,8 @@ pub struct Scripts {
     pub routing: RoutingRules,
     /// How typed answers are read.
     pub listening: ListeningRules,
+    /// Named paths through the instruction (`seed.toml`'s `[paths]`): path → its scenarios.
+    pub seed_paths: BTreeMap<String, Vec<String>>,
     /// A digest of every file, stored in sessions to notice deploys.
     pub version: String,
 }

@@ -388,6 +388,8 @@ pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
     ("support-default", &[]),
     ("session-resumed", &[]),
     ("session-vanished", &[]),
+    ("name-doubt", &["child_name"]),
+    ("resend-ready", &[]),
     ("help-teacher", &[]),
     ("lang-choose", &[]),
     ("error-service-unavailable", &[]),

@@ -14,7 +14,7 @@ use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::{ChatId, SessionStore};
 
-use super::helpers::{engine, monday_morning, CODE};
+use super::helpers::{engine, monday_morning, Inbox, CODE};
 use super::redis_server::RedisServer;
 
 const CHAT: ChatId = 31_337;
@@ -250,27 +250,6 @@ async fn a_crash_during_a_service_call_loses_no_answer_and_sends_no_second_sms()
     assert_eq!(update(&second, 4, Input::from_text("x")).await, None);
 }
 
-/// A courier that records what it delivers.
-#[derive(Default)]
-struct Recorder {
-    sent: std::sync::Mutex<Vec<(ChatId, String)>>,
-}
-
-#[async_trait::async_trait]
-impl sferum_bot::runtime::notifier::Courier for Recorder {
-    async fn send(
-        &self,
-        chat: ChatId,
-        reply: &sferum_bot::runtime::Reply,
-    ) -> Result<(), sferum_bot::runtime::notifier::Undelivered> {
-        self.sent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((chat, reply.text.clone()));
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn replies_of_a_process_that_died_after_its_commit_are_delivered_once_by_another() {
     let server = RedisServer::start();
@@ -284,17 +263,17 @@ async fn replies_of_a_process_that_died_after_its_commit_are_delivered_once_by_a
         .await
         .expect("new");
     drop(a);
-    let recorder = Arc::new(Recorder::default());
+    let recorder = Arc::new(Inbox::default());
     let notifier = sferum_bot::runtime::notifier::Notifier::new(b.clone(), recorder.clone(), "b");
     assert_eq!(notifier.deliver_due().await, Ok(0), "not before the grace");
     clock.advance(sferum_bot::runtime::REPLY_GRACE + chrono::Duration::seconds(1));
     assert_eq!(notifier.deliver_due().await, Ok(1));
     assert_eq!(notifier.deliver_due().await, Ok(0), "once");
-    let sent = recorder
-        .sent
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let sent: Vec<(ChatId, String)> = recorder
+        .take()
+        .into_iter()
+        .map(|(chat, reply)| (chat, reply.text))
+        .collect();
     let expected: Vec<(ChatId, String)> = committed
         .replies
         .iter()

@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sferum_bot::clock::ManualClock;
 use sferum_bot::config::Settings;
 use sferum_bot::engine::{ButtonTarget, Engine, Input};
+use sferum_bot::runtime::notifier::{Courier, Undelivered};
 use sferum_bot::runtime::{Bot, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::startup;
@@ -44,9 +45,31 @@ pub fn monday_morning() -> DateTime<Utc> {
         .expect("a valid date")
 }
 
+/// Collects what a notifier sends, as Telegram would show it.
+#[derive(Default)]
+pub struct Inbox(std::sync::Mutex<Vec<(ChatId, Reply)>>);
+
+#[async_trait::async_trait]
+impl Courier for Inbox {
+    async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), Undelivered> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((chat, reply.clone()));
+        Ok(())
+    }
+}
+
+impl Inbox {
+    /// Everything delivered since the last take.
+    pub fn take(&self) -> Vec<(ChatId, Reply)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 /// A bot on the sandbox (code always [`CODE`]) and a memory store.
 pub struct TestBot {
-    pub bot: Bot,
+    pub bot: Arc<Bot>,
     pub clock: ManualClock,
     pub store: Arc<dyn SessionStore>,
 }
@@ -63,12 +86,12 @@ impl TestBot {
         let clock = ManualClock::new(monday_morning());
         let sandbox = Arc::new(Sandbox::with_config(Arc::new(clock.clone()), config));
         let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
-        let bot = Bot::new(
+        let bot = Arc::new(Bot::new(
             engine(),
             sandbox.clone(),
             store.clone(),
             Arc::new(clock.clone()),
-        );
+        ));
         Self { bot, clock, store }
     }
 
@@ -236,12 +259,21 @@ impl TestBot {
             },
         ));
         let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
-        let bot = Bot::new(engine, sandbox, store.clone(), Arc::new(clock.clone()));
+        let bot = Arc::new(Bot::new(
+            engine,
+            sandbox,
+            store.clone(),
+            Arc::new(clock.clone()),
+        ));
         Self { bot, clock, store }
     }
 
-    /// A bot like [`TestBot::new`] (the sandbox always sends [`CODE`]) on the given store.
-    pub fn with_store(store: Arc<dyn SessionStore>) -> Self {
+    /// A bot like [`TestBot::new`] (the sandbox always sends [`CODE`]) on the given store, with
+    /// its outbox (else one in memory).
+    pub fn with_store_and_outbox(
+        store: Arc<dyn SessionStore>,
+        outbox: Option<Arc<dyn sferum_bot::notify::Outbox>>,
+    ) -> Self {
         let clock = ManualClock::new(monday_morning());
         let sandbox = Arc::new(Sandbox::with_config(
             Arc::new(clock.clone()),
@@ -250,7 +282,14 @@ impl TestBot {
                 ..SandboxConfig::default()
             },
         ));
-        let bot = Bot::new(engine(), sandbox, store.clone(), Arc::new(clock.clone()));
-        Self { bot, clock, store }
+        let mut bot = Bot::new(engine(), sandbox, store.clone(), Arc::new(clock.clone()));
+        if let Some(outbox) = outbox {
+            bot = bot.with_outbox(outbox);
+        }
+        Self {
+            bot: Arc::new(bot),
+            clock,
+            store,
+        }
     }
 }

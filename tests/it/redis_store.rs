@@ -43,11 +43,8 @@ async fn store(server: &RedisServer) -> Arc<RedisStore> {
 
 /// A bot on `store`, with the outbox beside it (where its commits keep replies).
 async fn bot_on(store: &Arc<RedisStore>) -> TestBot {
-    let mut bot = TestBot::with_store(store.clone());
-    bot.bot = bot.bot.with_outbox(Arc::new(
-        sferum_bot::notify::redis::RedisOutbox::beside(store).await,
-    ));
-    bot
+    let outbox = sferum_bot::notify::redis::RedisOutbox::beside(store).await;
+    TestBot::with_store_and_outbox(store.clone(), Some(Arc::new(outbox)))
 }
 
 /// One turn that must succeed.
@@ -154,7 +151,7 @@ async fn a_conversation_continues_after_the_bot_restarts() {
     let code = turn(&bot, CHAT, press(&confirm, "Да, это ребёнка")).await;
     assert_eq!(code.at.to_string(), "variant1/code", "{}", text_of(&code));
     assert!(
-        text_of(&code).contains("+7 912 ***-**-89"),
+        text_of(&code).contains("+7 912 345-67-89"),
         "the contact given before the restart is used: {}",
         text_of(&code)
     );
@@ -579,7 +576,8 @@ async fn redis_round_trips_per_update_and_session_memory() {
     );
     assert_eq!(after.evalsha - before.evalsha, 3);
 
-    // The code is sent: an update with a service call still costs the store 2 round trips.
+    // The code is sent: the service call costs the store nothing more, the reminder that a new
+    // code may be asked for (an outbox notice) one round trip.
     let before = Counters::read(&mut redis).await;
     let code = update(press(&confirm, "Да, это ребёнка")).await;
     assert_eq!(code.at.to_string(), "variant1/code");
@@ -589,7 +587,7 @@ async fn redis_round_trips_per_update_and_session_memory() {
          {commands:?}",
         commands.len()
     );
-    assert!(commands.len() <= 3, "{commands:?}");
+    assert!(commands.len() <= 4, "{commands:?}");
 
     let memory: i64 = redis::cmd("MEMORY")
         .arg("USAGE")

@@ -20,33 +20,12 @@ use sferum_bot::service::OpKey;
 use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::ChatId;
 
-use super::helpers::{engine, transcript, CODE};
+use super::helpers::{engine, transcript, Inbox, CODE};
 use super::redis_server::RedisServer;
 
 const TEACHER: ChatId = 700;
 const STUDENT: ChatId = 100;
 const STRANGER: ChatId = 999;
-
-/// Collects what the notifier sends.
-#[derive(Default)]
-struct Inbox(Mutex<Vec<(ChatId, Reply)>>);
-
-#[async_trait]
-impl Courier for Inbox {
-    async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), Undelivered> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((chat, reply.clone()));
-        Ok(())
-    }
-}
-
-impl Inbox {
-    fn take(&self) -> Vec<(ChatId, Reply)> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-}
 
 /// An instant given in UTC.
 fn at(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> DateTime<Utc> {

@@ -1,0 +1,311 @@
+//! The instruction as a guide too, and true in 2026: Variant 1 walked through the real Сферум
+//! site, the two Variant 1 paths told apart in one question, the messenger as a deployment
+//! setting, and the small things a parent meets on the way.
+
+use std::sync::Arc;
+
+use sferum_bot::config::Settings;
+use sferum_bot::runtime::notifier::Notifier;
+use sferum_bot::script;
+use sferum_bot::service::sandbox::SandboxConfig;
+
+use super::helpers::{engine, Inbox, TestBot, CODE};
+
+/// The guide's steps from the link to the e-journal, pressing «Готово» (or «Понятно»).
+const GUIDE: &[(&str, &str)] = &[
+    ("guide/open_link", "Готово"),
+    ("guide/contact_warning", "Понятно"),
+    ("guide/contact", "Готово"),
+    ("guide/code", "Готово"),
+    ("guide/application", "Готово"),
+    ("guide/approved", "Готово"),
+    ("guide/invite_parent", "Готово"),
+    ("guide/parent_phone", "Готово"),
+    ("guide/check_child", "Готово"),
+];
+
+#[tokio::test]
+async fn a_parent_with_the_teachers_real_link_is_walked_through_the_site_to_the_journal() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/start").await;
+    chat.send("учительница прислала ссылку, что нажимать").await;
+    for (at, press) in GUIDE {
+        assert_eq!(chat.at, *at, "{}", chat.text());
+        chat.press(press).await;
+    }
+    assert_eq!(chat.at, "guide/journal");
+    assert_eq!(
+        chat.seeds,
+        ["V1.1", "R1", "V1.2", "V1.3", "V1.4", "V1.5", "V1.6", "V1.7", "V1.8", "V1.9"]
+    );
+    assert!(chat
+        .last_buttons()
+        .contains(&"Как увидеть все чаты".to_owned()));
+    insta::assert_snapshot!(chat.text());
+}
+
+#[tokio::test]
+async fn every_step_of_the_guide_has_a_way_out_when_it_does_not_work() {
+    for (index, (at, _)) in GUIDE.iter().enumerate() {
+        let bot = TestBot::new();
+        let mut chat = bot.chat(1);
+        chat.send("/start").await;
+        chat.send("учительница прислала ссылку, что нажимать").await;
+        for (_, press) in &GUIDE[..index] {
+            chat.press(press).await;
+        }
+        assert_eq!(chat.at, *at);
+        let buttons = chat.last_buttons();
+        let Some(trouble) = buttons
+            .iter()
+            .find(|b| ["Не получается", "Профиля пока нет"].contains(&b.as_str()))
+            .cloned()
+        else {
+            assert_eq!(
+                *at, "guide/contact_warning",
+                "only the warning has no trouble button"
+            );
+            continue;
+        };
+        chat.press(&trouble).await;
+        assert!(chat.at.ends_with("_trouble"), "{at} → {}", chat.at);
+        assert!(
+            chat.last_buttons().contains(&"Главное меню".to_owned()),
+            "{}",
+            chat.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_code_typed_to_a_parents_number_leads_to_the_r3_fix() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/start").await;
+    chat.send("учительница прислала ссылку, что нажимать").await;
+    for (_, press) in &GUIDE[..3] {
+        chat.press(press).await;
+    }
+    chat.press("Не получается").await;
+    chat.press("Указали номер родителя").await;
+    assert_eq!(chat.at, "wrong_registration/what");
+}
+
+#[tokio::test]
+async fn the_menu_tells_the_two_variant1_paths_apart_in_one_question() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/start").await;
+    chat.press("Я родитель").await;
+    chat.press("У ребёнка нет Госуслуг").await;
+    assert!(
+        chat.last_text().contains("Ссылка от учителя уже есть?"),
+        "{}",
+        chat.text()
+    );
+    chat.press("Да, ссылка на этого бота").await;
+    assert!(
+        chat.last_text().contains("https://t.me/"),
+        "{}",
+        chat.text()
+    );
+    chat.press("Да, ссылка на сайт Сферума").await;
+    assert_eq!(chat.at, "guide/open_link");
+}
+
+#[test]
+fn check_counts_the_seed_ids_of_both_variant1_paths() {
+    let coverage = script::path_coverage(engine().scripts());
+    let v1: Vec<String> = (1..=9).map(|n| format!("V1.{n}")).collect();
+    for path in ["Variant 1 guide", "Variant 1 executed"] {
+        let ids = coverage
+            .get(path)
+            .unwrap_or_else(|| panic!("no path {path}"));
+        for id in &v1 {
+            assert!(ids.contains(id), "{path} does not deliver {id}: {ids:?}");
+        }
+    }
+}
+
+fn bot_with(settings: &[(&str, &str)]) -> TestBot {
+    let map: std::collections::HashMap<String, String> = settings
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let settings = Settings::from_lookup(|name| map.get(name).cloned()).expect("settings");
+    TestBot::on_engine(Arc::new(
+        sferum_bot::startup::engine(&settings).expect("an engine"),
+    ))
+}
+
+#[tokio::test]
+async fn the_messenger_is_max_by_default_and_vk_where_a_region_says_so() {
+    for (setting, name, note) in [(None, "MAX", true), (Some("vk"), "VK Мессенджер", false)]
+    {
+        let settings: Vec<(&str, &str)> =
+            setting.map(|s| ("MESSENGER_APP", s)).into_iter().collect();
+        let bot = bot_with(&settings);
+        let mut chat = bot.chat(1);
+        chat.send("/start").await;
+        chat.press("Я родитель").await;
+        chat.press("У ребёнка есть Госуслуги").await;
+        let text = chat.last_text();
+        assert!(
+            text.contains(&format!("Установите приложение {name}")),
+            "{setting:?}: {text}"
+        );
+        assert_eq!(
+            text.contains("в инструкции области он ещё называется «VK Мессенджер»"),
+            note,
+            "{setting:?}: {text}"
+        );
+        chat.press("Готово").await;
+        assert!(
+            chat.last_text().contains(name),
+            "{setting:?}: {}",
+            chat.text()
+        );
+        assert!(
+            !chat.last_text().contains("называется «VK"),
+            "said once: {}",
+            chat.text()
+        );
+    }
+    assert!(Settings::from_lookup(|n| (n == "MESSENGER_APP").then(|| "icq".to_owned())).is_err());
+}
+
+/// To the check screen of the child's contact.
+async fn up_to_the_check(chat: &mut super::helpers::Transcript<'_>, contact: &str) {
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send(contact).await;
+}
+
+#[tokio::test]
+async fn the_check_screen_shows_the_whole_contact_to_its_owner() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    up_to_the_check(&mut chat, "89123456789").await;
+    assert!(
+        chat.last_text().contains("+7 912 345-67-89"),
+        "{}",
+        chat.text()
+    );
+    let mut other = bot.chat(2);
+    up_to_the_check(&mut other, "Masha.Petrova2015@mail.ru").await;
+    assert!(
+        other.last_text().contains("masha.petrova2015@mail.ru"),
+        "{}",
+        other.text()
+    );
+}
+
+#[tokio::test]
+async fn no_code_is_asked_for_once_the_attempts_are_used_up() {
+    let bot = TestBot::with_sandbox_config(SandboxConfig {
+        fixed_code: Some(CODE.to_owned()),
+        max_attempts: 2,
+        ..SandboxConfig::default()
+    });
+    let mut chat = bot.chat(1);
+    up_to_the_check(&mut chat, "89123456789").await;
+    chat.press("Да, это ребёнка").await;
+    chat.send("000000").await;
+    assert_eq!(chat.at, "variant1/code");
+    chat.send("000001").await;
+    assert_eq!(chat.at, "variant1/code_expired", "{}", chat.text());
+    assert!(chat
+        .last_buttons()
+        .contains(&"Получить новый код".to_owned()));
+}
+
+#[tokio::test]
+async fn a_name_unlike_the_documents_is_questioned_once_with_the_reason() {
+    for name in ["иванова маша", "Ivanova Maria"] {
+        let bot = TestBot::new();
+        let mut chat = bot.chat(1);
+        up_to_the_check(&mut chat, "89123456789").await;
+        chat.press("Да, это ребёнка").await;
+        chat.send(CODE).await;
+        chat.send(name).await;
+        assert_eq!(chat.at, "variant1/name", "{name}: {}", chat.text());
+        assert!(chat.last_text().contains("в документах"), "{}", chat.text());
+        chat.send(name).await;
+        assert_eq!(
+            chat.at, "variant1/confirm_application",
+            "the second time it is taken"
+        );
+    }
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    up_to_the_check(&mut chat, "89123456789").await;
+    chat.press("Да, это ребёнка").await;
+    chat.send(CODE).await;
+    chat.send("Иванова Мария Петровна").await;
+    assert_eq!(
+        chat.at, "variant1/confirm_application",
+        "a full name is not questioned"
+    );
+}
+
+#[tokio::test]
+async fn the_resend_button_comes_by_itself_once_a_new_code_may_be_asked_for() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    up_to_the_check(&mut chat, "89123456789").await;
+    chat.press("Да, это ребёнка").await;
+    assert!(!chat
+        .last_buttons()
+        .contains(&"Отправить код ещё раз".to_owned()));
+    let inbox = Arc::new(Inbox::default());
+    let notifier = Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    assert_eq!(notifier.deliver_due().await, Ok(0));
+    bot.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(notifier.deliver_due().await, Ok(1));
+    let kept = inbox.take();
+    let (to, reply) = kept.first().expect("a message");
+    assert_eq!(*to, 1);
+    assert!(
+        reply.text.contains("можно запросить новый"),
+        "{}",
+        reply.text
+    );
+    assert!(reply
+        .buttons
+        .iter()
+        .any(|b| b.label == "Отправить код ещё раз"));
+}
+
+#[tokio::test]
+async fn the_rules_reach_every_rule_and_the_r3_text_says_it_once() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/start").await;
+    chat.press("Важные правила").await;
+    let buttons = chat.last_buttons();
+    for label in [
+        "Как регистрируются родители",
+        "Зарегистрировали неправильно",
+        "У меня несколько детей",
+    ] {
+        assert!(buttons.contains(&label.to_owned()), "{label}: {buttons:?}");
+    }
+    let bot = TestBot::new();
+    let mut first = bot.chat(1);
+    up_to_the_check(&mut first, "89123456789").await;
+    first.press("Да, это ребёнка").await;
+    first.send(CODE).await;
+    first.send("Петров Иван Сергеевич").await;
+    first.press("Отправить заявку").await;
+    let mut chat = bot.chat(2);
+    up_to_the_check(&mut chat, "89123456789").await;
+    chat.press("Да, это ребёнка").await;
+    assert_eq!(chat.at, "variant1/already_registered", "{}", chat.text());
+    assert_eq!(
+        chat.last_text().matches("уже зарегистрирован").count(),
+        1,
+        "{}",
+        chat.text()
+    );
+}
