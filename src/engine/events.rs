@@ -6,6 +6,12 @@ use super::*;
 
 impl Conversation<'_> {
     pub(super) fn on_event(&mut self, event: &str) {
+        // `name@application`: an event about one application; if it is a parked child's, that
+        // child comes back first (R4).
+        let (event, subject) = event.split_once('@').unwrap_or((event, ""));
+        if !subject.is_empty() {
+            self.bring_back_decided(subject);
+        }
         if event == IDLE_EVENT {
             return self.remind_idle();
         }

@@ -29,6 +29,8 @@ pub enum Command {
     Invite,
     /// `/pending`: a teacher lists the applications waiting for them.
     Pending,
+    /// `/children`: every child registered from this chat, and continuing one (R4).
+    Children,
     /// A client reconnects to a stored conversation (the terminal chat starting again): show
     /// where it is. Never typed.
     Resume,
@@ -152,6 +154,7 @@ impl Input {
             "forget" => Command::Forget,
             "invite" => Command::Invite,
             "pending" => Command::Pending,
+            "children" => Command::Children,
             _ => Command::Unknown,
         };
         Input::Command(command)

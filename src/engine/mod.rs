@@ -4,6 +4,7 @@
 //! so every journey can be tested as a transcript with no network and no clock.
 
 mod answer;
+mod children;
 mod events;
 mod io;
 pub mod listen;
@@ -314,14 +315,11 @@ impl<'e> Conversation<'e> {
         match command {
             Command::Start(None) | Command::Menu => self.enter(StepRef::menu()),
             Command::Start(Some(payload)) => match InviteToken::parse(&payload) {
-                Ok(token) => {
-                    self.session.facts = Facts {
-                        invite_token: Some(token),
-                        ..Facts::default()
-                    };
-                    self.session.history.clear();
-                    self.show(StepRef::deep_link());
-                }
+                // Another invitation while a child's registration is under way: is it another
+                // child? (R4) Both are kept.
+                // (Twins share their class teacher's link: the same token asks too.)
+                Ok(token) if self.child_in_progress() => self.ask_another_child(token),
+                Ok(token) => self.open_invitation(token),
                 // A damaged link: said, and the person stays where they were.
                 Err(_) => {
                     self.say_plain("deep-link-invalid");
@@ -391,6 +389,7 @@ impl<'e> Conversation<'e> {
                 self.reshow();
             }
             Command::Invite | Command::Pending => self.teacher_command(command),
+            Command::Children => self.list_children(),
         }
     }
 
@@ -433,6 +432,8 @@ impl<'e> Conversation<'e> {
                 self.reshow();
             }
             Action::InviteClass(class_id) => self.invite_class(class_id),
+            Action::AnotherChild(another) => self.another_child(another),
+            Action::Child(index) => self.continue_child(index),
             Action::Menu => {
                 self.session.resume = None;
                 self.enter(StepRef::menu())
@@ -721,8 +722,11 @@ impl<'e> Conversation<'e> {
         buttons
     }
 
-    /// A button label's own variables (a class name), from the action it carries.
+    /// A button label's own variables (a class name, a child's name), from its action.
     fn label_args(&self, action: &Action) -> Args {
+        if let Action::Child(index) = action {
+            return self.child_label_args(*index);
+        }
         let mut args = Args::new();
         if let (Action::InviteClass(class_id), Some(Invite::Teacher { classes, .. })) =
             (action, &self.session.facts.invite)

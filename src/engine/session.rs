@@ -169,6 +169,10 @@ pub enum Action {
     NoneOfThese,
     /// A teacher chooses the class of an invitation.
     InviteClass(String),
+    /// The answer to «Это другой ребёнок?» when a new invitation arrives mid-registration.
+    AnotherChild(bool),
+    /// Continue the registration of parked child `n` (`/children`).
+    Child(usize),
     Menu,
     /// Stop the gentle reminders.
     RemindersOff,
@@ -218,6 +222,12 @@ pub struct Session {
     /// The step the user left to ask a question, offered as a way back.
     #[serde(default)]
     pub resume: Option<StepRef>,
+    /// Other children's registrations, set aside (R4): each continues from `/children`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<super::children::Parked>,
+    /// An invitation waiting for the answer to «Это другой ребёнок?».
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_invite: Option<InviteToken>,
     /// A child's name the bot questioned once (Latin letters, a short form): sent again as it
     /// is, it is taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,6 +264,8 @@ impl Session {
             fresh: true,
             epoch: 0,
             doubted_name: None,
+            children: Vec::new(),
+            pending_invite: None,
             resume: None,
             awaiting_reason: None,
             reminders_off: false,

@@ -194,7 +194,7 @@ impl Bot {
             id: format!("decided:{}", app.application_id),
             chat: app.student_chat,
             kind: NoticeKind::Event {
-                event: DECIDED_EVENT.to_owned(),
+                event: format!("{DECIDED_EVENT}@{}", app.application_id),
             },
         };
         let now = self.clock.now();

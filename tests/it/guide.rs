@@ -309,3 +309,130 @@ async fn the_rules_reach_every_rule_and_the_r3_text_says_it_once() {
         chat.text()
     );
 }
+
+/// Registers a child by the demo class link up to the approved application; returns the chat.
+async fn register_until_approved(
+    chat: &mut super::helpers::Transcript<'_>,
+    phone: &str,
+    name: &str,
+) {
+    chat.press("Войти в аккаунт").await;
+    chat.send(phone).await;
+    chat.press("Да, это ребёнка").await;
+    chat.send(CODE).await;
+    chat.send(name).await;
+    chat.press("Отправить заявку").await;
+    chat.press("Проверить статус заявки").await;
+    assert_eq!(chat.at, "variant1/approved", "{}", chat.text());
+}
+
+fn invitation_link(chat: &super::helpers::Transcript<'_>) -> String {
+    chat.last_text()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no invitation link in:\n{}", chat.text()))
+}
+
+#[tokio::test]
+async fn two_children_from_one_chat_are_kept_apart_through_both_parent_invitations() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/start demo-class").await;
+    register_until_approved(&mut chat, "89120000001", "Петров Иван Сергеевич").await;
+
+    // A second invitation while the first child waits to invite a parent.
+    chat.send("/start demo-class").await;
+    assert!(
+        chat.last_text().contains("для другого ребёнка"),
+        "{}",
+        chat.text()
+    );
+    chat.press("Да, для другого ребёнка").await;
+    assert_eq!(chat.at, "variant1/welcome");
+    register_until_approved(&mut chat, "89120000002", "Петрова Анна Сергеевна").await;
+    chat.press("Пригласить родителя").await;
+    let second = invitation_link(&chat);
+
+    chat.send("/children").await;
+    let list = chat.last_text();
+    assert!(
+        list.contains("Петрова Анна Сергеевна — родитель приглашён"),
+        "{list}"
+    );
+    assert!(
+        list.contains("Петров Иван Сергеевич — заявка одобрена"),
+        "{list}"
+    );
+    chat.press("Продолжить: Петров Иван Сергеевич").await;
+    assert_eq!(chat.at, "variant1/approved", "{}", chat.text());
+    chat.press("Пригласить родителя").await;
+    let first = invitation_link(&chat);
+    assert_ne!(first, second, "each child's own parent invitation");
+
+    chat.send("/children").await;
+    assert!(
+        chat.last_text().contains("родитель приглашён"),
+        "{}",
+        chat.text()
+    );
+    insta::assert_snapshot!(chat
+        .text()
+        .replace(&first, "<first>")
+        .replace(&second, "<second>"));
+}
+
+#[tokio::test]
+async fn the_same_child_again_starts_over_and_a_lone_child_is_told_how_children_works() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/children").await;
+    assert!(chat.last_text().contains("один ребёнок"), "{}", chat.text());
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("89120000001").await;
+    chat.send("/start demo-class").await;
+    chat.press("Нет, для того же").await;
+    assert_eq!(chat.at, "variant1/welcome");
+    chat.send("/children").await;
+    assert!(
+        chat.last_text().contains("один ребёнок"),
+        "nothing parked: {}",
+        chat.text()
+    );
+}
+
+#[tokio::test]
+async fn a_decision_on_a_parked_childs_application_brings_that_child_back() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("89120000001").await;
+    chat.press("Да, это ребёнка").await;
+    chat.send(CODE).await;
+    chat.send("Петров Иван Сергеевич").await;
+    chat.press("Отправить заявку").await;
+    assert_eq!(chat.at, "variant1/submitted");
+    chat.send("/start demo-class").await;
+    chat.press("Да, для другого ребёнка").await;
+    chat.press("Войти в аккаунт").await;
+    assert_eq!(chat.at, "variant1/contact");
+    // The school decides the first child's application (the sandbox's first is `a-1`).
+    chat.input(sferum_bot::engine::Input::Event(
+        "application_decided@a-1".to_owned(),
+    ))
+    .await;
+    assert_eq!(chat.at, "variant1/approved", "{}", chat.text());
+    assert!(
+        chat.last_text().contains("Заявку приняли"),
+        "{}",
+        chat.text()
+    );
+    chat.send("/children").await;
+    assert!(
+        chat.last_text().contains("регистрация не закончена"),
+        "the second child is kept: {}",
+        chat.text()
+    );
+}
