@@ -113,6 +113,12 @@ pub struct Settings {
     pub telegram: Option<TelegramSettings>,
     /// `SCHOOL_TIMEZONE`: an IANA zone name (default `Asia/Yekaterinburg`, Orenburg's time).
     pub school_timezone: chrono_tz::Tz,
+    /// `CODE_LIMIT_PER_HOUR`, `CODE_LIMIT_PER_DAY` (per chat, across addresses) and
+    /// `CODE_LIMIT_PER_ADDRESS_DAY` (per address, across chats): verification codes allowed.
+    pub code_limits: crate::limits::CodeLimits,
+    /// `LIMIT_KEY`: the key of the address tags the limits count by (the same on every
+    /// replica); unset, a fixed default.
+    pub limit_key: Secret,
     /// `MESSENGER_APP`: the app Сферум lives in, as the bot names it (default MAX).
     pub messenger_app: MessengerApp,
     /// `SUPPORT_CONTACT`: how a person reaches a human (the school's or region's phone, e-mail
@@ -189,6 +195,22 @@ impl Settings {
             registration_api,
             telegram,
             support_contact: get("SUPPORT_CONTACT"),
+            code_limits: {
+                let defaults = crate::limits::CodeLimits::default();
+                let number = |name: &'static str, default: u32| {
+                    parse_number(&get, name, u64::from(default))
+                        .map(|n| u32::try_from(n).unwrap_or(u32::MAX).max(1))
+                };
+                crate::limits::CodeLimits {
+                    per_chat_hour: number("CODE_LIMIT_PER_HOUR", defaults.per_chat_hour)?,
+                    per_chat_day: number("CODE_LIMIT_PER_DAY", defaults.per_chat_day)?,
+                    per_address_day: number(
+                        "CODE_LIMIT_PER_ADDRESS_DAY",
+                        defaults.per_address_day,
+                    )?,
+                }
+            },
+            limit_key: Secret::new(get("LIMIT_KEY").unwrap_or_else(|| "sferum-bot".to_owned())),
             messenger_app: match get("MESSENGER_APP").map(|v| v.to_lowercase()).as_deref() {
                 None | Some("max") => MessengerApp::Max,
                 Some("vk") => MessengerApp::Vk,

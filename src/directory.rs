@@ -35,8 +35,9 @@ pub struct TrackedApplication {
 
 #[async_trait]
 pub trait Directory: Send + Sync {
-    /// `chat` serves teacher `teacher_id` (a later binding replaces an earlier one).
-    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError>;
+    /// `chat` serves teacher `teacher_id`, unless another chat already does: the first chat to
+    /// open a teacher's link keeps it (a forwarded link takes nothing over).
+    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError>;
     async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError>;
     async fn track(&self, application: &TrackedApplication) -> Result<(), StoreError>;
     async fn tracked(&self, application_id: &str)
@@ -46,6 +47,15 @@ pub trait Directory: Send + Sync {
     async fn untrack(&self, application_id: &str) -> Result<(), StoreError>;
     /// Forgets `chat`: its teacher binding and the applications its student submitted.
     async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError>;
+}
+
+/// What [`Directory::bind_teacher`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// The chat serves the teacher (now, or already).
+    Bound,
+    /// Another chat serves the teacher: nothing changed.
+    Taken { by: ChatId },
 }
 
 #[derive(Debug, Default)]
@@ -62,10 +72,15 @@ impl MemoryDirectory {
 
 #[async_trait]
 impl Directory for MemoryDirectory {
-    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError> {
         let mut teachers = self.teachers.lock().unwrap_or_else(|e| e.into_inner());
-        teachers.insert(teacher_id.to_owned(), chat);
-        Ok(())
+        match teachers.get(teacher_id) {
+            Some(by) if *by != chat => Ok(Binding::Taken { by: *by }),
+            _ => {
+                teachers.insert(teacher_id.to_owned(), chat);
+                Ok(Binding::Bound)
+            }
+        }
     }
 
     async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError> {
@@ -116,7 +131,20 @@ impl Directory for MemoryDirectory {
 pub struct RedisDirectory {
     connection: ConnectionManager,
     prefix: String,
+    bind_script: redis::Script,
 }
+
+/// `KEYS[1]`: the teacher's key, `KEYS[2]`: the chat's; `ARGV`: the chat, the teacher id.
+/// Binds unless another chat is bound; answers the chat that serves the teacher.
+const BIND_SCRIPT: &str = r"
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then
+  return tonumber(current)
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+return tonumber(ARGV[1])
+";
 
 impl std::fmt::Debug for RedisDirectory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -132,6 +160,7 @@ impl RedisDirectory {
         Ok(Self {
             connection: connect_lazily(url)?,
             prefix: prefix.to_owned(),
+            bind_script: redis::Script::new(BIND_SCRIPT),
         })
     }
 
@@ -162,12 +191,20 @@ impl RedisDirectory {
 
 #[async_trait]
 impl Directory for RedisDirectory {
-    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .set(self.key(&format!("teacher:{teacher_id}")), chat)
-            .set(self.key(&format!("chat-teacher:{chat}")), teacher_id);
-        self.pipeline(pipe).await
+    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError> {
+        let teacher_key = self.key(&format!("teacher:{teacher_id}"));
+        let chat_key = self.key(&format!("chat-teacher:{chat}"));
+        let by: i64 = run_on(&self.connection, |mut c| {
+            let mut invocation = self.bind_script.key(&teacher_key);
+            invocation.key(&chat_key).arg(chat).arg(teacher_id);
+            async move { invocation.invoke_async(&mut c).await }
+        })
+        .await?;
+        Ok(if by == chat {
+            Binding::Bound
+        } else {
+            Binding::Taken { by }
+        })
     }
 
     async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError> {

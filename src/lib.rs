@@ -10,6 +10,7 @@
 //! - [`service`]: the `RegistrationService` port and its adapters (in-process sandbox, HTTP).
 //! - [`store`]: the `SessionStore` port and its adapters (memory, Redis).
 //! - [`directory`]: which chat serves each teacher, and the applications the bot follows.
+//! - [`limits`]: limits on verification codes per chat and per address (no SMS pumping).
 //! - [`runtime`]: carries out the engine's effects against the service and the store.
 //! - [`notify`]: the outbox of messages the bot sends on its own (notifications, reminders).
 //! - [`transport`]: the ways people reach the bot (terminal chat, Telegram).
@@ -25,6 +26,7 @@ pub mod directory;
 pub mod domain;
 pub mod engine;
 pub mod i18n;
+pub mod limits;
 pub mod notify;
 pub mod runtime;
 pub mod school;

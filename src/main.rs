@@ -184,10 +184,20 @@ async fn core(settings: &Settings) -> Result<Bot, String> {
             let directory = RedisDirectory::connect(&redis.url, &redis.prefix)
                 .await
                 .map_err(|e| format!("Redis directory: {e}"))?;
+            let limits = sferum_bot::limits::RedisLimits::connect(
+                &redis.url,
+                &redis.prefix,
+                settings.code_limits,
+            )
+            .map_err(|e| format!("Redis limits: {e}"))?;
             bot.with_outbox(Arc::new(outbox))
                 .with_directory(Arc::new(directory))
+                .with_limits(Arc::new(limits), settings.limit_key.expose().as_bytes())
         }
-        None => bot,
+        None => bot.with_limits(
+            Arc::new(sferum_bot::limits::MemoryLimits::new(settings.code_limits)),
+            settings.limit_key.expose().as_bytes(),
+        ),
     })
 }
 

@@ -71,10 +71,10 @@ error-invalid-address = The service did not accept this address. Check the numbe
 error-address-already-registered = This number or email is already registered in { -sferum }.
 error-address-registered-as-child = This number is already used in a child's account. So the child was registered with a parent's number.
 error-channel-not-allowed = Parents sign up with a phone number only. Please write your mobile number.
-error-too-many-requests = Too many code requests. Please try again in { $minutes ->
+error-too-many-requests = Too many code requests — this is how the bot protects numbers from unwanted texts. Please try again in { $minutes ->
     [one] { $minutes } minute
    *[other] { $minutes } minutes
-    }.
+    }. If you need help: { $support_contact }.
 error-too-early = You can ask for a new code in { $seconds ->
     [one] { $seconds } second
    *[other] { $seconds } seconds
@@ -148,3 +148,4 @@ help-teacher =
     /help — this help
     /forget — delete everything the bot keeps about you
     New applications arrive by themselves, with «Approve» and «Reject» buttons.
+flood-slow-down = Too many messages in a row — please wait a little. I will answer the next one.

@@ -8,6 +8,9 @@ teacher-bound =
     /invite — an invitation link and QR code for the students of your class;
     /pending — applications waiting for your decision.
     I will tell you about new applications myself, from 8:00 to 21:00 school time.
+    The teacher link is personal: do not forward it to class or parent chats. If it is opened in another chat, that chat gets nothing of the class, and I tell you at once.
+teacher-link-taken = This teacher link is already connected in another chat, so this chat is NOT connected: applications and decisions of the class will not come here. If it is your link, open it in your main chat; I have told the connected chat.
+teacher-link-used-elsewhere = Your teacher link has just been opened in another chat. That chat is not connected and gets nothing of your class. If it was not you, do not forward the link; ask the school for a new one if it was shared widely.
 teacher-only = This command is for class teachers. Please open your teacher link to connect this chat.
 teacher-choose-class = Which class is the invitation for?
 btn-class = { $class }

@@ -487,7 +487,11 @@ impl<'e> Conversation<'e> {
                 };
                 let target = step.on.get(leads_as).or_else(|| step.on.get(ANY_ERROR));
                 let message = rejection_message(rejection.code());
-                self.recover(step, &message, rejection_args(&rejection), target);
+                let mut args = rejection_args(&rejection);
+                if let Some(support) = self.fact_args().remove("support_contact") {
+                    args.insert("support_contact".to_owned(), support);
+                }
+                self.recover(step, &message, args, target);
             }
             Err(ServiceError::Unavailable(_) | ServiceError::Protocol(_)) => {
                 let target = step.on.get(UNAVAILABLE);

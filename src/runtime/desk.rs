@@ -16,8 +16,32 @@ use super::{Bot, Reply, ReplyButton};
 pub const DECIDED_EVENT: &str = "application_decided";
 
 impl Bot {
-    /// Carries out a teacher's request and says how it went.
+    /// Carries out a teacher's request and says how it went. Only the chat bound to the
+    /// teacher may act for them: a chat that opened a forwarded teacher link gets nothing.
     pub async fn carry_out(&self, chat: ChatId, lang: &str, request: DeskRequest) -> Vec<Reply> {
+        let teacher_id = match &request {
+            DeskRequest::CreateInvite { teacher_id, .. }
+            | DeskRequest::ListPending { teacher_id }
+            | DeskRequest::Decide { teacher_id, .. } => teacher_id,
+        };
+        match self.directory.teacher_chat(teacher_id).await {
+            Ok(Some(bound)) if bound == chat => {}
+            Ok(_) => {
+                tracing::warn!(
+                    event = "desk_refused",
+                    "a teacher's request from a chat not bound to them"
+                );
+                return vec![Reply::text(self.text(
+                    lang,
+                    "teacher-link-taken",
+                    &Args::new(),
+                ))];
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the directory cannot be read");
+                return vec![Reply::text(self.text(lang, "desk-failed", &Args::new()))];
+            }
+        }
         match request {
             DeskRequest::CreateInvite {
                 teacher_id,

@@ -11,20 +11,45 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
-use crate::directory::{Directory, MemoryDirectory, TrackedApplication};
+use crate::directory::{Binding, Directory, MemoryDirectory, TrackedApplication};
 use crate::engine::{ButtonTarget, Engine, FollowUp, Input, Outcome, Request, Say, Success};
 use crate::i18n::{Args, I18nError, Locales};
+use crate::limits::{AddressTag, CodeLimits, Limits, MemoryLimits, TryAgainIn};
 use crate::notify::memory::MemoryOutbox;
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
 use crate::script::vocab::InputKind;
 use crate::script::StepRef;
-use crate::service::{OpKey, RegistrationService, ServiceError};
+use crate::service::{OpKey, RegistrationService, Rejection, ServiceError};
 use crate::store::{ChatId, Claim, Commit, Keep, Loaded, SessionStore, StoreError};
 
 /// How many times a turn is retried when another replica saved the same chat meanwhile.
 const CONFLICT_RETRIES: usize = 3;
 /// How many service calls one update may make (a guard against a looping script).
 const MAX_CALLS_PER_UPDATE: usize = 8;
+/// The event a bound teacher's chat gets when their link was opened in another chat.
+pub const LINK_USED_ELSEWHERE: &str = "teacher_link_used_elsewhere";
+
+/// Flood control: the sustained rate of updates one chat may send, and the burst.
+pub const FLOOD_PER_SECOND: u32 = 1;
+pub const FLOOD_BURST: u32 = 5;
+/// A flooding chat is told to slow down at most once in this many seconds.
+const FLOOD_QUIET_SECS: i64 = 30;
+
+fn flood_quota(per_second: u32, burst: u32) -> governor::Quota {
+    let nonzero = |n: u32| std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::Quota::per_second(nonzero(per_second)).allow_burst(nonzero(burst))
+}
+
+/// What [`Bot::admit`] decides about one more update of a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Go,
+    /// Over the rate: say «слишком много сообщений, подождите немного» once, do nothing else.
+    Warn,
+    /// Over the rate and told already: drop it.
+    Drop,
+}
+
 /// How long a committed turn's replies wait for the process that ran it before any replica
 /// delivers them: well above the time a send may take, 429 waits included.
 pub const REPLY_GRACE: chrono::Duration = chrono::Duration::minutes(2);
@@ -97,6 +122,14 @@ pub struct Bot {
     clock: Arc<dyn Clock>,
     outbox: Arc<dyn Outbox>,
     directory: Arc<dyn Directory>,
+    /// Limits on verification codes per chat and per address.
+    limits: Arc<dyn Limits>,
+    /// The key of the address tags of the code limits (`LIMIT_KEY`).
+    limit_key: Vec<u8>,
+    /// Updates a chat may send before the rest are dropped (flood control), in this process.
+    flood: governor::DefaultKeyedRateLimiter<ChatId>,
+    /// When each flooding chat was last told to slow down.
+    flood_told: Mutex<HashMap<ChatId, chrono::DateTime<chrono::Utc>>>,
     /// One lock per chat: a chat's updates are handled one at a time within this process.
     chat_locks: Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -115,6 +148,10 @@ impl Bot {
             clock,
             outbox: Arc::new(MemoryOutbox::default()),
             directory: Arc::new(MemoryDirectory::new()),
+            limits: Arc::new(MemoryLimits::new(CodeLimits::default())),
+            limit_key: b"sferum-bot".to_vec(),
+            flood: governor::RateLimiter::keyed(flood_quota(FLOOD_PER_SECOND, FLOOD_BURST)),
+            flood_told: Mutex::new(HashMap::new()),
             chat_locks: Mutex::new(HashMap::new()),
         }
     }
@@ -123,6 +160,49 @@ impl Bot {
     pub fn with_outbox(mut self, outbox: Arc<dyn Outbox>) -> Self {
         self.outbox = outbox;
         self
+    }
+
+    /// The limits on verification codes (memory, with the default limits, unless set) and the
+    /// key their address tags are made with.
+    pub fn with_limits(mut self, limits: Arc<dyn Limits>, key: &[u8]) -> Self {
+        self.limits = limits;
+        self.limit_key = key.to_vec();
+        self
+    }
+
+    /// Flood control at `per_second` updates a second per chat, bursts of `burst`.
+    pub fn with_flood_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.flood = governor::RateLimiter::keyed(flood_quota(per_second, burst));
+        self
+    }
+
+    /// Whether `chat` may send another update now (at most [`FLOOD_PER_SECOND`] a second in a
+    /// sustained flow, bursts of [`FLOOD_BURST`]). Past it, the first update is answered once
+    /// with a calm «подождите» and the rest are dropped before any service call or session
+    /// write.
+    pub fn admit(&self, chat: ChatId) -> Admission {
+        if self.flood.check_key(&chat).is_ok() {
+            return Admission::Go;
+        }
+        let now = self.clock.now();
+        let mut told = self.flood_told.lock().unwrap_or_else(|e| e.into_inner());
+        if told.len() > 10_000 {
+            told.retain(|_, at| now - *at < chrono::Duration::minutes(1));
+        }
+        let recently = told
+            .get(&chat)
+            .is_some_and(|at| now - *at < chrono::Duration::seconds(FLOOD_QUIET_SECS));
+        tracing::warn!(
+            event = "flood",
+            told = !recently,
+            "a chat sends faster than allowed"
+        );
+        if recently {
+            Admission::Drop
+        } else {
+            told.insert(chat, now);
+            Admission::Warn
+        }
     }
 
     /// Where teachers and followed applications are kept (memory unless set).
@@ -239,6 +319,45 @@ impl Bot {
         }
     }
 
+    /// A code request past a limit: the refusal the person hears (the service is not called).
+    async fn code_limit(
+        &self,
+        chat: ChatId,
+        request: &Request,
+        session: &crate::engine::Session,
+        key: OpKey,
+    ) -> Result<Option<ServiceError>, StoreError> {
+        let address = match request {
+            Request::StartVerification { address, .. } => address.as_str().to_owned(),
+            Request::ResendCode { .. } => {
+                match (&session.facts.parent_phone, &session.facts.contact) {
+                    (Some(phone), _) => phone.as_str().to_owned(),
+                    (None, Some(contact)) => contact.as_str().to_owned(),
+                    (None, None) => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+        let tag = AddressTag::of(&address, &self.limit_key);
+        match self
+            .limits
+            .take_code(chat, &tag, key, self.clock.now())
+            .await?
+        {
+            Ok(()) => Ok(None),
+            Err(TryAgainIn(wait)) => {
+                tracing::warn!(
+                    event = "code_limit",
+                    wait_secs = wait.as_secs(),
+                    "a code request over the limit was refused"
+                );
+                Ok(Some(ServiceError::Rejected(Rejection::TooManyRequests {
+                    retry_after_secs: wait.as_secs().max(1),
+                })))
+            }
+        }
+    }
+
     /// The replies of a turn were delivered: the notice keeping them is dropped.
     pub async fn delivered(&self, handled: &Handled) {
         if let Some(id) = &handled.kept_as {
@@ -299,7 +418,10 @@ impl Bot {
             // The same turn from the same saved state always carries the same keys: a repeat
             // after a crash, a conflict or on another replica is the same request.
             let key = OpKey::derive(&chat.to_string(), session.epoch, revision, call);
-            let result = perform(self.service.as_ref(), request, key).await;
+            let result = match self.code_limit(chat, &request, &session, key).await? {
+                Some(refused) => Err(refused),
+                None => perform(self.service.as_ref(), request, key).await,
+            };
             match &result {
                 // A wrong code or a used invitation is an ordinary answer, not a fault.
                 Err(ServiceError::Rejected(rejection)) => {
@@ -354,7 +476,7 @@ impl Bot {
             }
         }
         for follow in consequences {
-            self.follow_up(chat, follow).await;
+            replies.extend(self.follow_up(chat, &session.lang, follow).await);
         }
         for request in desk {
             replies.extend(self.carry_out(chat, &session.lang, request).await);
@@ -374,10 +496,11 @@ impl Bot {
 }
 
 impl Bot {
-    /// Carries out what a turn set in motion beyond the conversation. A failure here is logged
-    /// and does not undo the user's progress: teachers still find the application in /pending,
-    /// and the pending check notices decisions.
-    async fn follow_up(&self, chat: ChatId, follow: FollowUp) {
+    /// Carries out what a turn set in motion beyond the conversation, and says what the person
+    /// must know of it. A failure here is logged and does not undo the user's progress:
+    /// teachers still find the application in /pending, and the pending check notices
+    /// decisions.
+    async fn follow_up(&self, chat: ChatId, lang: &str, follow: FollowUp) -> Option<Reply> {
         let now = self.clock.now();
         let result = match follow {
             FollowUp::Schedule { event, due } => {
@@ -392,8 +515,14 @@ impl Bot {
                     .map(drop)
             }
             FollowUp::TeacherBound { teacher_id } => {
-                tracing::info!(chat, teacher = %teacher_id, "a teacher bound this chat");
-                self.directory.bind_teacher(&teacher_id, chat).await
+                match self.directory.bind_teacher(&teacher_id, chat).await {
+                    Ok(Binding::Bound) => {
+                        tracing::info!(chat, teacher = %teacher_id, "a teacher bound this chat");
+                        Ok(())
+                    }
+                    Ok(Binding::Taken { by }) => return self.refuse_binding(lang, by).await,
+                    Err(error) => Err(error),
+                }
             }
             FollowUp::ApplicationSubmitted {
                 application_id,
@@ -415,6 +544,44 @@ impl Bot {
         };
         if let Err(error) = result {
             tracing::error!(chat, %error, "a follow-up of the turn failed");
+        }
+        None
+    }
+
+    /// A teacher's link opened in a second chat: that chat is not bound (it gets nothing of the
+    /// class), it is told so, and the bound chat hears of it at once.
+    async fn refuse_binding(&self, lang: &str, bound: ChatId) -> Option<Reply> {
+        tracing::warn!(
+            event = "binding_refused",
+            "a teacher link was opened in a second chat"
+        );
+        let warning = Notice {
+            id: format!(
+                "link-used-elsewhere:{bound}:{}",
+                self.clock.now().timestamp()
+            ),
+            chat: bound,
+            kind: NoticeKind::Event {
+                event: LINK_USED_ELSEWHERE.to_owned(),
+            },
+        };
+        if let Err(error) = self
+            .outbox
+            .schedule(&warning, self.clock.now(), IfScheduled::Keep)
+            .await
+        {
+            tracing::error!(%error, "the bound teacher could not be told");
+        }
+        match self
+            .engine
+            .locales()
+            .format(lang, "teacher-link-taken", &Args::new())
+        {
+            Ok(text) => Some(Reply::text(text)),
+            Err(error) => {
+                tracing::error!(%error, "a message failed to format");
+                None
+            }
         }
     }
 
@@ -458,6 +625,7 @@ impl Bot {
     /// notice and reminder of the chat.
     async fn forget_elsewhere(&self, chat: ChatId) -> Result<(), StoreError> {
         self.directory.forget_chat(chat).await?;
+        self.limits.forget_chat(chat).await?;
         self.outbox.forget_chat(chat).await.map(drop)
     }
 }

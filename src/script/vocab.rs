@@ -294,7 +294,7 @@ impl Operation {
 /// The variables a rejection's message may use.
 pub fn rejection_variables(code: &str) -> &'static [&'static str] {
     match code {
-        "too_many_requests" => &["minutes"],
+        "too_many_requests" => &["minutes", "support_contact"],
         "too_early" => &["seconds"],
         "wrong_code" => &["attempts_left"],
         _ => &[],
@@ -390,6 +390,8 @@ pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
     ("session-vanished", &[]),
     ("name-doubt", &["child_name"]),
     ("resend-ready", &[]),
+    ("flood-slow-down", &[]),
+    ("teacher-link-taken", &[]),
     ("child-another", &["child_name"]),
     ("child-btn-another", &[]),
     ("child-btn-same", &[]),

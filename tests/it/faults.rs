@@ -562,3 +562,116 @@ async fn sigkill_of_the_real_binary_during_a_service_call_loses_no_answer_and_se
         "a committed update is not answered again: {sent:#?}"
     );
 }
+
+/// The student taps through to the code for `phone` and asks to change the number.
+async fn code_to(bot: &Bot, phone: &str) -> Handled {
+    let check = turn(bot, Input::from_text(phone)).await;
+    let sent = turn(bot, press(&check, "Да, это ребёнка")).await;
+    if sent.at.to_string() == "variant1/code" {
+        turn(bot, press(&sent, "Изменить номер или почту")).await;
+    }
+    sent
+}
+
+#[tokio::test]
+async fn twenty_numbers_from_one_chat_send_at_most_the_limits_sms_across_two_replicas() {
+    let server = RedisServer::start();
+    let store = redis_store(&server).await;
+    let clock = ManualClock::new(monday_morning());
+    let service = service(&clock);
+    let limits = Arc::new(sferum_bot::limits::RedisLimits::beside(
+        &store,
+        sferum_bot::limits::CodeLimits::default(),
+    ));
+    let a = replica(&store, &service, &clock)
+        .await
+        .with_limits(limits.clone(), b"k");
+    let b = replica(&store, &service, &clock)
+        .await
+        .with_limits(limits, b"k");
+    let welcome = turn(&a, Input::from_text("/start demo-class")).await;
+    turn(&a, press(&welcome, "Войти в аккаунт")).await;
+    let mut refusals = Vec::new();
+    for n in 0..20 {
+        let bot = if n % 2 == 0 { &a } else { &b };
+        let answer = code_to(bot, &format!("+7 912 000-00-{n:02}")).await;
+        if answer.at.to_string() != "variant1/code" {
+            refusals.push(text(&answer));
+        }
+    }
+    let sent = service.codes.load(Ordering::SeqCst);
+    eprintln!("SMS pumping: 20 numbers from one chat on two replicas → {sent} codes sent");
+    assert_eq!(sent, 3, "the hourly limit per chat");
+    assert_eq!(refusals.len(), 17);
+    assert!(
+        refusals[0].contains("Попробуйте снова через"),
+        "{}",
+        refusals[0]
+    );
+    assert!(
+        refusals[0].contains("классный руководитель"),
+        "a person is named: {}",
+        refusals[0]
+    );
+    let mut redis = server.connection().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*limit*")
+        .query_async(&mut redis)
+        .await
+        .expect("KEYS");
+    assert!(
+        keys.iter().all(|k| !k.contains("912")),
+        "no address in a key name: {keys:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_teacher_link_takes_nothing_over_and_the_teacher_is_told() {
+    use super::helpers::TestBot;
+    let bot = TestBot::new();
+    let inbox = Arc::new(Inbox::default());
+    let notifier =
+        sferum_bot::runtime::notifier::Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    let mut teacher = bot.chat(700);
+    teacher.send("/start demo-teacher").await;
+    assert!(teacher.last_text().contains("личная"), "{}", teacher.text());
+
+    let mut stranger = bot.chat(999);
+    stranger.send("/start demo-teacher").await;
+    assert!(
+        stranger.last_text().contains("НЕ подключён"),
+        "{}",
+        stranger.text()
+    );
+    stranger.send("/pending").await;
+    assert!(
+        stranger.last_text().contains("НЕ подключён"),
+        "{}",
+        stranger.text()
+    );
+
+    let mut student = bot.chat(100);
+    student.send("/start demo-class").await;
+    student.press("Войти в аккаунт").await;
+    student.send("89120000001").await;
+    student.press("Да, это ребёнка").await;
+    student.send(CODE).await;
+    student.send("Петров Иван Сергеевич").await;
+    student.press("Отправить заявку").await;
+    notifier.deliver_due().await.expect("delivered");
+    let sent = inbox.take();
+    assert!(
+        sent.iter()
+            .any(|(chat, r)| *chat == 700 && r.text.contains("открыли в другом чате")),
+        "the teacher is told: {sent:#?}"
+    );
+    assert!(
+        sent.iter().all(|(chat, _)| *chat != 999),
+        "nothing of the class reaches the second chat: {sent:#?}"
+    );
+    assert!(
+        sent.iter()
+            .any(|(chat, r)| *chat == 700 && r.text.contains("Петров Иван")),
+        "the new application goes to the teacher's own chat: {sent:#?}"
+    );
+}

@@ -88,7 +88,9 @@ impl Harness {
             Arc::new(store),
             Arc::new(ManualClock::new(monday_morning())),
         )
-        .with_outbox(Arc::new(outbox));
+        .with_outbox(Arc::new(outbox))
+        // Tests type faster than people: flood control has its own test.
+        .with_flood_limit(1000, 1000);
         let api = teloxide::Bot::new("123456:TEST-TOKEN")
             .set_api_url(self.telegram_api.uri().parse().expect("a URL"));
         Telegram::new(api, Arc::new(core))
@@ -836,4 +838,52 @@ async fn polling_confirms_an_update_only_once_its_turn_is_committed() {
         .filter(|m| m["chat_id"] == json!(STUDENT))
         .collect();
     assert_eq!(to_student.len(), 1, "answered once: {to_student:?}");
+}
+
+#[tokio::test]
+async fn fifty_messages_in_a_second_reach_the_service_only_as_far_as_the_flood_limit_allows() {
+    let mut h = Harness::start().await;
+    let store = RedisStore::connect(&h.redis.url(), RedisStoreConfig::default())
+        .await
+        .expect("Redis");
+    let core = Bot::new(
+        engine(),
+        Arc::new(http_service::service(&h.registration)),
+        Arc::new(store),
+        Arc::new(ManualClock::new(monday_morning())),
+    );
+    let api = teloxide::Bot::new("123456:TEST-TOKEN")
+        .set_api_url(h.telegram_api.uri().parse().expect("a URL"));
+    let bot = Telegram::new(api, Arc::new(core));
+    for _ in 0..50 {
+        bot.handle(h.text(STUDENT, "/start cls-5a"))
+            .await
+            .expect("handled");
+    }
+    let resolved = h
+        .registration
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().contains("/v1/invites/"))
+        .count();
+    let told = h
+        .sent()
+        .await
+        .iter()
+        .filter(|m| {
+            m["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Слишком много сообщений"))
+        })
+        .count();
+    eprintln!(
+        "flood: 50 updates in a burst → {resolved} service calls, told to wait {told} time(s)"
+    );
+    assert!(
+        resolved <= sferum_bot::runtime::FLOOD_BURST as usize + 1,
+        "{resolved} reached the service"
+    );
+    assert_eq!(told, 1, "told once, calmly");
 }

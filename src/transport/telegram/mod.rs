@@ -40,7 +40,7 @@ use teloxide::RequestError;
 use crate::engine::{ButtonTarget, Input};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
-use crate::runtime::{Bot as Core, Handled, Reply, RuntimeError};
+use crate::runtime::{Admission, Bot as Core, Handled, Reply, RuntimeError};
 
 /// Telegram's limit on a message's length, in UTF-16 code units... counted here in characters,
 /// which is never more than the code units.
@@ -202,6 +202,15 @@ impl Telegram {
         let Some(chat) = chat else {
             return Ok(Received::Nothing);
         };
+        if incoming != Incoming::Ignore {
+            match self.core.admit(chat.0) {
+                Admission::Go => {}
+                Admission::Warn => {
+                    return Ok(self.notice(chat, lang.as_deref(), "flood-slow-down"))
+                }
+                Admission::Drop => return Ok(Received::Nothing),
+            }
+        }
         let notice = match incoming {
             Incoming::Input(input) => {
                 return match self
