@@ -45,7 +45,13 @@ pub trait Directory: Send + Sync {
     /// Every application still followed.
     async fn all_tracked(&self) -> Result<Vec<TrackedApplication>, StoreError>;
     async fn untrack(&self, application_id: &str) -> Result<(), StoreError>;
-    /// Forgets `chat`: its teacher binding and the applications its student submitted.
+    /// The parent invitation `token` was issued from `chat` (a student's), so the child hears
+    /// when a parent links with it.
+    async fn issued_from(&self, token: &str, chat: ChatId) -> Result<(), StoreError>;
+    /// The chat a parent invitation was issued from, if the bot issued it.
+    async fn issuer_of(&self, token: &str) -> Result<Option<ChatId>, StoreError>;
+    /// Forgets `chat`: its teacher binding, the applications its student submitted and the
+    /// parent invitations it issued.
     async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError>;
 }
 
@@ -61,6 +67,7 @@ pub enum Binding {
 #[derive(Debug, Default)]
 pub struct MemoryDirectory {
     teachers: Mutex<HashMap<String, ChatId>>,
+    invites: Mutex<HashMap<String, ChatId>>,
     applications: Mutex<HashMap<String, TrackedApplication>>,
 }
 
@@ -112,7 +119,24 @@ impl Directory for MemoryDirectory {
         Ok(())
     }
 
+    async fn issued_from(&self, token: &str, chat: ChatId) -> Result<(), StoreError> {
+        self.invites
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.to_owned(), chat);
+        Ok(())
+    }
+
+    async fn issuer_of(&self, token: &str) -> Result<Option<ChatId>, StoreError> {
+        let invites = self.invites.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(invites.get(token).copied())
+    }
+
     async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        self.invites
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, c| *c != chat);
         self.teachers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -272,6 +296,35 @@ impl Directory for RedisDirectory {
                 self.untrack(&app.application_id).await?;
             }
         }
-        Ok(())
+        let issued_key = self.key(&format!("chat-invites:{chat}"));
+        let tokens: Vec<String> = run_on(&self.connection, |mut c| {
+            let key = issued_key.clone();
+            async move { c.smembers(key).await }
+        })
+        .await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic().del(&issued_key);
+        for token in tokens {
+            pipe.del(self.key(&format!("parent-invite:{token}")));
+        }
+        self.pipeline(pipe).await
+    }
+
+    async fn issued_from(&self, token: &str, chat: ChatId) -> Result<(), StoreError> {
+        let issued_key = self.key(&format!("chat-invites:{chat}"));
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .set_ex(
+                self.key(&format!("parent-invite:{token}")),
+                chat,
+                TRACKING_TTL.as_secs(),
+            )
+            .sadd(&issued_key, token)
+            .expire(&issued_key, TRACKING_TTL.as_secs() as i64);
+        self.pipeline(pipe).await
+    }
+
+    async fn issuer_of(&self, token: &str) -> Result<Option<ChatId>, StoreError> {
+        self.get(self.key(&format!("parent-invite:{token}"))).await
     }
 }

@@ -280,6 +280,11 @@ pub enum FollowUp {
     },
     /// A teacher's request, carried out by the runtime.
     Desk(DeskRequest),
+    /// The student issued a parent invitation: the child hears when a parent links with it.
+    ParentInviteIssued { token: String },
+    /// A parent linked to a child with the child's invitation `token`: the child is told
+    /// which phone (masked).
+    ParentLinked { token: String, phone: String },
 }
 
 /// What a teacher asked, with who they are (the engine has checked they are a teacher).

@@ -580,14 +580,26 @@ impl<'e> Conversation<'e> {
                 }
             }
             Success::ParentInvite(invite) => {
-                facts.parent_invite = Some(invite);
+                self.after.push(FollowUp::ParentInviteIssued {
+                    token: invite.token.as_str().to_owned(),
+                });
+                self.session.facts.parent_invite = Some(invite);
                 "ok"
             }
             Success::ParentLink(link) => {
                 facts.parent_link = Some(link);
                 "ok"
             }
-            Success::LinkStatus(LinkStatus::Linked) => "linked",
+            Success::LinkStatus(LinkStatus::Linked) => {
+                let facts = &self.session.facts;
+                if let (Some(token), Some(phone)) = (&facts.invite_token, &facts.parent_phone) {
+                    self.after.push(FollowUp::ParentLinked {
+                        token: token.as_str().to_owned(),
+                        phone: phone.masked(),
+                    });
+                }
+                "linked"
+            }
             Success::LinkStatus(LinkStatus::Cancelled) => "cancelled",
         }
     }

@@ -540,12 +540,48 @@ impl Bot {
                 })
                 .await
             }
+            FollowUp::ParentInviteIssued { token } => {
+                self.directory.issued_from(&token, chat).await
+            }
+            FollowUp::ParentLinked { token, phone } => {
+                self.tell_child_of_parent(&token, &phone).await
+            }
             FollowUp::Forget | FollowUp::Desk(_) => Ok(()),
         };
         if let Err(error) = result {
             tracing::error!(chat, %error, "a follow-up of the turn failed");
         }
         None
+    }
+
+    /// A parent linked with the invitation `token`: the child's chat (if the bot issued the
+    /// invitation there) hears which phone, masked, and what to do if it was not their parent.
+    async fn tell_child_of_parent(&self, token: &str, phone: &str) -> Result<(), StoreError> {
+        let Some(child) = self.directory.issuer_of(token).await? else {
+            return Ok(());
+        };
+        let lang = match self.store.load(child).await {
+            Ok(Some(loaded)) => loaded.session.map(|s| s.lang),
+            _ => None,
+        }
+        .unwrap_or_else(|| crate::i18n::DEFAULT_LANG.to_owned());
+        let mut args = Args::new();
+        args.insert("phone".into(), phone.into());
+        let notice = Notice {
+            id: format!("parent-linked:{token}"),
+            chat: child,
+            kind: NoticeKind::Replies {
+                replies: vec![Reply::text(self.text(
+                    &lang,
+                    "parent-linked-to-child",
+                    &args,
+                ))],
+            },
+        };
+        self.outbox
+            .schedule(&notice, self.clock.now(), IfScheduled::Keep)
+            .await
+            .map(drop)
     }
 
     /// A teacher's link opened in a second chat: that chat is not bound (it gets nothing of the

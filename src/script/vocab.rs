@@ -392,6 +392,7 @@ pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
     ("resend-ready", &[]),
     ("flood-slow-down", &[]),
     ("teacher-link-taken", &[]),
+    ("parent-linked-to-child", &["phone"]),
     ("child-another", &["child_name"]),
     ("child-btn-another", &[]),
     ("child-btn-same", &[]),

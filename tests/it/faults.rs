@@ -675,3 +675,48 @@ async fn a_forwarded_teacher_link_takes_nothing_over_and_the_teacher_is_told() {
         "the new application goes to the teacher's own chat: {sent:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_parent_linking_to_the_childs_account_is_announced_to_the_child() {
+    use super::helpers::TestBot;
+    let bot = TestBot::new();
+    let inbox = Arc::new(Inbox::default());
+    let notifier =
+        sferum_bot::runtime::notifier::Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    let mut student = bot.chat(100);
+    student.send("/start demo-class").await;
+    student.press("Войти в аккаунт").await;
+    student.send("89120000001").await;
+    student.press("Да, это ребёнка").await;
+    student.send(CODE).await;
+    student.send("Петров Иван Сергеевич").await;
+    student.press("Отправить заявку").await;
+    student.press("Проверить статус заявки").await;
+    student.press("Пригласить родителя").await;
+    let token = student
+        .last_text()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
+        .map(str::to_owned)
+        .expect("a link");
+    let mut parent = bot.chat(200);
+    parent.send(&format!("/start {token}")).await;
+    parent.send("+7 922 111-22-33").await;
+    parent.send(CODE).await;
+    parent.press("Да, всё верно").await;
+    assert_eq!(parent.at, "parent/linked");
+    notifier.deliver_due().await.expect("delivered");
+    let to_child: Vec<String> = inbox
+        .take()
+        .into_iter()
+        .filter(|(chat, _)| *chat == 100)
+        .map(|(_, r)| r.text)
+        .collect();
+    assert_eq!(to_child.len(), 1, "{to_child:?}");
+    assert!(
+        to_child[0].contains("+7 922 ***-**-33"),
+        "masked: {}",
+        to_child[0]
+    );
+    assert!(to_child[0].contains("не ваш родитель"), "{}", to_child[0]);
+}
