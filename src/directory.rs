@@ -39,6 +39,12 @@ pub trait Directory: Send + Sync {
     /// open a teacher's link keeps it (a forwarded link takes nothing over).
     async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError>;
     async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError>;
+    /// Whether `chat` acts for the teacher: their bound chat, or one it connected.
+    async fn serves(&self, teacher_id: &str, chat: ChatId) -> Result<bool, StoreError>;
+    /// The bound chat connected `chat` too.
+    async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError>;
+    /// `chat` no longer serves the teacher (`/unbind`).
+    async fn unbind(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError>;
     async fn track(&self, application: &TrackedApplication) -> Result<(), StoreError>;
     async fn tracked(&self, application_id: &str)
         -> Result<Option<TrackedApplication>, StoreError>;
@@ -67,6 +73,8 @@ pub enum Binding {
 #[derive(Debug, Default)]
 pub struct MemoryDirectory {
     teachers: Mutex<HashMap<String, ChatId>>,
+    /// Chats a teacher's bound chat connected too.
+    extra: Mutex<HashMap<String, Vec<ChatId>>>,
     invites: Mutex<HashMap<String, ChatId>>,
     applications: Mutex<HashMap<String, TrackedApplication>>,
 }
@@ -93,6 +101,37 @@ impl Directory for MemoryDirectory {
     async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError> {
         let teachers = self.teachers.lock().unwrap_or_else(|e| e.into_inner());
         Ok(teachers.get(teacher_id).copied())
+    }
+
+    async fn serves(&self, teacher_id: &str, chat: ChatId) -> Result<bool, StoreError> {
+        let bound = self.teacher_chat(teacher_id).await? == Some(chat);
+        let extra = self.extra.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(bound || extra.get(teacher_id).is_some_and(|c| c.contains(&chat)))
+    }
+
+    async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+        let mut extra = self.extra.lock().unwrap_or_else(|e| e.into_inner());
+        let chats = extra.entry(teacher_id.to_owned()).or_default();
+        if !chats.contains(&chat) {
+            chats.push(chat);
+        }
+        Ok(())
+    }
+
+    async fn unbind(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+        let mut teachers = self.teachers.lock().unwrap_or_else(|e| e.into_inner());
+        if teachers.get(teacher_id) == Some(&chat) {
+            teachers.remove(teacher_id);
+        }
+        if let Some(chats) = self
+            .extra
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(teacher_id)
+        {
+            chats.retain(|c| *c != chat);
+        }
+        Ok(())
     }
 
     async fn track(&self, application: &TrackedApplication) -> Result<(), StoreError> {
@@ -137,6 +176,11 @@ impl Directory for MemoryDirectory {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, c| *c != chat);
+        self.extra
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values_mut()
+            .for_each(|chats| chats.retain(|c| *c != chat));
         self.teachers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -235,6 +279,38 @@ impl Directory for RedisDirectory {
         self.get(self.key(&format!("teacher:{teacher_id}"))).await
     }
 
+    async fn serves(&self, teacher_id: &str, chat: ChatId) -> Result<bool, StoreError> {
+        if self.teacher_chat(teacher_id).await? == Some(chat) {
+            return Ok(true);
+        }
+        let key = self.key(&format!("teacher-extra:{teacher_id}"));
+        run_on(&self.connection, |mut c| {
+            let key = key.clone();
+            async move { c.sismember(key, chat).await }
+        })
+        .await
+    }
+
+    async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .sadd(self.key(&format!("teacher-extra:{teacher_id}")), chat)
+            .set(self.key(&format!("chat-teacher:{chat}")), teacher_id);
+        self.pipeline(pipe).await
+    }
+
+    async fn unbind(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+        let bound = self.teacher_chat(teacher_id).await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .srem(self.key(&format!("teacher-extra:{teacher_id}")), chat)
+            .del(self.key(&format!("chat-teacher:{chat}")));
+        if bound == Some(chat) {
+            pipe.del(self.key(&format!("teacher:{teacher_id}")));
+        }
+        self.pipeline(pipe).await
+    }
+
     async fn track(&self, application: &TrackedApplication) -> Result<(), StoreError> {
         let json = serde_json::to_string(application)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -283,13 +359,7 @@ impl Directory for RedisDirectory {
     async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
         let teacher: Option<String> = self.get(self.key(&format!("chat-teacher:{chat}"))).await?;
         if let Some(teacher_id) = teacher {
-            let bound = self.teacher_chat(&teacher_id).await?;
-            let mut pipe = redis::pipe();
-            pipe.del(self.key(&format!("chat-teacher:{chat}")));
-            if bound == Some(chat) {
-                pipe.del(self.key(&format!("teacher:{teacher_id}")));
-            }
-            self.pipeline::<()>(pipe).await?;
+            self.unbind(&teacher_id, chat).await?;
         }
         for app in self.all_tracked().await? {
             if app.student_chat == chat {

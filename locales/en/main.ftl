@@ -150,3 +150,4 @@ help-teacher =
     New applications arrive by themselves, with «Approve» and «Reject» buttons.
 flood-slow-down = Too many messages in a row — please wait a little. I will answer the next one.
 parent-linked-to-child = A parent with the number { $phone } has linked to your { -sferum } account. If it is not your parent, do not answer them and tell your class teacher or your parents at once.
+cmd-unbind = Disconnect this chat from the teacher desk

@@ -9,8 +9,6 @@ teacher-bound =
     /pending — applications waiting for your decision.
     I will tell you about new applications myself, from 8:00 to 21:00 school time.
     The teacher link is personal: do not forward it to class or parent chats. If it is opened in another chat, that chat gets nothing of the class, and I tell you at once.
-teacher-link-taken = This teacher link is already connected in another chat, so this chat is NOT connected: applications and decisions of the class will not come here. If it is your link, open it in your main chat; I have told the connected chat.
-teacher-link-used-elsewhere = Your teacher link has just been opened in another chat. That chat is not connected and gets nothing of your class. If it was not you, do not forward the link; ask the school for a new one if it was shared widely.
 teacher-only = This command is for class teachers. Please open your teacher link to connect this chat.
 teacher-choose-class = Which class is the invitation for?
 btn-class = { $class }
@@ -46,3 +44,12 @@ decision-rejected = The application is rejected. The student will get a message 
 decision-already = This application has already been decided. Nothing has changed.
 desk-failed = That did not work. Please try again a little later.
 decision-not-allowed = Only the class teacher of this class can decide on this application.
+teacher-link-taken = This teacher link is already connected in another chat, so this chat is NOT connected for now: applications and decisions of the class will not come here. I have asked the connected chat; if they agree, I will write.
+teacher-link-used-elsewhere = Your teacher link has just been opened in another chat. Connect another chat to your class? Until you answer, that chat gets nothing of the class. If it was not you, press «No» and do not forward the link.
+teacher-chat-btn-allow = Yes, connect it
+teacher-chat-btn-refuse = No
+teacher-chat-allowed = The class teacher confirmed: this chat is connected to the class. /invite and /pending work.
+teacher-chat-refused = The class teacher did not confirm connecting this chat. Applications and decisions of the class will not come here.
+teacher-chat-allow-done = Done: the second chat is connected. Disconnect any chat with /unbind in it.
+teacher-chat-refuse-done = All right, that chat is not connected and gets nothing of the class.
+unbind-done = This chat is disconnected from the class teacher's desk. To connect it again, open your teacher link.

@@ -31,6 +31,8 @@ pub enum Command {
     Pending,
     /// `/children`: every child registered from this chat, and continuing one (R4).
     Children,
+    /// `/unbind`: a teacher disconnects this chat from their desk.
+    Unbind,
     /// A client reconnects to a stored conversation (the terminal chat starting again): show
     /// where it is. Never typed.
     Resume,
@@ -71,6 +73,8 @@ pub enum DeskAction {
     },
     /// Create an invitation for this class.
     InviteClass { class_id: String },
+    /// Connect (or not) another chat that opened this teacher's link.
+    AllowChat { chat: i64, allow: bool },
 }
 
 impl DeskAction {
@@ -89,6 +93,9 @@ impl DeskAction {
                 None => format!("r:-:{application_id}"),
             },
             DeskAction::InviteClass { class_id } => format!("i:{class_id}"),
+            DeskAction::AllowChat { chat, allow } => {
+                format!("a:{}:{chat}", if *allow { 'y' } else { 'n' })
+            }
         }
     }
 }
@@ -123,6 +130,18 @@ impl Input {
                     choice,
                 }))
             }
+            "a" => {
+                let (verdict, chat) = rest.split_once(':')?;
+                let allow = match verdict {
+                    "y" => true,
+                    "n" => false,
+                    _ => return None,
+                };
+                Some(Input::Desk(DeskAction::AllowChat {
+                    chat: chat.parse().ok()?,
+                    allow,
+                }))
+            }
             "i" => Some(Input::Desk(DeskAction::InviteClass {
                 class_id: id(rest)?,
             })),
@@ -155,6 +174,7 @@ impl Input {
             "invite" => Command::Invite,
             "pending" => Command::Pending,
             "children" => Command::Children,
+            "unbind" => Command::Unbind,
             _ => Command::Unknown,
         };
         Input::Command(command)
@@ -301,6 +321,16 @@ pub enum DeskRequest {
         teacher_id: String,
         application_id: String,
         decision: Decision,
+    },
+    /// Connect (or not) another chat to this teacher.
+    AllowChat {
+        teacher_id: String,
+        chat: i64,
+        allow: bool,
+    },
+    /// This chat no longer serves the teacher (`/unbind`).
+    Unbind {
+        teacher_id: String,
     },
 }
 

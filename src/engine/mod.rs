@@ -388,7 +388,7 @@ impl<'e> Conversation<'e> {
                 self.say_plain("command-unknown");
                 self.reshow();
             }
-            Command::Invite | Command::Pending => self.teacher_command(command),
+            Command::Invite | Command::Pending | Command::Unbind => self.teacher_command(command),
             Command::Children => self.list_children(),
         }
     }

@@ -14,6 +14,13 @@ impl Conversation<'_> {
         };
         let teacher_id = teacher_id.to_owned();
         match command {
+            Command::Unbind => {
+                self.after
+                    .push(FollowUp::Desk(DeskRequest::Unbind { teacher_id }));
+                self.session.facts.invite = None;
+                self.say_plain("unbind-done");
+                self.show(StepRef::menu());
+            }
             Command::Invite if class_ids.len() == 1 => {
                 self.after.push(FollowUp::Desk(DeskRequest::CreateInvite {
                     teacher_id,
@@ -116,6 +123,13 @@ impl Conversation<'_> {
             }
             // A class button of a message sent before classes were an offer.
             DeskAction::InviteClass { class_id } => self.invite_class(class_id),
+            DeskAction::AllowChat { chat, allow } => {
+                self.after.push(FollowUp::Desk(DeskRequest::AllowChat {
+                    teacher_id,
+                    chat,
+                    allow,
+                }))
+            }
         }
     }
 

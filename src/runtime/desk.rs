@@ -22,11 +22,13 @@ impl Bot {
         let teacher_id = match &request {
             DeskRequest::CreateInvite { teacher_id, .. }
             | DeskRequest::ListPending { teacher_id }
-            | DeskRequest::Decide { teacher_id, .. } => teacher_id,
+            | DeskRequest::Decide { teacher_id, .. }
+            | DeskRequest::AllowChat { teacher_id, .. }
+            | DeskRequest::Unbind { teacher_id } => teacher_id,
         };
-        match self.directory.teacher_chat(teacher_id).await {
-            Ok(Some(bound)) if bound == chat => {}
-            Ok(_) => {
+        match self.directory.serves(teacher_id, chat).await {
+            Ok(true) => {}
+            Ok(false) => {
                 tracing::warn!(
                     event = "desk_refused",
                     "a teacher's request from a chat not bound to them"
@@ -56,7 +58,63 @@ impl Bot {
                 self.decide(chat, lang, &teacher_id, &application_id, decision)
                     .await,
             ],
+            DeskRequest::AllowChat {
+                teacher_id,
+                chat: other,
+                allow,
+            } => vec![self.allow_chat(lang, &teacher_id, other, allow).await],
+            DeskRequest::Unbind { teacher_id } => {
+                if let Err(error) = self.directory.unbind(&teacher_id, chat).await {
+                    tracing::warn!(%error, "a chat could not be unbound");
+                }
+                Vec::new()
+            }
         }
+    }
+
+    /// The bound chat's answer to «Подключить ещё один чат?»: the other chat is told either way.
+    async fn allow_chat(&self, lang: &str, teacher_id: &str, other: ChatId, allow: bool) -> Reply {
+        if allow {
+            if let Err(error) = self.directory.allow_chat(teacher_id, other).await {
+                tracing::warn!(%error, "a chat could not be connected");
+                return Reply::text(self.text(lang, "desk-failed", &Args::new()));
+            }
+        }
+        tracing::info!(
+            event = "binding_decided",
+            allow,
+            "the bound chat answered for another"
+        );
+        let (told, answer) = if allow {
+            ("teacher-chat-allowed", "teacher-chat-allow-done")
+        } else {
+            ("teacher-chat-refused", "teacher-chat-refuse-done")
+        };
+        let other_lang = self.language_of(other).await;
+        let notice = Notice {
+            id: format!("chat-decided:{teacher_id}:{other}:{allow}"),
+            chat: other,
+            kind: NoticeKind::Replies {
+                replies: vec![Reply::text(self.text(&other_lang, told, &Args::new()))],
+            },
+        };
+        if let Err(error) = self
+            .outbox
+            .schedule(&notice, self.clock.now(), IfScheduled::Keep)
+            .await
+        {
+            tracing::warn!(%error, "the other chat could not be told");
+        }
+        Reply::text(self.text(lang, answer, &Args::new()))
+    }
+
+    /// The language `chat` speaks (its session's), else the default.
+    pub(crate) async fn language_of(&self, chat: ChatId) -> String {
+        match self.store.load(chat).await {
+            Ok(Some(loaded)) => loaded.session.map(|s| s.lang),
+            _ => None,
+        }
+        .unwrap_or_else(|| crate::i18n::DEFAULT_LANG.to_owned())
     }
 
     async fn create_invite(&self, lang: &str, teacher_id: &str, class_id: &str) -> Reply {

@@ -26,9 +26,6 @@ use crate::store::{ChatId, Claim, Commit, Keep, Loaded, SessionStore, StoreError
 const CONFLICT_RETRIES: usize = 3;
 /// How many service calls one update may make (a guard against a looping script).
 const MAX_CALLS_PER_UPDATE: usize = 8;
-/// The event a bound teacher's chat gets when their link was opened in another chat.
-pub const LINK_USED_ELSEWHERE: &str = "teacher_link_used_elsewhere";
-
 /// Flood control: the sustained rate of updates one chat may send, and the burst.
 pub const FLOOD_PER_SECOND: u32 = 1;
 pub const FLOOD_BURST: u32 = 5;
@@ -520,7 +517,7 @@ impl Bot {
                         tracing::info!(chat, teacher = %teacher_id, "a teacher bound this chat");
                         Ok(())
                     }
-                    Ok(Binding::Taken { by }) => return self.refuse_binding(lang, by).await,
+                    Ok(Binding::Taken { by }) => return self.refuse_binding(chat, lang, by).await,
                     Err(error) => Err(error),
                 }
             }
@@ -560,11 +557,7 @@ impl Bot {
         let Some(child) = self.directory.issuer_of(token).await? else {
             return Ok(());
         };
-        let lang = match self.store.load(child).await {
-            Ok(Some(loaded)) => loaded.session.map(|s| s.lang),
-            _ => None,
-        }
-        .unwrap_or_else(|| crate::i18n::DEFAULT_LANG.to_owned());
+        let lang = self.language_of(child).await;
         let mut args = Args::new();
         args.insert("phone".into(), phone.into());
         let notice = Notice {
@@ -585,40 +578,44 @@ impl Bot {
     }
 
     /// A teacher's link opened in a second chat: that chat is not bound (it gets nothing of the
-    /// class), it is told so, and the bound chat hears of it at once.
-    async fn refuse_binding(&self, lang: &str, bound: ChatId) -> Option<Reply> {
+    /// class until the bound chat connects it) and is told so; the bound chat is asked at once
+    /// «Подключить ещё один чат к вашему классу?».
+    async fn refuse_binding(&self, chat: ChatId, lang: &str, bound: ChatId) -> Option<Reply> {
         tracing::warn!(
             event = "binding_refused",
             "a teacher link was opened in a second chat"
         );
-        let warning = Notice {
-            id: format!(
-                "link-used-elsewhere:{bound}:{}",
-                self.clock.now().timestamp()
-            ),
+        let bound_lang = self.language_of(bound).await;
+        let button = |label: &str, allow: bool| ReplyButton {
+            label: self.text(&bound_lang, label, &Args::new()),
+            action: ButtonTarget::Desk(crate::engine::DeskAction::AllowChat { chat, allow }),
+        };
+        let question = Reply {
+            buttons: vec![
+                button("teacher-chat-btn-allow", true),
+                button("teacher-chat-btn-refuse", false),
+            ],
+            ..Reply::text(self.text(&bound_lang, "teacher-link-used-elsewhere", &Args::new()))
+        };
+        let ask = Notice {
+            id: format!("link-used-elsewhere:{bound}:{chat}"),
             chat: bound,
-            kind: NoticeKind::Event {
-                event: LINK_USED_ELSEWHERE.to_owned(),
+            kind: NoticeKind::Replies {
+                replies: vec![question],
             },
         };
         if let Err(error) = self
             .outbox
-            .schedule(&warning, self.clock.now(), IfScheduled::Keep)
+            .schedule(&ask, self.clock.now(), IfScheduled::Keep)
             .await
         {
-            tracing::error!(%error, "the bound teacher could not be told");
+            tracing::error!(%error, "the bound teacher could not be asked");
         }
-        match self
-            .engine
-            .locales()
-            .format(lang, "teacher-link-taken", &Args::new())
-        {
-            Ok(text) => Some(Reply::text(text)),
-            Err(error) => {
-                tracing::error!(%error, "a message failed to format");
-                None
-            }
-        }
+        Some(Reply::text(self.text(
+            lang,
+            "teacher-link-taken",
+            &Args::new(),
+        )))
     }
 
     /// Follows a new application: its teacher hears of it (after the quiet hours), and is

@@ -192,11 +192,7 @@ impl Notifier {
             );
             return Ok(0);
         };
-        let lang = match bot.store.load(teacher_chat).await {
-            Ok(Some(loaded)) => loaded.session.map(|s| s.lang),
-            _ => None,
-        }
-        .unwrap_or_else(|| crate::i18n::DEFAULT_LANG.to_owned());
+        let lang = bot.language_of(teacher_chat).await;
         let card =
             bot.application_card(&lang, message, application_id, &app.child_name, &app.class);
         self.send_all(teacher_chat, &[card]).await

@@ -720,3 +720,57 @@ async fn a_parent_linking_to_the_childs_account_is_announced_to_the_child() {
     );
     assert!(to_child[0].contains("не ваш родитель"), "{}", to_child[0]);
 }
+
+#[tokio::test]
+async fn the_bound_teacher_connects_a_second_chat_and_either_chat_can_unbind() {
+    use super::helpers::TestBot;
+    let bot = TestBot::new();
+    let inbox = Arc::new(Inbox::default());
+    let notifier =
+        sferum_bot::runtime::notifier::Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    let mut teacher = bot.chat(700);
+    teacher.send("/start demo-teacher").await;
+    let mut phone = bot.chat(701); // the teacher's own second phone
+    phone.send("/start demo-teacher").await;
+    notifier.deliver_due().await.expect("delivered");
+    let asked = inbox.take();
+    assert!(
+        asked
+            .iter()
+            .any(|(chat, r)| *chat == 700 && r.text.contains("Подключить ещё один чат")),
+        "{asked:#?}"
+    );
+    teacher.press_from(&asked, 700, "Да, подключить").await;
+    assert!(
+        teacher.last_text().contains("второй чат подключён"),
+        "{}",
+        teacher.text()
+    );
+    notifier.deliver_due().await.expect("delivered");
+    let told: Vec<_> = inbox
+        .take()
+        .into_iter()
+        .filter(|(c, _)| *c == 701)
+        .collect();
+    assert!(told[0].1.text.contains("подтвердил"), "{told:#?}");
+    phone.send("/pending").await;
+    assert!(
+        !phone.last_text().contains("НЕ подключён"),
+        "{}",
+        phone.text()
+    );
+
+    phone.send("/unbind").await;
+    assert!(phone.last_text().contains("отключён"), "{}", phone.text());
+    phone.send("/pending").await;
+    assert!(
+        phone.last_text().contains("для классного руководителя"),
+        "{}",
+        phone.text()
+    );
+    teacher.send("/pending").await;
+    assert!(
+        !teacher.last_text().contains("НЕ подключён"),
+        "the first chat keeps the desk"
+    );
+}

@@ -48,7 +48,7 @@ pub const MESSAGE_LIMIT: usize = 4096;
 
 /// The commands shown in Telegram's menu, each described by the Fluent message `cmd-<name>`.
 pub const COMMANDS: &[&str] = &[
-    "menu", "back", "help", "reset", "lang", "forget", "children", "invite", "pending",
+    "menu", "back", "help", "reset", "lang", "forget", "children", "invite", "pending", "unbind",
 ];
 
 /// What an update asks of the bot.
