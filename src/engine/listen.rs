@@ -367,10 +367,7 @@ impl Listener {
             4..=9 => 1,
             _ => 2,
         };
-        if self.stemmer.stem(a) == self.stemmer.stem(b) {
-            return true;
-        }
-        strsim::damerau_levenshtein(a, b) <= allowed
+        strsim::damerau_levenshtein(a, b) <= allowed || self.stemmer.stem(a) == self.stemmer.stem(b)
     }
 }
 

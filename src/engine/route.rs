@@ -93,6 +93,9 @@ pub struct Router {
     postings: Vec<Vec<(u32, f64)>>,
     /// Every stem the examples know, for spelling correction.
     stems: HashSet<String>,
+    /// The known stems by their length in characters: a misspelt stem is compared only with
+    /// stems of a length its typos could give.
+    stems_by_length: HashMap<usize, Vec<String>>,
     /// Per answer, the squared norm of the sum of its examples' vectors (stems, trigrams).
     centroid_norms: Vec<[f64; 2]>,
     /// Per example, its vector's dot product with its answer's sum (stems, trigrams), and its
@@ -136,6 +139,7 @@ impl Router {
             idf: Vec::new(),
             postings: Vec::new(),
             stems: HashSet::new(),
+            stems_by_length: HashMap::new(),
             centroid_norms: Vec::new(),
             own: Vec::new(),
             threshold: rules.threshold,
@@ -176,6 +180,16 @@ impl Router {
                 df[*id as usize] += 1;
             }
             ids.push((answer, text, s, g));
+        }
+        for stem in &router.stems {
+            router
+                .stems_by_length
+                .entry(stem.chars().count())
+                .or_default()
+                .push(stem.clone());
+        }
+        for bucket in router.stems_by_length.values_mut() {
+            bucket.sort();
         }
         let total = ids.len().max(1) as f64;
         router.idf = df
@@ -310,9 +324,9 @@ impl Router {
             4..=6 => 1,
             _ => 2,
         };
-        self.stems
-            .iter()
-            .filter(|known| known.chars().count().abs_diff(length) <= allowed)
+        (length.saturating_sub(allowed)..=length + allowed)
+            .filter_map(|l| self.stems_by_length.get(&l))
+            .flatten()
             .map(|known| (strsim::damerau_levenshtein(&stem, known), known))
             .filter(|(distance, _)| *distance <= allowed)
             .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
