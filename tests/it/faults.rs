@@ -14,7 +14,7 @@ use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::{ChatId, SessionStore};
 
-use super::helpers::{engine, monday_morning, Inbox, CODE};
+use super::helpers::{engine, monday_morning, press_on as press, text_of as text, Inbox, CODE};
 use super::redis_server::RedisServer;
 
 const CHAT: ChatId = 31_337;
@@ -73,26 +73,6 @@ async fn turn(bot: &Bot, input: Input) -> Handled {
         .unwrap_or_else(|e| panic!("the turn failed: {e}"));
     bot.delivered(&handled).await;
     handled
-}
-
-fn press(handled: &Handled, label: &str) -> Input {
-    handled
-        .replies
-        .iter()
-        .flat_map(|r| r.buttons.iter())
-        .find(|b| b.label == label)
-        .and_then(|b| b.action.callback_data())
-        .and_then(|data| Input::from_callback(&data))
-        .unwrap_or_else(|| panic!("no button «{label}» in {handled:#?}"))
-}
-
-fn text(handled: &Handled) -> String {
-    handled
-        .replies
-        .iter()
-        .map(|r| r.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[tokio::test]
@@ -651,13 +631,9 @@ async fn a_forwarded_teacher_link_takes_nothing_over_and_the_teacher_is_told() {
     );
 
     let mut student = bot.chat(100);
-    student.send("/start demo-class").await;
-    student.press("Войти в аккаунт").await;
-    student.send("89120000001").await;
-    student.press("Да, это ребёнка").await;
-    student.send(CODE).await;
-    student.send("Петров Иван Сергеевич").await;
-    student.press("Отправить заявку").await;
+    student
+        .submit_application("89120000001", "Петров Иван Сергеевич")
+        .await;
     notifier.deliver_due().await.expect("delivered");
     let sent = inbox.take();
     assert!(
@@ -684,21 +660,11 @@ async fn a_parent_linking_to_the_childs_account_is_announced_to_the_child() {
     let notifier =
         sferum_bot::runtime::notifier::Notifier::new(bot.bot.clone(), inbox.clone(), "t");
     let mut student = bot.chat(100);
-    student.send("/start demo-class").await;
-    student.press("Войти в аккаунт").await;
-    student.send("89120000001").await;
-    student.press("Да, это ребёнка").await;
-    student.send(CODE).await;
-    student.send("Петров Иван Сергеевич").await;
-    student.press("Отправить заявку").await;
-    student.press("Проверить статус заявки").await;
-    student.press("Пригласить родителя").await;
     let token = student
-        .last_text()
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
-        .map(str::to_owned)
-        .expect("a link");
+        .submit_application("89120000001", "Петров Иван Сергеевич")
+        .await
+        .invite_parent()
+        .await;
     let mut parent = bot.chat(200);
     parent.send(&format!("/start {token}")).await;
     parent.send("+7 922 111-22-33").await;

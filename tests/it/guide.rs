@@ -292,12 +292,9 @@ async fn the_rules_reach_every_rule_and_the_r3_text_says_it_once() {
         assert!(buttons.contains(&label.to_owned()), "{label}: {buttons:?}");
     }
     let bot = TestBot::new();
-    let mut first = bot.chat(1);
-    up_to_the_check(&mut first, "89123456789").await;
-    first.press("Да, это ребёнка").await;
-    first.send(CODE).await;
-    first.send("Петров Иван Сергеевич").await;
-    first.press("Отправить заявку").await;
+    bot.chat(1)
+        .submit_application("89123456789", "Петров Иван Сергеевич")
+        .await;
     let mut chat = bot.chat(2);
     up_to_the_check(&mut chat, "89123456789").await;
     chat.press("Да, это ребёнка").await;
@@ -326,14 +323,6 @@ async fn register_until_approved(
     assert_eq!(chat.at, "variant1/approved", "{}", chat.text());
 }
 
-fn invitation_link(chat: &super::helpers::Transcript<'_>) -> String {
-    chat.last_text()
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("no invitation link in:\n{}", chat.text()))
-}
-
 #[tokio::test]
 async fn two_children_from_one_chat_are_kept_apart_through_both_parent_invitations() {
     let bot = TestBot::new();
@@ -352,7 +341,7 @@ async fn two_children_from_one_chat_are_kept_apart_through_both_parent_invitatio
     assert_eq!(chat.at, "variant1/welcome");
     register_until_approved(&mut chat, "89120000002", "Петрова Анна Сергеевна").await;
     chat.press("Пригласить родителя").await;
-    let second = invitation_link(&chat);
+    let second = chat.invitation_token();
 
     chat.send("/children").await;
     let list = chat.last_text();
@@ -367,7 +356,7 @@ async fn two_children_from_one_chat_are_kept_apart_through_both_parent_invitatio
     chat.press("Продолжить: Петров Иван Сергеевич").await;
     assert_eq!(chat.at, "variant1/approved", "{}", chat.text());
     chat.press("Пригласить родителя").await;
-    let first = invitation_link(&chat);
+    let first = chat.invitation_token();
     assert_ne!(first, second, "each child's own parent invitation");
 
     chat.send("/children").await;

@@ -212,6 +212,35 @@ impl Transcript<'_> {
         self
     }
 
+    /// A student's Variant 1 by the demo class link: `/start`, the contact, the code and the
+    /// name, up to the submitted application.
+    pub async fn submit_application(&mut self, contact: &str, name: &str) -> &mut Self {
+        self.send("/start demo-class").await;
+        self.press("Войти в аккаунт").await;
+        self.send(contact).await;
+        self.press("Да, это ребёнка").await;
+        self.send(CODE).await;
+        self.send(name).await;
+        self.press("Отправить заявку").await
+    }
+
+    /// After [`Transcript::submit_application`] (the sandbox approves when asked): the status,
+    /// the parent invitation; returns the invitation's token.
+    pub async fn invite_parent(&mut self) -> String {
+        self.press("Проверить статус заявки").await;
+        self.press("Пригласить родителя").await;
+        self.invitation_token()
+    }
+
+    /// The token of the bot's invitation link in the latest message.
+    pub fn invitation_token(&self) -> String {
+        self.last_text()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no invitation link in:\n{}", self.text))
+    }
+
     /// Everything said so far.
     pub fn text(&self) -> &str {
         &self.text
@@ -292,4 +321,27 @@ impl TestBot {
             store,
         }
     }
+}
+
+/// What pressing `label` among the buttons of `handled` sends: the same thing a Telegram button
+/// sends, whichever process drew it.
+pub fn press_on(handled: &sferum_bot::runtime::Handled, label: &str) -> Input {
+    handled
+        .replies
+        .iter()
+        .flat_map(|r| r.buttons.iter())
+        .find(|b| b.label == label)
+        .and_then(|b| b.action.callback_data())
+        .and_then(|data| Input::from_callback(&data))
+        .unwrap_or_else(|| panic!("no button «{label}» (or a link) in {handled:#?}"))
+}
+
+/// The texts of `handled`'s replies, joined.
+pub fn text_of(handled: &sferum_bot::runtime::Handled) -> String {
+    handled
+        .replies
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

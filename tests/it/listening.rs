@@ -521,21 +521,11 @@ async fn a_question_mid_flow_prefers_the_answers_of_that_flow() {
 
 async fn register_and_invite(bot: &TestBot) -> (String, String) {
     let mut chat = bot.chat(1);
-    chat.send("/start demo-class").await;
-    chat.press("Войти в аккаунт").await;
-    chat.send("8 (912) 345-67-89").await;
-    chat.press("Да, это ребёнка").await;
-    chat.send(CODE).await;
-    chat.send("петров иван сергеевич").await;
-    chat.press("Отправить заявку").await;
-    chat.press("Проверить статус заявки").await;
-    chat.press("Пригласить родителя").await;
     let link = chat
-        .last_text()
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
-        .map(str::to_owned)
-        .expect("an invitation link");
+        .submit_application("8 (912) 345-67-89", "петров иван сергеевич")
+        .await
+        .invite_parent()
+        .await;
     (link, chat.text().to_owned())
 }
 

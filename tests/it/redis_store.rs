@@ -17,7 +17,7 @@ use sferum_bot::runtime::{Handled, RuntimeError};
 use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::{ChatId, StoreError};
 
-use super::helpers::{TestBot, CODE};
+use super::helpers::{press_on as press, text_of, TestBot, CODE};
 use super::redis_server::RedisServer;
 
 const CHAT: ChatId = 4242;
@@ -60,31 +60,6 @@ async fn turn(bot: &TestBot, chat: ChatId, input: Input) -> Handled {
 
 async fn say(bot: &TestBot, chat: ChatId, text: &str) -> Handled {
     turn(bot, chat, Input::from_text(text)).await
-}
-
-/// What pressing `label` on the buttons of `handled` sends: the same thing a Telegram button
-/// sends, whichever process drew it.
-fn press(handled: &Handled, label: &str) -> Input {
-    let target = handled
-        .replies
-        .iter()
-        .flat_map(|r| r.buttons.iter())
-        .find(|b| b.label == label)
-        .map(|b| b.action.clone())
-        .unwrap_or_else(|| panic!("no button «{label}» in {handled:#?}"));
-    target
-        .callback_data()
-        .and_then(|data| Input::from_callback(&data))
-        .unwrap_or_else(|| panic!("«{label}» opens a link"))
-}
-
-fn text_of(handled: &Handled) -> String {
-    handled
-        .replies
-        .iter()
-        .map(|r| r.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn buttons_of(handled: &Handled) -> usize {

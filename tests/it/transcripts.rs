@@ -11,21 +11,11 @@ const PARENT: i64 = 200;
 /// A student's Variant 1 from the class link to the parent invitation; returns the link.
 async fn register_student(bot: &TestBot) -> (String, String) {
     let mut chat = bot.chat(STUDENT);
-    chat.send("/start demo-class").await;
-    chat.press("Войти в аккаунт").await;
-    chat.send("8 (912) 345-67-89").await;
-    chat.press("Да, это ребёнка").await;
-    chat.send(CODE).await;
-    chat.send("петров иван сергеевич").await;
-    chat.press("Отправить заявку").await;
-    chat.press("Проверить статус заявки").await;
-    chat.press("Пригласить родителя").await;
     let link = chat
-        .last_text()
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("https://t.me/sferum_bot?start="))
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("no invitation link in:\n{}", chat.text()));
+        .submit_application("8 (912) 345-67-89", "петров иван сергеевич")
+        .await
+        .invite_parent()
+        .await;
     (link, chat.text().to_owned())
 }
 
