@@ -93,6 +93,9 @@ pub struct Router {
     postings: Vec<Vec<(u32, f64)>>,
     /// Every stem the examples know, for spelling correction.
     stems: HashSet<String>,
+    /// Stems that are an example by themselves, each of one answer only (a stem that is a
+    /// one-word example of two answers answers neither).
+    one_word: HashMap<String, usize>,
     /// The known stems by their length in characters: a misspelt stem is compared only with
     /// stems of a length its typos could give.
     stems_by_length: HashMap<usize, Vec<String>>,
@@ -140,6 +143,7 @@ impl Router {
             postings: Vec::new(),
             stems: HashSet::new(),
             stems_by_length: HashMap::new(),
+            one_word: HashMap::new(),
             centroid_norms: Vec::new(),
             own: Vec::new(),
             threshold: rules.threshold,
@@ -153,6 +157,7 @@ impl Router {
             router.synonyms.insert(router.stem(&word), meaning.clone());
             router.synonyms.insert(word, meaning);
         }
+        let mut one_word: HashMap<String, BTreeSet<usize>> = HashMap::new();
         // Raw term counts first; weights need the document frequencies of every example.
         let mut raw: Vec<(usize, String, Vec<String>, Vec<String>)> = Vec::new();
         for (at, text) in examples {
@@ -169,8 +174,16 @@ impl Router {
                 continue;
             }
             router.stems.extend(stems.iter().cloned());
+            if let [only] = stems.as_slice() {
+                one_word.entry(only.clone()).or_default().insert(answer);
+            }
             raw.push((answer, (*text).to_owned(), stems, trigrams(&words)));
         }
+        router.one_word = one_word
+            .into_iter()
+            .filter(|(_, answers)| answers.len() == 1)
+            .filter_map(|(stem, answers)| answers.first().map(|a| (stem, *a)))
+            .collect();
         let mut df: Vec<usize> = Vec::new();
         let mut ids: Vec<(usize, String, Vec<u32>, Vec<u32>)> = Vec::new();
         for (answer, text, stems, grams) in raw {
@@ -406,7 +419,9 @@ impl Router {
             *score = NEAREST_WEIGHT * nearest + (1.0 - NEAREST_WEIGHT) * whole;
         }
         for (score, at) in scores.iter_mut().zip(&self.answers) {
-            if *score >= self.clarify_threshold && context.scenarios.contains(&at.scenario) {
+            // Only close calls: a weak match stays weak wherever the person is.
+            let close = (self.threshold + self.clarify_threshold) / 2.0;
+            if *score >= close && context.scenarios.contains(&at.scenario) {
                 *score += self.context_bonus;
             }
         }
@@ -414,13 +429,21 @@ impl Router {
     }
 
     /// What `question` means, in `context`. A question of one meaningful word is answered
-    /// only when that word leads clearly; it is never asked about («не знаю» is no topic).
+    /// only when that word is an example of one answer by itself («оператор», «техподдержка»),
+    /// and is never asked about: «не знаю» or «отправить» is no topic.
     pub fn understand(&self, question: &str, context: &Context) -> Routing {
-        let routing = self.decide(self.scores(question, context, None));
-        match routing {
-            Routing::Clarify(_) if self.words(question).len() < 2 => Routing::Nothing,
-            other => other,
+        let words = self.words(question);
+        if let [word] = words.as_slice() {
+            let stem = self.correct(self.read(word));
+            return match self.one_word.get(&stem) {
+                Some(answer) => Routing::Answer(Route {
+                    step: self.answers[*answer].clone(),
+                    score: 1.0,
+                }),
+                None => Routing::Nothing,
+            };
         }
+        self.decide(self.scores(question, context, None))
     }
 
     /// Each example routed as if it were not among the examples: (its text, its step, what

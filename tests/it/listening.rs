@@ -616,3 +616,22 @@ fn the_terminal_chat_resumes_a_stored_conversation_instead_of_greeting_over_it()
         "the answer reached the stored step:\n{second}"
     );
 }
+
+#[tokio::test]
+async fn a_weak_match_is_not_made_an_answer_by_the_flow_one_is_in() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(1);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    chat.send("89123456789").await;
+    chat.press("Да, это ребёнка").await;
+    for typed in ["да отправить", "отправить", "госуслуги"] {
+        chat.send(typed).await;
+        assert_eq!(chat.at, "variant1/code", "«{typed}»:\n{}", chat.text());
+    }
+    chat.send("оператор").await;
+    assert_eq!(
+        chat.at, "support/contact",
+        "a one-word example is an answer"
+    );
+}
