@@ -740,3 +740,38 @@ async fn the_bound_teacher_connects_a_second_chat_and_either_chat_can_unbind() {
         "the first chat keeps the desk"
     );
 }
+
+#[tokio::test]
+async fn in_redis_the_first_chat_keeps_a_teacher_and_others_join_only_when_allowed() {
+    use sferum_bot::directory::{Binding, Directory, RedisDirectory};
+    let server = RedisServer::start();
+    let a = RedisDirectory::connect(&server.url(), "sferum:")
+        .await
+        .expect("a directory");
+    let b = RedisDirectory::connect(&server.url(), "sferum:")
+        .await
+        .expect("another replica");
+    assert_eq!(a.bind_teacher("t-7", 700).await, Ok(Binding::Bound));
+    assert_eq!(
+        b.bind_teacher("t-7", 700).await,
+        Ok(Binding::Bound),
+        "again: the same chat"
+    );
+    assert_eq!(
+        b.bind_teacher("t-7", 999).await,
+        Ok(Binding::Taken { by: 700 })
+    );
+    assert_eq!(a.teacher_chat("t-7").await, Ok(Some(700)));
+    assert_eq!(a.serves("t-7", 999).await, Ok(false));
+    b.allow_chat("t-7", 999).await.expect("allowed");
+    assert_eq!(a.serves("t-7", 999).await, Ok(true));
+    a.unbind("t-7", 999).await.expect("unbound");
+    assert_eq!(b.serves("t-7", 999).await, Ok(false));
+    assert_eq!(b.serves("t-7", 700).await, Ok(true));
+    a.forget_chat(700).await.expect("forgotten");
+    assert_eq!(
+        b.bind_teacher("t-7", 999).await,
+        Ok(Binding::Bound),
+        "free again"
+    );
+}
