@@ -6,12 +6,13 @@
 //!   `InviteToken`, `ChildName`) whose constructors reject bad input.
 //! - [`script`]: the scenarios of `dialogues/` as data, their loader and the static checker.
 //! - [`i18n`]: the Fluent bundles of `locales/`, one per language.
-//! - [`engine`]: the pure conversation engine: session + input + now → new session + effects.
+//! - [`engine`]: the pure conversation engine: session + input + now → a turn (what to say, the
+//!   one call it waits for, what follows its commit, the steps it passed through).
 //! - [`service`]: the `RegistrationService` port and its adapters (in-process sandbox, HTTP).
 //! - [`store`]: the `SessionStore` port and its adapters (memory, Redis).
 //! - [`directory`]: which chat serves each teacher, and the applications the bot follows.
 //! - [`limits`]: limits on verification codes per chat and per address (no SMS pumping).
-//! - [`runtime`]: carries out the engine's effects against the service and the store.
+//! - [`runtime`]: one update as one transaction: drive the engine, commit, then follow up.
 //! - [`notify`]: the outbox of messages the bot sends on its own (notifications, reminders).
 //! - [`transport`]: the ways people reach the bot (terminal chat, Telegram).
 //! - [`config`]: typed settings read from the environment; [`startup`] loads and checks.
