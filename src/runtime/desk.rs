@@ -91,21 +91,31 @@ impl Bot {
             ("teacher-chat-refused", "teacher-chat-refuse-done")
         };
         let other_lang = self.language_of(other).await;
-        let notice = Notice {
-            id: format!("chat-decided:{teacher_id}:{other}:{allow}"),
-            chat: other,
-            kind: NoticeKind::Replies {
-                replies: vec![Reply::text(self.text(&other_lang, told, &Args::new()))],
-            },
-        };
-        if let Err(error) = self
-            .outbox
-            .schedule(&notice, self.clock.now(), IfScheduled::Keep)
-            .await
-        {
+        let reply = Reply::text(self.text(&other_lang, told, &Args::new()));
+        let id = format!("chat-decided:{teacher_id}:{other}:{allow}");
+        if let Err(error) = self.tell_now(other, id, vec![reply]).await {
             tracing::warn!(%error, "the other chat could not be told");
         }
         Reply::text(self.text(lang, answer, &Args::new()))
+    }
+
+    /// Sends `replies` to `chat` through the outbox, now and once (`id` names the occasion): a
+    /// message to someone other than the person whose turn it is.
+    pub(crate) async fn tell_now(
+        &self,
+        chat: ChatId,
+        id: String,
+        replies: Vec<Reply>,
+    ) -> Result<(), crate::store::StoreError> {
+        let notice = Notice {
+            id,
+            chat,
+            kind: NoticeKind::Replies { replies },
+        };
+        self.outbox
+            .schedule(&notice, self.clock.now(), IfScheduled::Keep)
+            .await
+            .map(drop)
     }
 
     /// The language `chat` speaks (its session's), else the default.

@@ -82,21 +82,9 @@ impl Bot {
         let lang = self.language_of(child).await;
         let mut args = Args::new();
         args.insert("phone".into(), phone.into());
-        let notice = Notice {
-            id: format!("parent-linked:{token}"),
-            chat: child,
-            kind: NoticeKind::Replies {
-                replies: vec![Reply::text(self.text(
-                    &lang,
-                    "parent-linked-to-child",
-                    &args,
-                ))],
-            },
-        };
-        self.outbox
-            .schedule(&notice, self.clock.now(), IfScheduled::Keep)
+        let reply = Reply::text(self.text(&lang, "parent-linked-to-child", &args));
+        self.tell_now(child, format!("parent-linked:{token}"), vec![reply])
             .await
-            .map(drop)
     }
 
     /// A teacher's link opened in a second chat: that chat is not bound (it gets nothing of the
@@ -124,18 +112,8 @@ impl Bot {
             ],
             ..Reply::text(self.text(&bound_lang, "teacher-link-used-elsewhere", &Args::new()))
         };
-        let ask = Notice {
-            id: format!("link-used-elsewhere:{bound}:{chat}"),
-            chat: bound,
-            kind: NoticeKind::Replies {
-                replies: vec![question],
-            },
-        };
-        if let Err(error) = self
-            .outbox
-            .schedule(&ask, self.clock.now(), IfScheduled::Keep)
-            .await
-        {
+        let id = format!("link-used-elsewhere:{bound}:{chat}");
+        if let Err(error) = self.tell_now(bound, id, vec![question]).await {
             tracing::error!(%error, "the bound teacher could not be asked");
         }
         Some(Reply::text(self.text(
