@@ -609,9 +609,7 @@ async fn twenty_numbers_from_one_chat_send_at_most_the_limits_sms_across_two_rep
 async fn a_forwarded_teacher_link_takes_nothing_over_and_the_teacher_is_told() {
     use super::helpers::TestBot;
     let bot = TestBot::new();
-    let inbox = Arc::new(Inbox::default());
-    let notifier =
-        sferum_bot::runtime::notifier::Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    let (notifier, inbox) = bot.notifier();
     let mut teacher = bot.chat(700);
     teacher.send("/start demo-teacher").await;
     assert!(teacher.last_text().contains("личная"), "{}", teacher.text());
@@ -656,9 +654,7 @@ async fn a_forwarded_teacher_link_takes_nothing_over_and_the_teacher_is_told() {
 async fn a_parent_linking_to_the_childs_account_is_announced_to_the_child() {
     use super::helpers::TestBot;
     let bot = TestBot::new();
-    let inbox = Arc::new(Inbox::default());
-    let notifier =
-        sferum_bot::runtime::notifier::Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    let (notifier, inbox) = bot.notifier();
     let mut student = bot.chat(100);
     let token = student
         .submit_application("89120000001", "Петров Иван Сергеевич")
@@ -691,9 +687,7 @@ async fn a_parent_linking_to_the_childs_account_is_announced_to_the_child() {
 async fn the_bound_teacher_connects_a_second_chat_and_either_chat_can_unbind() {
     use super::helpers::TestBot;
     let bot = TestBot::new();
-    let inbox = Arc::new(Inbox::default());
-    let notifier =
-        sferum_bot::runtime::notifier::Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    let (notifier, inbox) = bot.notifier();
     let mut teacher = bot.chat(700);
     teacher.send("/start demo-teacher").await;
     let mut phone = bot.chat(701); // the teacher's own second phone

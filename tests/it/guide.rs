@@ -5,11 +5,10 @@
 use std::sync::Arc;
 
 use sferum_bot::config::Settings;
-use sferum_bot::runtime::notifier::Notifier;
 use sferum_bot::script;
 use sferum_bot::service::sandbox::SandboxConfig;
 
-use super::helpers::{engine, Inbox, TestBot, CODE};
+use super::helpers::{engine, TestBot, CODE};
 
 /// The guide's steps from the link to the e-journal, pressing «Готово» (or «Понятно»).
 const GUIDE: &[(&str, &str)] = &[
@@ -258,8 +257,7 @@ async fn the_resend_button_comes_by_itself_once_a_new_code_may_be_asked_for() {
     assert!(!chat
         .last_buttons()
         .contains(&"Отправить код ещё раз".to_owned()));
-    let inbox = Arc::new(Inbox::default());
-    let notifier = Notifier::new(bot.bot.clone(), inbox.clone(), "t");
+    let (notifier, inbox) = bot.notifier();
     assert_eq!(notifier.deliver_due().await, Ok(0));
     bot.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(notifier.deliver_due().await, Ok(1));

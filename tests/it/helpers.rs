@@ -67,6 +67,14 @@ impl Inbox {
     }
 }
 
+/// The sandbox's settings for tests: every code is [`CODE`].
+fn fixed_code() -> SandboxConfig {
+    SandboxConfig {
+        fixed_code: Some(CODE.to_owned()),
+        ..SandboxConfig::default()
+    }
+}
+
 /// A bot on the sandbox (code always [`CODE`]) and a memory store.
 pub struct TestBot {
     pub bot: Arc<Bot>,
@@ -76,23 +84,40 @@ pub struct TestBot {
 
 impl TestBot {
     pub fn new() -> Self {
-        Self::with_sandbox_config(SandboxConfig {
-            fixed_code: Some(CODE.to_owned()),
-            ..SandboxConfig::default()
-        })
+        Self::with_sandbox_config(fixed_code())
     }
 
     pub fn with_sandbox_config(config: SandboxConfig) -> Self {
+        Self::build(engine(), config, Arc::new(MemoryStore::new()), None)
+    }
+
+    /// A bot on `engine`, a sandbox configured by `config`, `store`, and `outbox` (else one in
+    /// memory), with a hand-moved clock at [`monday_morning`]: what every constructor uses.
+    fn build(
+        engine: Arc<Engine>,
+        config: SandboxConfig,
+        store: Arc<dyn SessionStore>,
+        outbox: Option<Arc<dyn sferum_bot::notify::Outbox>>,
+    ) -> Self {
         let clock = ManualClock::new(monday_morning());
         let sandbox = Arc::new(Sandbox::with_config(Arc::new(clock.clone()), config));
-        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
-        let bot = Arc::new(Bot::new(
-            engine(),
-            sandbox.clone(),
-            store.clone(),
-            Arc::new(clock.clone()),
-        ));
-        Self { bot, clock, store }
+        let mut bot = Bot::new(engine, sandbox, store.clone(), Arc::new(clock.clone()));
+        if let Some(outbox) = outbox {
+            bot = bot.with_outbox(outbox);
+        }
+        Self {
+            bot: Arc::new(bot),
+            clock,
+            store,
+        }
+    }
+
+    /// A notifier of this bot, delivering to an [`Inbox`].
+    pub fn notifier(&self) -> (sferum_bot::runtime::notifier::Notifier, Arc<Inbox>) {
+        let inbox = Arc::new(Inbox::default());
+        let notifier =
+            sferum_bot::runtime::notifier::Notifier::new(self.bot.clone(), inbox.clone(), "test");
+        (notifier, inbox)
     }
 
     pub fn chat(&self, chat: ChatId) -> Transcript<'_> {
@@ -279,22 +304,7 @@ pub fn transcript(bot: &Bot, chat: ChatId) -> Transcript<'_> {
 impl TestBot {
     /// A bot like [`TestBot::new`] on another engine (other settings).
     pub fn on_engine(engine: Arc<Engine>) -> Self {
-        let clock = ManualClock::new(monday_morning());
-        let sandbox = Arc::new(Sandbox::with_config(
-            Arc::new(clock.clone()),
-            SandboxConfig {
-                fixed_code: Some(CODE.to_owned()),
-                ..SandboxConfig::default()
-            },
-        ));
-        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
-        let bot = Arc::new(Bot::new(
-            engine,
-            sandbox,
-            store.clone(),
-            Arc::new(clock.clone()),
-        ));
-        Self { bot, clock, store }
+        Self::build(engine, fixed_code(), Arc::new(MemoryStore::new()), None)
     }
 
     /// A bot like [`TestBot::new`] (the sandbox always sends [`CODE`]) on the given store, with
@@ -303,23 +313,7 @@ impl TestBot {
         store: Arc<dyn SessionStore>,
         outbox: Option<Arc<dyn sferum_bot::notify::Outbox>>,
     ) -> Self {
-        let clock = ManualClock::new(monday_morning());
-        let sandbox = Arc::new(Sandbox::with_config(
-            Arc::new(clock.clone()),
-            SandboxConfig {
-                fixed_code: Some(CODE.to_owned()),
-                ..SandboxConfig::default()
-            },
-        ));
-        let mut bot = Bot::new(engine(), sandbox, store.clone(), Arc::new(clock.clone()));
-        if let Some(outbox) = outbox {
-            bot = bot.with_outbox(outbox);
-        }
-        Self {
-            bot: Arc::new(bot),
-            clock,
-            store,
-        }
+        Self::build(engine(), fixed_code(), store, outbox)
     }
 }
 

@@ -56,6 +56,48 @@ pub(super) async fn fake_telegram() -> MockServer {
     server
 }
 
+/// The bot serving updates in the background (polling, or the webhook) until stopped.
+struct Serving {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), telegram::ServeError>>,
+}
+
+impl Serving {
+    fn start(bot: Telegram, hook: Option<sferum_bot::config::WebhookSettings>) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(telegram::serve(bot, hook, async move {
+            let _ = stopped.await;
+        }));
+        Self { stop, task }
+    }
+
+    /// Stops it, as SIGTERM would, and waits until it has finished.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the bot stops when told")
+            .expect("the task ends")
+            .expect("served without error");
+    }
+}
+
+/// A webhook at `/telegram` with the secret `s3cret`, listening on a free local port.
+fn local_hook() -> (sferum_bot::config::WebhookSettings, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let hook = sferum_bot::config::WebhookSettings {
+        url: "https://bot.example.invalid/telegram"
+            .parse()
+            .expect("a URL"),
+        listen: ([127, 0, 0, 1], port).into(),
+        secret: sferum_bot::config::Secret::new("s3cret"),
+    };
+    (hook, port)
+}
+
 /// Everything the live bot needs, on fakes and a real Redis.
 struct Harness {
     telegram_api: MockServer,
@@ -458,42 +500,21 @@ async fn long_polling_serves_updates_until_stopped() {
         .mount(&h.telegram_api)
         .await;
     let bot = h.bot().await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(telegram::serve(bot, None, async move {
-        let _ = stopped.await;
-    }));
+    let serving = Serving::start(bot, None);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while h.sent().await.is_empty() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(h.last_text(STUDENT).await.contains("приглашение в класс"));
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("the bot stops when told")
-        .expect("the task ends")
-        .expect("served without error");
+    serving.stop().await;
 }
 
 #[tokio::test]
 async fn the_webhook_checks_the_secret_and_answers_health() {
     let h = Harness::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let hook = sferum_bot::config::WebhookSettings {
-        url: "https://bot.example.invalid/telegram"
-            .parse()
-            .expect("a URL"),
-        listen: ([127, 0, 0, 1], port).into(),
-        secret: sferum_bot::config::Secret::new("s3cret"),
-    };
+    let (hook, port) = local_hook();
     let bot = h.bot().await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(telegram::serve(bot, Some(hook), async move {
-        let _ = stopped.await;
-    }));
+    let serving = Serving::start(bot, Some(hook));
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -546,12 +567,7 @@ async fn the_webhook_checks_the_secret_and_answers_health() {
         set_webhook.iter().any(|body| body.contains("s3cret")),
         "Telegram was told the secret: {set_webhook:?}"
     );
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("the bot stops when told")
-        .expect("the task ends")
-        .expect("served without error");
+    serving.stop().await;
 }
 
 /// A TCP front for `target` that resets every `nth` connection at once (before a byte of the
@@ -685,22 +701,9 @@ async fn a_storm_of_429s_server_errors_and_resets_loses_no_reply_and_doubles_non
 #[tokio::test]
 async fn the_webhook_answers_after_the_commit_and_asks_again_while_redis_is_down() {
     let mut h = Harness::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let hook = sferum_bot::config::WebhookSettings {
-        url: "https://bot.example.invalid/telegram"
-            .parse()
-            .expect("a URL"),
-        listen: ([127, 0, 0, 1], port).into(),
-        secret: sferum_bot::config::Secret::new("s3cret"),
-    };
+    let (hook, port) = local_hook();
     let bot = h.bot().await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(telegram::serve(bot, Some(hook), async move {
-        let _ = stopped.await;
-    }));
+    let serving = Serving::start(bot, Some(hook));
     let base = format!("http://127.0.0.1:{port}/telegram");
     let client = reqwest::Client::new();
     let post = |update: Value| {
@@ -755,12 +758,7 @@ async fn the_webhook_answers_after_the_commit_and_asks_again_while_redis_is_down
     while h.sent().await.is_empty() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("the bot stops when told")
-        .expect("the task ends")
-        .expect("served without error");
+    serving.stop().await;
     let to_student: Vec<_> = h
         .sent()
         .await
@@ -798,10 +796,7 @@ async fn polling_confirms_an_update_only_once_its_turn_is_committed() {
         .await;
     let bot = h.bot().await;
     h.redis.stop();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(telegram::serve(bot, None, async move {
-        let _ = stopped.await;
-    }));
+    let serving = Serving::start(bot, None);
     let seen =
         |offsets: &Arc<Mutex<Vec<i64>>>| offsets.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -820,12 +815,7 @@ async fn polling_confirms_an_update_only_once_its_turn_is_committed() {
     while !seen(&offsets).contains(&6) && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("the bot stops when told")
-        .expect("the task ends")
-        .expect("served without error");
+    serving.stop().await;
     assert!(
         seen(&offsets).contains(&6),
         "confirmed once committed: {:?}",
