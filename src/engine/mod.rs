@@ -144,25 +144,26 @@ impl Engine {
         self.router.understand(question, context)
     }
 
-    /// The offered button a typed text means at `step`, if one clearly does (no session needed:
-    /// the buttons every visitor of the step sees).
+    /// The offered button a typed text means at `step`, if one clearly does: the buttons every
+    /// visitor of the step sees (no session needed).
     pub fn typed_button_at(&self, step: &StepRef, lang: &str, text: &str) -> Option<String> {
-        let step = self.scripts.step(step)?;
-        let offered: Vec<listen::Offered<'_>> = step
-            .buttons
-            .iter()
-            .filter(|b| b.when.is_none() && matches!(b.action, ButtonAction::Goto(_)))
-            .map(|b| listen::Offered {
-                text: self
-                    .locales
-                    .format(lang, &b.label, &Args::new())
-                    .unwrap_or_default(),
-                label: &b.label,
-                phrases: &b.phrases,
-            })
-            .collect();
-        let index = self.listener.button(text, &offered)?;
-        Some(offered[index].label.to_owned())
+        let mut session = self.new_session(Some(lang), DateTime::<Utc>::UNIX_EPOCH);
+        session.fresh = false;
+        session.at = step.clone();
+        let mut turn = Conversation {
+            engine: self,
+            session,
+            says: Vec::new(),
+            call: None,
+            after: Vec::new(),
+            trail: Vec::new(),
+            now: DateTime::<Utc>::UNIX_EPOCH,
+        };
+        // The step shown as a visitor sees it, then the text read against its offer: the very
+        // path a typed answer takes.
+        turn.reshow();
+        let index = turn.typed_button(text)?;
+        Some(turn.session.offer.actions.get(index)?.0.clone())
     }
 
     pub fn scripts(&self) -> &Scripts {

@@ -129,8 +129,8 @@ impl Router {
         Self::from_examples(scripts, &examples)
     }
 
-    /// A router trained on `examples` only (the leave-one-out measurement uses this).
-    pub fn from_examples(scripts: &Scripts, examples: &[(StepRef, &str)]) -> Self {
+    /// A router trained on `examples`.
+    fn from_examples(scripts: &Scripts, examples: &[(StepRef, &str)]) -> Self {
         let rules = &scripts.routing;
         let mut router = Self {
             stemmer: Stemmer::create(Algorithm::Russian),

@@ -170,7 +170,7 @@ impl Conversation<'_> {
             .filter(|scenario| *scenario != MENU.0)
             .collect();
         if self.session.facts.teacher().is_some() {
-            scenarios.push(teacher_scenario());
+            scenarios.push(TEACHER_SCENARIO);
         }
         Context::around(self.scripts(), &scenarios)
     }
@@ -241,7 +241,7 @@ impl Conversation<'_> {
     }
 
     /// The offered button a typed text means, if one clearly does.
-    fn typed_button(&self, text: &str) -> Option<usize> {
+    pub(super) fn typed_button(&self, text: &str) -> Option<usize> {
         let step = self.current();
         let offered: Vec<Offered<'_>> = self
             .session
@@ -265,6 +265,4 @@ impl Conversation<'_> {
 }
 
 /// The scenario whose answers a teacher's questions prefer.
-fn teacher_scenario() -> &'static str {
-    "teacher"
-}
+const TEACHER_SCENARIO: &str = "teacher";
