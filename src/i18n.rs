@@ -96,6 +96,8 @@ impl fmt::Debug for Locale {
 #[derive(Debug)]
 pub struct Locales {
     langs: BTreeMap<String, Locale>,
+    /// The messages that show the deployment's chosen terms (`deployment-<term>`).
+    chosen: Vec<String>,
 }
 
 /// Terms a deployment chooses among (`MESSENGER_APP`): for each `(term, choice)`, every locale
@@ -131,7 +133,14 @@ impl Locales {
                 files.push((PathBuf::from("<deployment>"), resource.clone()));
             }
         }
-        Self::from_sources(sources)
+        let mut locales = Self::from_sources(sources)?;
+        locales.chosen = choices.messages().collect();
+        Ok(locales)
+    }
+
+    /// The messages that show the terms the deployment chose, for the checker.
+    pub fn chosen_terms(&self) -> &[String] {
+        &self.chosen
     }
 
     /// Loads every `<dir>/<lang>/*.ftl`.
@@ -235,7 +244,10 @@ impl Locales {
             let variables = collect_variables(&asts);
             langs.insert(lang, Locale { bundle, variables });
         }
-        Ok(Self { langs })
+        Ok(Self {
+            langs,
+            chosen: Vec::new(),
+        })
     }
 
     /// The languages, by folder name.

@@ -101,7 +101,8 @@ fn check(settings: &Settings) -> ExitCode {
         &settings.locales_dir,
         &settings.term_choices(),
     ) {
-        Ok((scripts, locales)) => {
+        Ok(checked) => {
+            let (scripts, locales) = checked.into_parts();
             let coverage = script::coverage(&scripts);
             let steps: usize = scripts.scenarios.values().map(|s| s.steps.len()).sum();
             println!(

@@ -9,16 +9,17 @@ use crate::i18n::{Arg, Args};
 use crate::script::vocab::InputKind;
 
 use super::session::Facts;
+use crate::script::Msg;
 
 /// Why an answer was not accepted: the hint to show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hint {
-    pub message: &'static str,
+    pub message: Msg,
     pub args: Args,
 }
 
 impl Hint {
-    fn plain(message: &'static str) -> Self {
+    fn plain(message: Msg) -> Self {
         Self {
             message,
             args: Args::new(),
@@ -64,12 +65,12 @@ pub fn read(kind: InputKind, text: &str, facts: &mut Facts) -> Reading {
             }
             let hint = match error {
                 Some(ContactError::Phone(PhoneError::NotMobile)) => {
-                    Hint::plain("hint-phone-not-mobile")
+                    Hint::plain(Msg::HintPhoneNotMobile)
                 }
                 Some(ContactError::Email(_)) if text.contains('@') => {
-                    Hint::plain("hint-email-invalid")
+                    Hint::plain(Msg::HintEmailInvalid)
                 }
-                _ => Hint::plain("hint-child-contact"),
+                _ => Hint::plain(Msg::HintChildContact),
             };
             attempt(hint, tries_contact(text))
         }
@@ -87,11 +88,11 @@ pub fn read(kind: InputKind, text: &str, facts: &mut Facts) -> Reading {
                 }
             }
             let hint = match error {
-                _ if text.contains('@') => Hint::plain("hint-parent-email"),
+                _ if text.contains('@') => Hint::plain(Msg::HintParentEmail),
                 Some(ParentPhoneError::Phone(PhoneError::NotMobile)) => {
-                    Hint::plain("hint-phone-not-mobile")
+                    Hint::plain(Msg::HintPhoneNotMobile)
                 }
-                _ => Hint::plain("hint-parent-phone"),
+                _ => Hint::plain(Msg::HintParentPhone),
             };
             attempt(hint, tries_contact(text))
         }
@@ -107,7 +108,7 @@ pub fn read(kind: InputKind, text: &str, facts: &mut Facts) -> Reading {
             let mut args = Args::new();
             args.insert("length".to_owned(), Arg::Num(length as i64));
             let hint = Hint {
-                message: "hint-code",
+                message: Msg::HintCode,
                 args,
             };
             attempt(hint, text.chars().any(|c| c.is_ascii_digit()))
@@ -118,9 +119,9 @@ pub fn read(kind: InputKind, text: &str, facts: &mut Facts) -> Reading {
                 Reading::Value
             }
             Err(NameError::BadCharacter) => {
-                Reading::Attempt(Hint::plain("hint-child-name-characters"))
+                Reading::Attempt(Hint::plain(Msg::HintChildNameCharacters))
             }
-            Err(_) => Reading::Attempt(Hint::plain("hint-child-name")),
+            Err(_) => Reading::Attempt(Hint::plain(Msg::HintChildName)),
         },
     }
 }
@@ -219,7 +220,7 @@ mod tests {
         assert!(matches!(
             read(InputKind::ParentPhone, "mama@mail.ru", &mut facts),
             Reading::Attempt(Hint {
-                message: "hint-parent-email",
+                message: Msg::HintParentEmail,
                 ..
             })
         ));

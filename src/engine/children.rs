@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::*;
+use crate::script::Msg;
 use crate::service::ApplicationStatus;
 
 /// Children parked in a session at most (a family, not a class).
@@ -23,14 +24,14 @@ pub struct Parked {
 /// Where a child's registration stands, for `/children`.
 fn status(facts: &Facts) -> &'static str {
     match (&facts.application, &facts.parent_invite, &facts.parent_link) {
-        (_, _, Some(_)) => "child-status-linked",
-        (_, Some(_), _) => "child-status-parent-invited",
+        (_, _, Some(_)) => Msg::ChildStatusLinked.id(),
+        (_, Some(_), _) => Msg::ChildStatusParentInvited.id(),
         (Some(app), _, _) => match app.status {
-            ApplicationStatus::Approved => "child-status-approved",
-            ApplicationStatus::Rejected => "child-status-rejected",
-            ApplicationStatus::Pending => "child-status-pending",
+            ApplicationStatus::Approved => Msg::ChildStatusApproved.id(),
+            ApplicationStatus::Rejected => Msg::ChildStatusRejected.id(),
+            ApplicationStatus::Pending => Msg::ChildStatusPending.id(),
         },
-        _ => "child-status-started",
+        _ => Msg::ChildStatusStarted.id(),
     }
 }
 
@@ -59,10 +60,16 @@ impl Conversation<'_> {
         let mut args = Args::new();
         args.insert("child_name".into(), called(&self.session.facts).into());
         let buttons = vec![
-            ("child-btn-another".to_owned(), Action::AnotherChild(true)),
-            ("child-btn-same".to_owned(), Action::AnotherChild(false)),
+            (
+                Msg::ChildBtnAnother.id().to_owned(),
+                Action::AnotherChild(true),
+            ),
+            (
+                Msg::ChildBtnSame.id().to_owned(),
+                Action::AnotherChild(false),
+            ),
         ];
-        self.say_offering("child-another", args, None, buttons);
+        self.say_offering(Msg::ChildAnother.id(), args, None, buttons);
     }
 
     /// The answer to «другой ребёнок?»: park the current child (or not) and open the invitation.
@@ -102,7 +109,7 @@ impl Conversation<'_> {
     /// each parked one.
     pub(super) fn list_children(&mut self) {
         if self.session.children.is_empty() {
-            self.say_plain("children-none");
+            self.say_plain(Msg::ChildrenNone.id());
             return self.reshow();
         }
         let line = |facts: &Facts| -> String {
@@ -116,7 +123,7 @@ impl Conversation<'_> {
             args.insert("status".into(), status.into());
             self.engine
                 .locales
-                .format(&self.session.lang, "child-line", &args)
+                .format(&self.session.lang, Msg::ChildLine.id(), &args)
                 .unwrap_or_default()
         };
         let mut lines = vec![line(&self.session.facts)];
@@ -124,11 +131,14 @@ impl Conversation<'_> {
         let mut args = Args::new();
         args.insert("children".into(), lines.join("\n").into());
         let buttons = (0..self.session.children.len())
-            .map(|i| ("child-btn-continue".to_owned(), Action::Child(i)))
-            .chain(std::iter::once(("btn-resume".to_owned(), Action::Resume)))
+            .map(|i| (Msg::ChildBtnContinue.id().to_owned(), Action::Child(i)))
+            .chain(std::iter::once((
+                Msg::BtnResume.id().to_owned(),
+                Action::Resume,
+            )))
             .collect();
         self.session.resume = Some(self.session.at.clone());
-        self.say_offering("children-list", args, None, buttons);
+        self.say_offering(Msg::ChildrenList.id(), args, None, buttons);
     }
 
     /// Continues parked child `index`, parking the current one in its place.

@@ -2,6 +2,7 @@
 //! `/reset`, `/lang`, `/forget`, `/children`, and the teachers' commands handed to their module.
 
 use super::*;
+use crate::script::Msg;
 
 impl<'e> Conversation<'e> {
     pub(super) fn on_command(&mut self, command: Command) {
@@ -22,7 +23,7 @@ impl<'e> Conversation<'e> {
                 Ok(token) => self.open_invitation(token),
                 // A damaged link: said, and the person stays where they were.
                 Err(_) => {
-                    self.say_plain("deep-link-invalid");
+                    self.say_plain(Msg::DeepLinkInvalid.id());
                     if self.session.fresh || self.current().is_none() {
                         self.enter(StepRef::menu());
                     } else {
@@ -32,9 +33,9 @@ impl<'e> Conversation<'e> {
             },
             Command::Help => {
                 let general = if self.session.facts.teacher().is_some() {
-                    "help-teacher"
+                    Msg::HelpTeacher.id()
                 } else {
-                    "help-general"
+                    Msg::HelpGeneral.id()
                 };
                 let help = self
                     .current()
@@ -44,7 +45,7 @@ impl<'e> Conversation<'e> {
                 self.reshow();
             }
             Command::Resume => {
-                self.say_plain("session-resumed");
+                self.say_plain(Msg::SessionResumed.id());
                 self.reshow();
             }
             Command::Back => self.back(),
@@ -62,7 +63,7 @@ impl<'e> Conversation<'e> {
                     ..Facts::default()
                 };
                 self.session.history.clear();
-                self.say_plain("reset-done");
+                self.say_plain(Msg::ResetDone.id());
                 self.show(StepRef::menu());
             }
             Command::Lang(Some(code)) if self.knows_language(&code) => {
@@ -76,16 +77,16 @@ impl<'e> Conversation<'e> {
                     .languages()
                     .map(|lang| (format!("lang-{lang}"), Action::Lang(lang.to_owned())))
                     .collect();
-                self.say_offering("lang-choose", Args::new(), None, buttons);
+                self.say_offering(Msg::LangChoose.id(), Args::new(), None, buttons);
             }
             Command::Forget => {
                 let lang = self.session.lang.clone();
                 self.session = Session::new(&self.scripts().version, &lang, self.now);
                 self.after.push(FollowUp::Forget);
-                self.say_plain("forget-done");
+                self.say_plain(Msg::ForgetDone.id());
             }
             Command::Unknown => {
-                self.say_plain("command-unknown");
+                self.say_plain(Msg::CommandUnknown.id());
                 self.reshow();
             }
             Command::Invite | Command::Pending | Command::Unbind => self.teacher_command(command),
@@ -105,7 +106,7 @@ impl<'e> Conversation<'e> {
                 return;
             }
         }
-        self.say_plain("nothing-to-go-back");
+        self.say_plain(Msg::NothingToGoBack.id());
         self.reshow();
     }
 }

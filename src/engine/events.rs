@@ -3,6 +3,7 @@
 //! may be asked for.
 
 use super::*;
+use crate::script::Msg;
 
 impl Conversation<'_> {
     pub(super) fn on_event(&mut self, event: &str) {
@@ -12,10 +13,10 @@ impl Conversation<'_> {
         if !subject.is_empty() {
             self.bring_back_decided(subject);
         }
-        if event == IDLE_EVENT {
+        if event == RuntimeEvent::Idle.name() {
             return self.remind_idle();
         }
-        if event == RESEND_READY_EVENT {
+        if event == RuntimeEvent::ResendReady.name() {
             return self.offer_resend();
         }
         let Some((at, step)) = self
@@ -42,7 +43,7 @@ impl Conversation<'_> {
             .iter()
             .any(|b| b.when == Some(Condition::CanResend));
         if offers_resend && self.holds(Condition::CanResend) && !self.session.fresh {
-            self.say_with_buttons("resend-ready", Args::new(), step);
+            self.say_with_buttons(Msg::ResendReady.id(), Args::new(), step);
         }
     }
 
@@ -55,8 +56,8 @@ impl Conversation<'_> {
             return;
         }
         let mut buttons = self.step_buttons(step);
-        buttons.push(("btn-no-reminders".to_owned(), Action::RemindersOff));
+        buttons.push((Msg::BtnNoReminders.id().to_owned(), Action::RemindersOff));
         let args = self.fact_args();
-        self.say_offering("idle-reminder", args, None, buttons);
+        self.say_offering(Msg::IdleReminder.id(), args, None, buttons);
     }
 }

@@ -28,10 +28,12 @@ pub use session::{Action, Awaiting, Facts, Offer, Session, HISTORY_LIMIT};
 use crate::domain::InviteToken;
 use crate::i18n::{Arg, Args, Locales, DEFAULT_LANG};
 use crate::school::SchoolTime;
-use crate::script::vocab::{rejection_message, Condition, Operation, ANY_ERROR, UNAVAILABLE};
-use crate::script::{ButtonAction, Scripts, Step, StepRef, Target, MENU};
+use crate::script::vocab::{Condition, Operation, OutcomeKey, RuntimeEvent};
+use crate::script::Msg;
+use crate::script::{ButtonAction, Checked, Scripts, Step, StepRef, Target, MENU};
 use crate::service::{
-    Address, ApplicationStatus, Decision, Invite, LinkStatus, Purpose, Rejection, ServiceError,
+    Address, ApplicationStatus, Decision, Invite, LinkStatus, Purpose, Rejection, RejectionCode,
+    ServiceError,
 };
 
 /// How many steps one input may pass through before the engine stops (a guard against loops
@@ -39,10 +41,6 @@ use crate::service::{
 const MAX_HOPS: usize = 16;
 /// Messages in a row the bot could not use before it says what it can do and offers a person.
 const FAILURES_BEFORE_HELP: u8 = 2;
-/// The event of the gentle reminder sent to a user silent in the middle of a scenario.
-pub const IDLE_EVENT: &str = "idle";
-/// The event raised when a sent code's `resend_after` has passed.
-pub const RESEND_READY_EVENT: &str = "resend_ready";
 /// How many listed reasons a teacher can pick for a rejection (`reject-reason-<n>`).
 const REJECTION_REASONS: usize = 3;
 /// The longest typed rejection reason passed to the service.
@@ -90,7 +88,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(scripts: Scripts, locales: Locales, deep_link_base: impl Into<String>) -> Self {
+    /// The engine for scripts and locales that passed the checker.
+    pub fn new(checked: Checked, deep_link_base: impl Into<String>) -> Self {
+        let (scripts, locales) = checked.into_parts();
         Self {
             router: route::Router::new(&scripts),
             listener: listen::Listener::new(&scripts.listening),
@@ -249,7 +249,7 @@ impl<'e> Conversation<'e> {
             self.session.at = self.nearest_restart();
             self.session.history.clear();
             self.session.awaiting = None;
-            self.say_plain("session-restarted");
+            self.say_plain(Msg::SessionRestarted.id());
         }
         if self.session.awaiting.is_some() && !matches!(input, Input::Outcome(_)) {
             // A call was cut short (a crash before its answer came); the user has moved on.
@@ -264,7 +264,7 @@ impl<'e> Conversation<'e> {
             _ if lost => self.show(self.session.at.clone()),
             // A button of a conversation the store no longer has (Redis lost its data).
             Input::Button { .. } if self.session.fresh => {
-                self.say_plain("session-vanished");
+                self.say_plain(Msg::SessionVanished.id());
                 self.show(StepRef::menu())
             }
             Input::Text(text) if self.session.fresh => match self.engine.router.route(&text) {
@@ -313,7 +313,7 @@ impl<'e> Conversation<'e> {
         if offer == self.session.offer.seq && index < self.session.offer.actions.len() {
             self.press(index);
         } else {
-            self.say_plain("button-stale");
+            self.say_plain(Msg::ButtonStale.id());
             self.reshow();
         }
     }
@@ -326,7 +326,7 @@ impl<'e> Conversation<'e> {
             Action::Goto(to) => self.enter(to),
             Action::Answer(to) => self.detour(to),
             Action::NoneOfThese => {
-                self.say_plain("clarify-none");
+                self.say_plain(Msg::ClarifyNone.id());
                 self.reshow();
             }
             Action::InviteClass(class_id) => self.invite_class(class_id),
@@ -346,7 +346,7 @@ impl<'e> Conversation<'e> {
             }
             Action::RemindersOff => {
                 self.session.reminders_off = true;
-                self.say_plain("reminders-off");
+                self.say_plain(Msg::RemindersOff.id());
                 self.reshow();
             }
         }

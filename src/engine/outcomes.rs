@@ -2,6 +2,7 @@
 //! leads to, the message for a refusal), and building the one request a step asks for.
 
 use super::*;
+use crate::script::Msg;
 
 impl<'e> Conversation<'e> {
     pub(super) fn on_outcome(&mut self, outcome: Outcome) {
@@ -20,7 +21,7 @@ impl<'e> Conversation<'e> {
         match outcome.result {
             Ok(success) => {
                 let key = self.apply(success);
-                match step.on.get(key) {
+                match step.on.get(&key) {
                     Some(Target::Step(to)) => self.enter(to.clone()),
                     Some(Target::Stay) => self.reshow(),
                     None => self.internal_error(),
@@ -30,20 +31,23 @@ impl<'e> Conversation<'e> {
                 // A wrong code with no attempts left is the end of that code: on to a new one,
                 // not asked for again.
                 let leads_as = match rejection {
-                    Rejection::WrongCode { attempts_left: 0 } => Rejection::TooManyAttempts.code(),
-                    _ => rejection.code(),
+                    Rejection::WrongCode { attempts_left: 0 } => RejectionCode::TooManyAttempts,
+                    _ => rejection.kind(),
                 };
-                let target = step.on.get(leads_as).or_else(|| step.on.get(ANY_ERROR));
-                let message = rejection_message(rejection.code());
+                let target = step
+                    .on
+                    .get(&OutcomeKey::Refused(leads_as))
+                    .or_else(|| step.on.get(&OutcomeKey::AnyError));
+                let message = rejection.kind().message();
                 let mut args = rejection_args(&rejection);
                 if let Some(support) = self.fact_args().remove("support_contact") {
                     args.insert("support_contact".to_owned(), support);
                 }
-                self.recover(step, &message, args, target);
+                self.recover(step, message, args, target);
             }
             Err(ServiceError::Unavailable(_) | ServiceError::Protocol(_)) => {
-                let target = step.on.get(UNAVAILABLE);
-                self.recover(step, "error-service-unavailable", Args::new(), target);
+                let target = step.on.get(&OutcomeKey::Unavailable);
+                self.recover(step, Msg::ErrorServiceUnavailable.id(), Args::new(), target);
             }
         }
     }
@@ -76,18 +80,18 @@ impl<'e> Conversation<'e> {
     }
 
     /// Records a success in the facts and names its outcome.
-    pub(super) fn apply(&mut self, success: Success) -> &'static str {
+    pub(super) fn apply(&mut self, success: Success) -> OutcomeKey {
         let facts = &mut self.session.facts;
         match success {
             Success::Invite(invite) => {
                 let key = match &invite {
-                    Invite::Class { .. } => "class",
-                    Invite::Parent { .. } => "parent",
+                    Invite::Class { .. } => OutcomeKey::Class,
+                    Invite::Parent { .. } => OutcomeKey::Parent,
                     Invite::Teacher { teacher_id, .. } => {
                         self.after.push(FollowUp::TeacherBound {
                             teacher_id: teacher_id.clone(),
                         });
-                        "teacher"
+                        OutcomeKey::Teacher
                     }
                 };
                 facts.invite = Some(invite);
@@ -97,17 +101,17 @@ impl<'e> Conversation<'e> {
                 // The resend button may appear then: the person hears of it, not only on
                 // seeing the step again.
                 self.after.push(FollowUp::Schedule {
-                    event: RESEND_READY_EVENT.to_owned(),
+                    event: RuntimeEvent::ResendReady.name().to_owned(),
                     due: v.resend_after,
                 });
                 let facts = &mut self.session.facts;
                 facts.verification = Some(v);
                 facts.verified = false;
-                "ok"
+                OutcomeKey::Ok
             }
             Success::Verified => {
                 facts.verified = true;
-                "ok"
+                OutcomeKey::Ok
             }
             Success::Application(a) => {
                 self.after.push(FollowUp::ApplicationSubmitted {
@@ -121,16 +125,16 @@ impl<'e> Conversation<'e> {
                         .unwrap_or_default(),
                 });
                 facts.application = Some(a);
-                "ok"
+                OutcomeKey::Ok
             }
             Success::ApplicationState(state) => {
                 if let Some(app) = facts.application.as_mut() {
                     app.status = state.status;
                 }
                 match state.status {
-                    ApplicationStatus::Approved => "approved",
-                    ApplicationStatus::Pending => "pending",
-                    ApplicationStatus::Rejected => "rejected",
+                    ApplicationStatus::Approved => OutcomeKey::Approved,
+                    ApplicationStatus::Pending => OutcomeKey::Pending,
+                    ApplicationStatus::Rejected => OutcomeKey::Rejected,
                 }
             }
             Success::ParentInvite(invite) => {
@@ -138,11 +142,11 @@ impl<'e> Conversation<'e> {
                     token: invite.token.as_str().to_owned(),
                 });
                 self.session.facts.parent_invite = Some(invite);
-                "ok"
+                OutcomeKey::Ok
             }
             Success::ParentLink(link) => {
                 facts.parent_link = Some(link);
-                "ok"
+                OutcomeKey::Ok
             }
             Success::LinkStatus(LinkStatus::Linked) => {
                 let facts = &self.session.facts;
@@ -152,9 +156,9 @@ impl<'e> Conversation<'e> {
                         phone: phone.masked(),
                     });
                 }
-                "linked"
+                OutcomeKey::Linked
             }
-            Success::LinkStatus(LinkStatus::Cancelled) => "cancelled",
+            Success::LinkStatus(LinkStatus::Cancelled) => OutcomeKey::Cancelled,
         }
     }
 
@@ -174,7 +178,7 @@ impl<'e> Conversation<'e> {
     }
 
     pub(super) fn internal_error(&mut self) {
-        self.say_plain("error-internal");
+        self.say_plain(Msg::ErrorInternal.id());
         self.show(StepRef::menu());
     }
 }

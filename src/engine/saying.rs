@@ -2,6 +2,7 @@
 //! back), the current offer, and the messages of a turn.
 
 use super::*;
+use crate::script::Msg;
 
 impl<'e> Conversation<'e> {
     /// What messages may show: the conversation's facts and the deployment's support contact.
@@ -12,7 +13,7 @@ impl<'e> Conversation<'e> {
             None => self
                 .engine
                 .locales
-                .format(&self.session.lang, "support-default", &Args::new())
+                .format(&self.session.lang, Msg::SupportDefault.id(), &Args::new())
                 .unwrap_or_default(),
         };
         args.insert("support_contact".to_owned(), support.into());
@@ -32,7 +33,7 @@ impl<'e> Conversation<'e> {
             })
             .collect();
         if self.session.resume.is_some() {
-            buttons.push(("btn-resume".to_owned(), Action::Resume));
+            buttons.push((Msg::BtnResume.id().to_owned(), Action::Resume));
         }
         buttons
     }

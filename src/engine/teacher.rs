@@ -3,13 +3,14 @@
 //! belongs to a teacher and asks the runtime's desk to carry the request out.
 
 use super::*;
+use crate::script::Msg;
 
 impl Conversation<'_> {
     /// `/invite` (an invitation for the teacher's class, choosing it when there are several)
     /// and `/pending`; anyone else is told these are for teachers.
     pub(super) fn teacher_command(&mut self, command: Command) {
         let Some((teacher_id, class_ids)) = self.session.facts.teacher() else {
-            self.say_plain("teacher-only");
+            self.say_plain(Msg::TeacherOnly.id());
             return self.reshow();
         };
         let teacher_id = teacher_id.to_owned();
@@ -18,7 +19,7 @@ impl Conversation<'_> {
                 self.after
                     .push(FollowUp::Desk(DeskRequest::Unbind { teacher_id }));
                 self.session.facts.invite = None;
-                self.say_plain("unbind-done");
+                self.say_plain(Msg::UnbindDone.id());
                 self.show(StepRef::menu());
             }
             Command::Invite if class_ids.len() == 1 => {
@@ -42,14 +43,14 @@ impl Conversation<'_> {
                 .iter()
                 .map(|c| {
                     (
-                        "btn-class".to_owned(),
+                        Msg::BtnClass.id().to_owned(),
                         Action::InviteClass(c.class_id.clone()),
                     )
                 })
                 .collect(),
             _ => return,
         };
-        self.say_offering("teacher-choose-class", Args::new(), None, buttons);
+        self.say_offering(Msg::TeacherChooseClass.id(), Args::new(), None, buttons);
     }
 
     /// An invitation for `class_id`, if it is one of this teacher's classes.
@@ -62,13 +63,13 @@ impl Conversation<'_> {
                     class_id,
                 }));
             }
-            _ => self.say_plain("decision-not-allowed"),
+            _ => self.say_plain(Msg::DecisionNotAllowed.id()),
         }
     }
 
     pub(super) fn on_desk(&mut self, action: DeskAction) {
         let Some(teacher_id) = self.session.facts.teacher().map(|(t, _)| t.to_owned()) else {
-            self.say_plain("decision-not-allowed");
+            self.say_plain(Msg::DecisionNotAllowed.id());
             return self.reshow();
         };
         let decide = |application_id: String, decision: Decision| {
@@ -98,8 +99,8 @@ impl Conversation<'_> {
                 let mut buttons: Vec<ButtonView> = (0..REJECTION_REASONS)
                     .map(|n| reason(Some(n), format!("reject-reason-{n}")))
                     .collect();
-                buttons.push(reason(None, "reject-reason-other".to_owned()));
-                self.say("reject-reason-choose", Args::new(), None, buttons);
+                buttons.push(reason(None, Msg::RejectReasonOther.id().to_owned()));
+                self.say(Msg::RejectReasonChoose.id(), Args::new(), None, buttons);
             }
             DeskAction::Reason {
                 application_id,
@@ -119,7 +120,7 @@ impl Conversation<'_> {
                 choice: _,
             } => {
                 self.session.awaiting_reason = Some(application_id);
-                self.say_plain("reject-reason-type");
+                self.say_plain(Msg::RejectReasonType.id());
             }
             // A class button of a message sent before classes were an offer.
             DeskAction::InviteClass { class_id } => self.invite_class(class_id),

@@ -9,6 +9,7 @@ use super::listen::Offered;
 use super::route::{Context, Routing};
 use super::*;
 use crate::script::vocab::InputKind;
+use crate::script::Msg;
 
 /// The step a person asking for a human is brought to.
 const SUPPORT: (&str, &str) = ("support", "contact");
@@ -127,7 +128,7 @@ impl Conversation<'_> {
         self.session.doubted_name = Some(name.clone());
         let mut args = Args::new();
         args.insert("child_name".into(), name.into());
-        self.say("name-doubt", args, None, Vec::new());
+        self.say(Msg::NameDoubt.id(), args, None, Vec::new());
         true
     }
 
@@ -206,9 +207,9 @@ impl Conversation<'_> {
                 None => self.enter(StepRef::menu()),
             };
         }
-        buttons.push(("clarify-btn-none".to_owned(), Action::NoneOfThese));
+        buttons.push((Msg::ClarifyBtnNone.id().to_owned(), Action::NoneOfThese));
         self.session.failures = 0;
-        self.say_offering("clarify", Args::new(), None, buttons);
+        self.say_offering(Msg::Clarify.id(), Args::new(), None, buttons);
     }
 
     /// Nothing in the message could be used. The first time: the hint, or "not found" with the
@@ -218,24 +219,24 @@ impl Conversation<'_> {
         if self.session.failures >= FAILURES_BEFORE_HELP {
             self.session.failures = 0;
             if let Some(hint) = hint {
-                self.say(hint.message, hint.args, None, Vec::new());
+                self.say(hint.message.id(), hint.args, None, Vec::new());
             }
             let mut buttons = self.step_buttons(step);
             buttons.push((
-                "btn-support".to_owned(),
+                Msg::BtnSupport.id().to_owned(),
                 Action::Answer(StepRef::new(SUPPORT.0, SUPPORT.1)),
             ));
-            buttons.push(("btn-menu".to_owned(), Action::Menu));
-            return self.say_offering("input-stuck", Args::new(), None, buttons);
+            buttons.push((Msg::BtnMenu.id().to_owned(), Action::Menu));
+            return self.say_offering(Msg::InputStuck.id(), Args::new(), None, buttons);
         }
         match hint {
-            Some(hint) => self.say_with_buttons(hint.message, hint.args, step),
+            Some(hint) => self.say_with_buttons(hint.message.id(), hint.args, step),
             None => {
                 let mut buttons = self.step_buttons(step);
                 if self.session.at != StepRef::menu() {
-                    buttons.push(("btn-menu".to_owned(), Action::Menu));
+                    buttons.push((Msg::BtnMenu.id().to_owned(), Action::Menu));
                 }
-                self.say_offering("route-not-found", Args::new(), None, buttons);
+                self.say_offering(Msg::RouteNotFound.id(), Args::new(), None, buttons);
             }
         }
     }

@@ -11,9 +11,8 @@ use crate::service::{ApplicationStatus, Decision, OpKey, Rejection, ServiceError
 use crate::store::ChatId;
 
 use super::{Bot, Reply, ReplyButton};
-
-/// The event that brings a student's conversation to their application's outcome.
-pub const DECIDED_EVENT: &str = "application_decided";
+use crate::script::vocab::RuntimeEvent;
+use crate::script::Msg;
 
 impl Bot {
     /// Carries out a teacher's request and says how it went. Only the chat bound to the
@@ -35,13 +34,17 @@ impl Bot {
                 );
                 return vec![Reply::text(self.text(
                     lang,
-                    "teacher-link-taken",
+                    Msg::TeacherLinkTaken.id(),
                     &Args::new(),
                 ))];
             }
             Err(error) => {
                 tracing::warn!(%error, "the directory cannot be read");
-                return vec![Reply::text(self.text(lang, "desk-failed", &Args::new()))];
+                return vec![Reply::text(self.text(
+                    lang,
+                    Msg::DeskFailed.id(),
+                    &Args::new(),
+                ))];
             }
         }
         match request {
@@ -77,7 +80,7 @@ impl Bot {
         if allow {
             if let Err(error) = self.directory.allow_chat(teacher_id, other).await {
                 tracing::warn!(%error, "a chat could not be connected");
-                return Reply::text(self.text(lang, "desk-failed", &Args::new()));
+                return Reply::text(self.text(lang, Msg::DeskFailed.id(), &Args::new()));
             }
         }
         tracing::info!(
@@ -86,9 +89,12 @@ impl Bot {
             "the bound chat answered for another"
         );
         let (told, answer) = if allow {
-            ("teacher-chat-allowed", "teacher-chat-allow-done")
+            (Msg::TeacherChatAllowed.id(), Msg::TeacherChatAllowDone.id())
         } else {
-            ("teacher-chat-refused", "teacher-chat-refuse-done")
+            (
+                Msg::TeacherChatRefused.id(),
+                Msg::TeacherChatRefuseDone.id(),
+            )
         };
         let other_lang = self.language_of(other).await;
         let reply = Reply::text(self.text(&other_lang, told, &Args::new()));
@@ -147,7 +153,7 @@ impl Bot {
                         .into(),
                 );
                 Reply {
-                    text: self.text(lang, "teacher-invite-link", &args),
+                    text: self.text(lang, Msg::TeacherInviteLink.id(), &args),
                     buttons: Vec::new(),
                     qr: Some(link),
                     share_contact: None,
@@ -160,16 +166,20 @@ impl Bot {
     async fn list_pending(&self, lang: &str, teacher_id: &str) -> Vec<Reply> {
         match self.service.pending_applications(teacher_id).await {
             Ok(pending) if pending.is_empty() => {
-                vec![Reply::text(self.text(lang, "pending-none", &Args::new()))]
+                vec![Reply::text(self.text(
+                    lang,
+                    Msg::PendingNone.id(),
+                    &Args::new(),
+                ))]
             }
             Ok(pending) => {
                 let mut args = Args::new();
                 args.insert("count".into(), Arg::Num(pending.len() as i64));
-                let mut replies = vec![Reply::text(self.text(lang, "pending-count", &args))];
+                let mut replies = vec![Reply::text(self.text(lang, Msg::PendingCount.id(), &args))];
                 replies.extend(pending.iter().map(|p| {
                     self.application_card(
                         lang,
-                        "pending-item",
+                        Msg::PendingItem.id(),
                         &p.application_id,
                         &p.child_name,
                         &p.class,
@@ -202,7 +212,10 @@ impl Bot {
         };
         Reply {
             text: self.text(lang, message, &args),
-            buttons: vec![button("btn-approve", true), button("btn-reject", false)],
+            buttons: vec![
+                button(Msg::BtnApprove.id(), true),
+                button(Msg::BtnReject.id(), false),
+            ],
             qr: None,
             share_contact: None,
         }
@@ -229,7 +242,7 @@ impl Bot {
                     application = application_id,
                     "decision refused: this chat's teacher is not the application's teacher"
                 );
-                return Reply::text(self.text(lang, "decision-not-allowed", &Args::new()));
+                return Reply::text(self.text(lang, Msg::DecisionNotAllowed.id(), &Args::new()));
             }
         }
         let mut args = Args::new();
@@ -250,8 +263,8 @@ impl Bot {
                 tracing::info!(chat, application = application_id, ?status, "decision made");
                 self.tell_student(tracked.as_ref()).await;
                 let message = match status {
-                    ApplicationStatus::Approved => "decision-approved",
-                    _ => "decision-rejected",
+                    ApplicationStatus::Approved => Msg::DecisionApproved.id(),
+                    _ => Msg::DecisionRejected.id(),
                 };
                 Reply::text(self.text(lang, message, &args))
             }
@@ -262,7 +275,7 @@ impl Bot {
                     "decision refused: already decided"
                 );
                 self.tell_student(tracked.as_ref()).await;
-                Reply::text(self.text(lang, "decision-already", &args))
+                Reply::text(self.text(lang, Msg::DecisionAlready.id(), &args))
             }
             Err(ServiceError::Rejected(Rejection::NotClassTeacher)) => {
                 tracing::warn!(
@@ -270,7 +283,7 @@ impl Bot {
                     application = application_id,
                     "decision refused by the service: not the class teacher"
                 );
-                Reply::text(self.text(lang, "decision-not-allowed", &Args::new()))
+                Reply::text(self.text(lang, Msg::DecisionNotAllowed.id(), &Args::new()))
             }
             Err(error) => self.desk_error(lang, &error),
         }
@@ -286,7 +299,7 @@ impl Bot {
             id: format!("decided:{}", app.application_id),
             chat: app.student_chat,
             kind: NoticeKind::Event {
-                event: format!("{DECIDED_EVENT}@{}", app.application_id),
+                event: RuntimeEvent::ApplicationDecided.about(&app.application_id),
             },
         };
         let now = self.clock.now();
@@ -299,10 +312,10 @@ impl Bot {
 
     fn desk_error(&self, lang: &str, error: &ServiceError) -> Reply {
         let message = match error {
-            ServiceError::Rejected(Rejection::NotClassTeacher) => "decision-not-allowed",
+            ServiceError::Rejected(Rejection::NotClassTeacher) => Msg::DecisionNotAllowed.id(),
             ServiceError::Rejected(Rejection::ApplicationNotFound) => "error-application-not-found",
-            ServiceError::Rejected(_) | ServiceError::Protocol(_) => "desk-failed",
-            ServiceError::Unavailable(_) => "error-service-unavailable",
+            ServiceError::Rejected(_) | ServiceError::Protocol(_) => Msg::DeskFailed.id(),
+            ServiceError::Unavailable(_) => Msg::ErrorServiceUnavailable.id(),
         };
         tracing::warn!(%error, "a teacher's request failed");
         Reply::text(self.text(lang, message, &Args::new()))

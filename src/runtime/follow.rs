@@ -4,6 +4,7 @@
 //! outside the session.
 
 use super::*;
+use crate::script::Msg;
 
 impl Bot {
     /// Carries out what a turn set in motion beyond the conversation, and says what the person
@@ -82,7 +83,7 @@ impl Bot {
         let lang = self.language_of(child).await;
         let mut args = Args::new();
         args.insert("phone".into(), phone.into());
-        let reply = Reply::text(self.text(&lang, "parent-linked-to-child", &args));
+        let reply = Reply::text(self.text(&lang, Msg::ParentLinkedToChild.id(), &args));
         self.tell_now(child, format!("parent-linked:{token}"), vec![reply])
             .await
     }
@@ -107,10 +108,14 @@ impl Bot {
         };
         let question = Reply {
             buttons: vec![
-                button("teacher-chat-btn-allow", true),
-                button("teacher-chat-btn-refuse", false),
+                button(Msg::TeacherChatBtnAllow.id(), true),
+                button(Msg::TeacherChatBtnRefuse.id(), false),
             ],
-            ..Reply::text(self.text(&bound_lang, "teacher-link-used-elsewhere", &Args::new()))
+            ..Reply::text(self.text(
+                &bound_lang,
+                Msg::TeacherLinkUsedElsewhere.id(),
+                &Args::new(),
+            ))
         };
         let id = format!("link-used-elsewhere:{bound}:{chat}");
         if let Err(error) = self.tell_now(bound, id, vec![question]).await {
@@ -118,7 +123,7 @@ impl Bot {
         }
         Some(Reply::text(self.text(
             lang,
-            "teacher-link-taken",
+            Msg::TeacherLinkTaken.id(),
             &Args::new(),
         )))
     }

@@ -21,6 +21,7 @@ use crate::limits::{AddressTag, CodeLimits, Limits, MemoryLimits, TryAgainIn};
 use crate::notify::memory::MemoryOutbox;
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
 use crate::script::vocab::InputKind;
+use crate::script::Msg;
 use crate::script::StepRef;
 use crate::service::{OpKey, RegistrationService, Rejection, ServiceError};
 use crate::store::{ChatId, Claim, Commit, Keep, Loaded, SessionStore, StoreError};
@@ -384,7 +385,7 @@ impl Bot {
                 None => {
                     tracing::warn!(chat, "stored session cannot be decoded; starting again");
                     says.push(Say {
-                        message: "session-lost".to_owned(),
+                        message: Msg::SessionLost.id().to_owned(),
                         args: Args::new(),
                         progress: None,
                         buttons: Vec::new(),
@@ -497,7 +498,7 @@ impl Bot {
 
 /// The label of the "share my phone number" button in `lang`.
 fn render_label(locales: &Locales, lang: &str) -> Result<String, I18nError> {
-    locales.format(lang, "btn-share-contact", &Args::new())
+    locales.format(lang, Msg::BtnShareContact.id(), &Args::new())
 }
 
 /// Renders one message of the engine in `lang`.
@@ -507,7 +508,7 @@ pub fn render(locales: &Locales, lang: &str, say: &Say) -> Result<Reply, I18nErr
         let mut args = Args::new();
         args.insert("step".into(), (step as i64).into());
         args.insert("total".into(), (total as i64).into());
-        let line = locales.format(lang, "progress", &args)?;
+        let line = locales.format(lang, Msg::Progress.id(), &args)?;
         text = format!("{line}\n\n{text}");
     }
     let buttons = say

@@ -18,6 +18,8 @@ use crate::service::ApplicationStatus;
 use crate::store::{ChatId, StoreError};
 
 use super::{Bot, Reply};
+use crate::script::vocab::RuntimeEvent;
+use crate::script::Msg;
 
 fn retry(error: impl std::fmt::Display) -> Undelivered {
     Undelivered::Retry(error.to_string())
@@ -103,7 +105,7 @@ impl Notifier {
         let silent_since = self.bot.clock.now() - chrono::Duration::hours(IDLE_AFTER_HOURS);
         let mut reminded = 0;
         for chat in self.bot.store.take_idle(silent_since, BATCH).await? {
-            let event = Input::Event(crate::engine::IDLE_EVENT.to_owned());
+            let event = Input::Event(RuntimeEvent::Idle.name().to_owned());
             let sent = match self.bot.handle(chat, None, event).await {
                 Ok(handled) => self.send_all(chat, &handled.replies).await,
                 Err(error) => Err(retry(error)),
@@ -134,11 +136,16 @@ impl Notifier {
             // Telegram would not take them in time).
             NoticeKind::Replies { replies } => self.send_all(notice.chat, replies).await,
             NoticeKind::NewApplication { application_id } => {
-                self.to_teacher(notice, application_id, "teacher-new-application", false)
-                    .await
+                self.to_teacher(
+                    notice,
+                    application_id,
+                    Msg::TeacherNewApplication.id(),
+                    false,
+                )
+                .await
             }
             NoticeKind::StillPending { application_id } => {
-                self.to_teacher(notice, application_id, "teacher-still-pending", true)
+                self.to_teacher(notice, application_id, Msg::TeacherStillPending.id(), true)
                     .await
             }
         }

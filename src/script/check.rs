@@ -7,19 +7,32 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use super::vocab::{
-    self, rejection_messages, variable_providers, Fact, ANY_ERROR, SYSTEM_MESSAGES, UNAVAILABLE,
+use super::vocab::{self, variable_providers, Fact, OutcomeKey, RuntimeEvent};
+use super::{
+    ButtonAction, Checked, Msg, Problem, ProblemKind, Problems, Scripts, Step, StepRef, Target,
+    DEEP_LINK, MENU,
 };
-use super::{ButtonAction, Problem, Scripts, Step, StepRef, Target, DEEP_LINK, MENU};
-use crate::i18n::Locales;
+use crate::i18n::{Args, Locales};
+use crate::service::RejectionCode;
 
 type Facts = BTreeSet<Fact>;
 
+/// `scripts` and `locales`, checked together: an engine can be built only from what passes.
+pub fn check(scripts: Scripts, locales: Locales) -> Result<Checked, Problems> {
+    let problems = find_problems(&scripts, &locales);
+    if problems.is_empty() {
+        Ok(Checked { scripts, locales })
+    } else {
+        Err(Problems(problems))
+    }
+}
+
 /// Every problem with `scripts` against `locales`; empty when they are sound.
-pub fn check(scripts: &Scripts, locales: &Locales) -> Vec<Problem> {
+pub fn find_problems(scripts: &Scripts, locales: &Locales) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_conventions(scripts, &mut problems);
     check_system_messages(locales, &mut problems);
+    check_events(scripts, &mut problems);
     for (at, step) in scripts.steps() {
         check_step_shape(scripts, &at, step, &mut problems);
     }
@@ -82,6 +95,7 @@ fn check_conventions(scripts: &Scripts, problems: &mut Vec<Problem>) {
     ] {
         if scripts.step(&StepRef::new(scenario, step)).is_none() {
             problems.push(Problem::file(
+                ProblemKind::MissingStep,
                 format!("{scenario}.toml"),
                 format!("the step `{scenario}/{step}` is required: {why}"),
             ));
@@ -94,15 +108,20 @@ fn check_system_messages(locales: &Locales, problems: &mut Vec<Problem>) {
         .languages()
         .map(|lang| (format!("lang-{lang}"), &[] as &[&str]))
         .collect();
-    let required = SYSTEM_MESSAGES
+    let required = Msg::ALL
         .iter()
-        .map(|(id, vars)| ((*id).to_owned(), *vars))
-        .chain(rejection_messages())
+        .map(|m| (m.id().to_owned(), m.variables()))
+        .chain(
+            RejectionCode::ALL
+                .iter()
+                .map(|c| (c.message().to_owned(), c.variables())),
+        )
         .chain(language_names);
     for (id, vars) in required {
         for lang in locales.languages() {
             if !locales.has_message(lang, &id) {
                 problems.push(Problem::file(
+                    ProblemKind::MissingMessage,
                     format!("locales/{lang}"),
                     format!("the engine's message `{id}` is missing"),
                 ));
@@ -111,11 +130,69 @@ fn check_system_messages(locales: &Locales, problems: &mut Vec<Problem>) {
             for var in locales.variables(lang, &id) {
                 if !vars.contains(&var.as_str()) {
                     problems.push(Problem::file(
+                        ProblemKind::UnknownVariable,
                         format!("locales/{lang}"),
                         format!("message `{id}` uses `${var}`, which the engine does not give it"),
                     ));
                 }
             }
+        }
+    }
+    // Every term the deployment chose exists in every language.
+    for message in locales.chosen_terms() {
+        for lang in locales.languages() {
+            if let Err(error) = locales.format(lang, message, &Args::new()) {
+                problems.push(Problem::file(
+                    ProblemKind::MissingMessage,
+                    format!("locales/{lang}"),
+                    format!("the deployment's choice `{message}` does not render: {error}"),
+                ));
+            }
+        }
+    }
+}
+
+/// Every event the runtime raises for a scenario to answer is answered by one step, and every
+/// step's `event` is one somebody raises (the runtime, or a reminder).
+fn check_events(scripts: &Scripts, problems: &mut Vec<Problem>) {
+    let answering = |event: &str| {
+        scripts
+            .steps()
+            .filter(|(_, s)| s.event.as_deref() == Some(event))
+            .count()
+    };
+    for event in RuntimeEvent::ALL.iter().filter(|e| e.answered_by_a_step()) {
+        if answering(event.name()) == 0 {
+            problems.push(Problem::file(
+                ProblemKind::UnansweredEvent,
+                "dialogues",
+                format!("no step answers the runtime's event `{}`", event.name()),
+            ));
+        }
+    }
+    for (at, step) in scripts.steps() {
+        let Some(event) = &step.event else { continue };
+        let raised_by_runtime =
+            RuntimeEvent::from_name(event).is_some_and(|e| e.answered_by_a_step());
+        let raised_by_reminder = scripts
+            .steps()
+            .any(|(_, s)| s.remind.as_ref().is_some_and(|r| r.event == *event));
+        if !raised_by_runtime && !raised_by_reminder {
+            problems.push(Problem::step(
+                ProblemKind::UnknownName,
+                file_of(scripts, &at),
+                &step.id,
+                format!("nothing raises the event `{event}`: neither the runtime nor a reminder"),
+            ));
+        }
+        let count = answering(event);
+        if count > 1 {
+            problems.push(Problem::step(
+                ProblemKind::Duplicate,
+                file_of(scripts, &at),
+                &step.id,
+                format!("event `{event}` is answered by {count} steps"),
+            ));
         }
     }
 }
@@ -143,6 +220,7 @@ fn check_listening(scripts: &Scripts, locales: &Locales, problems: &mut Vec<Prob
         for lang in locales.languages() {
             if !locales.has_message(lang, id) {
                 problems.push(Problem::file(
+                    ProblemKind::MissingMessage,
                     file,
                     format!("{what} names `{id}`, which is missing in locale `{lang}`"),
                 ));
@@ -152,6 +230,7 @@ fn check_listening(scripts: &Scripts, locales: &Locales, problems: &mut Vec<Prob
     for (at, step) in scripts.steps() {
         if !step.phrases.is_empty() && step.topic.is_none() {
             problems.push(Problem::step(
+                ProblemKind::BadShape,
                 file_of(scripts, &at),
                 &step.id,
                 "answers questions but has no `topic` to offer it by",
@@ -162,10 +241,15 @@ fn check_listening(scripts: &Scripts, locales: &Locales, problems: &mut Vec<Prob
 
 fn check_step_shape(scripts: &Scripts, at: &StepRef, step: &Step, problems: &mut Vec<Problem>) {
     let file = file_of(scripts, at);
-    let mut report = |message: String| problems.push(Problem::step(&file, &step.id, message));
+    let mut report = |kind: ProblemKind, message: String| {
+        problems.push(Problem::step(kind, &file, &step.id, message))
+    };
     if let Some(seed) = &step.seed {
         if !scripts.seed_ids.contains_key(seed) {
-            report(format!("seed ID `{seed}` does not exist in seed.toml"));
+            report(
+                ProblemKind::UnknownName,
+                format!("seed ID `{seed}` does not exist in seed.toml"),
+            );
         }
     }
     let presses = step
@@ -174,62 +258,82 @@ fn check_step_shape(scripts: &Scripts, at: &StepRef, step: &Step, problems: &mut
         .filter(|b| matches!(b.action, ButtonAction::Goto(_)))
         .count();
     if presses == 0 && step.input.is_none() && step.call.is_none() && step.next.is_none() {
-        report("dead end: no button, no input, no call and no `next` lead anywhere".to_owned());
+        report(
+            ProblemKind::LeadsNowhere,
+            "dead end: no button, no input, no call and no `next` lead anywhere".to_owned(),
+        );
     }
     if step.say.is_none() && (step.input.is_some() || !step.buttons.is_empty()) {
-        report("a step that asks for input or shows buttons needs `say`".to_owned());
+        report(
+            ProblemKind::BadShape,
+            "a step that asks for input or shows buttons needs `say`".to_owned(),
+        );
     }
     if step.input.is_some() && step.call.is_none() && step.next.is_none() {
-        report("a valid answer leads nowhere: add `next` or `call`".to_owned());
+        report(
+            ProblemKind::LeadsNowhere,
+            "a valid answer leads nowhere: add `next` or `call`".to_owned(),
+        );
     }
     if step.call.is_some() && step.next.is_some() {
-        report("`next` and `call` together: outcomes of `call` decide where to go".to_owned());
+        report(
+            ProblemKind::BadShape,
+            "`next` and `call` together: outcomes of `call` decide where to go".to_owned(),
+        );
     }
     if step.call.is_none() && !step.on.is_empty() {
-        report("`on` without `call`".to_owned());
+        report(ProblemKind::BadShape, "`on` without `call`".to_owned());
     }
     if step.input.is_none() && step.next.is_some() && !step.buttons.is_empty() {
-        report("`next` without input would skip the buttons".to_owned());
+        report(
+            ProblemKind::BadShape,
+            "`next` without input would skip the buttons".to_owned(),
+        );
     }
     if step.remind.is_some() && step.say.is_none() {
-        report("a step that sets a reminder (`remind`) needs `say` to tell the date".to_owned());
+        report(
+            ProblemKind::BadShape,
+            "a step that sets a reminder (`remind`) needs `say` to tell the date".to_owned(),
+        );
     }
     if let Some(remind) = &step.remind {
         if !scripts
             .steps()
             .any(|(_, s)| s.event.as_deref() == Some(remind.event.as_str()))
         {
-            report(format!(
-                "no step answers the reminder's event `{}`",
-                remind.event
-            ));
-        }
-    }
-    if let Some(event) = &step.event {
-        let answering = scripts
-            .steps()
-            .filter(|(_, s)| s.event.as_deref() == Some(event.as_str()))
-            .count();
-        if answering > 1 {
-            report(format!("event `{event}` is answered by {answering} steps"));
+            report(
+                ProblemKind::UnansweredEvent,
+                format!("no step answers the reminder's event `{}`", remind.event),
+            );
         }
     }
     if !step.phrases.is_empty() && step.say.is_none() {
-        report("a step that answers questions (`phrases`) needs `say`".to_owned());
+        report(
+            ProblemKind::BadShape,
+            "a step that answers questions (`phrases`) needs `say`".to_owned(),
+        );
     }
     if let Some(op) = step.call {
         for (outcome, _) in op.successes() {
-            if !step.on.contains_key(*outcome) {
-                report(format!("outcome `{outcome}` of `{op}` leads nowhere"));
+            if !step.on.contains_key(outcome) {
+                report(
+                    ProblemKind::LeadsNowhere,
+                    format!("outcome `{outcome}` of `{op}` leads nowhere"),
+                );
             }
         }
         let automatic = step.input.is_none();
-        if automatic && !step.on.contains_key(ANY_ERROR) {
+        if automatic && !step.on.contains_key(&OutcomeKey::AnyError) {
             for code in op.rejections() {
-                if !step.on.contains_key(*code) {
-                    report(format!(
-                        "rejection `{code}` of `{op}` leads nowhere: name it or add `{ANY_ERROR}`"
-                    ));
+                if !step.on.contains_key(&OutcomeKey::Refused(*code)) {
+                    let any = OutcomeKey::AnyError;
+                    report(
+                        ProblemKind::LeadsNowhere,
+                        format!(
+                            "rejection `{}` of `{op}` leads nowhere: name it or add `{any}`",
+                            code.code()
+                        ),
+                    );
                 }
             }
         }
@@ -237,9 +341,10 @@ fn check_step_shape(scripts: &Scripts, at: &StepRef, step: &Step, problems: &mut
             && step
                 .on
                 .iter()
-                .any(|(k, t)| *t == Target::Stay && k.as_str() != UNAVAILABLE)
+                .any(|(k, t)| *t == Target::Stay && *k != OutcomeKey::Unavailable)
         {
             report(
+                ProblemKind::BadShape,
                 "`.` (stay) on a step without input would call the service again at once"
                     .to_owned(),
             );
@@ -282,7 +387,7 @@ fn edges(step: &Step) -> Vec<(StepRef, Vec<Fact>)> {
         for (outcome, target) in &step.on {
             if let Target::Step(to) = target {
                 let mut facts = answered.clone();
-                facts.extend_from_slice(op.produces(outcome));
+                facts.extend_from_slice(op.produces(*outcome));
                 out.push((to.clone(), facts));
             }
         }
@@ -304,6 +409,7 @@ fn check_reachability(scripts: &Scripts, problems: &mut Vec<Problem>) {
     for (at, step) in scripts.steps() {
         if !seen.contains(&at) {
             problems.push(Problem::step(
+                ProblemKind::Unreachable,
                 file_of(scripts, &at),
                 &step.id,
                 "unreachable: no button, outcome or question leads here",
@@ -365,7 +471,9 @@ fn check_facts_and_messages(scripts: &Scripts, locales: &Locales, problems: &mut
             continue; // unreachable, reported already
         };
         let file = file_of(scripts, &at);
-        let mut report = |message: String| problems.push(Problem::step(&file, &step.id, message));
+        let mut report = |kind: ProblemKind, message: String| {
+            problems.push(Problem::step(kind, &file, &step.id, message))
+        };
         let available = provided(&own_facts(step, facts));
         let mut messages: Vec<(&str, &str)> = Vec::new();
         if let Some(say) = &step.say {
@@ -383,18 +491,27 @@ fn check_facts_and_messages(scripts: &Scripts, locales: &Locales, problems: &mut
         for (role, id) in messages {
             for lang in locales.languages() {
                 if !locales.has_message(lang, id) {
-                    report(format!("{role} `{id}` is missing in locale `{lang}`"));
+                    report(
+                        ProblemKind::MissingMessage,
+                        format!("{role} `{id}` is missing in locale `{lang}`"),
+                    );
                     continue;
                 }
                 for var in locales.variables(lang, id) {
                     if variable_providers(&var).is_none() {
-                        report(format!(
-                            "{role} `{id}` ({lang}) uses `${var}`, which no step can provide"
-                        ));
+                        report(
+                            ProblemKind::UnknownVariable,
+                            format!(
+                                "{role} `{id}` ({lang}) uses `${var}`, which no step can provide"
+                            ),
+                        );
                     } else if !available.contains(var.as_str()) {
-                        report(format!(
-                            "{role} `{id}` ({lang}) uses `${var}`, which is not known on every way to this step"
-                        ));
+                        report(
+                            ProblemKind::NotKnownHere,
+                            format!(
+                                "{role} `{id}` ({lang}) uses `${var}`, which is not known on every way to this step"
+                            ),
+                        );
                     }
                 }
             }
@@ -402,9 +519,12 @@ fn check_facts_and_messages(scripts: &Scripts, locales: &Locales, problems: &mut
         let mut need = |what: String, required: &[Fact], have: &Facts| {
             for fact in required {
                 if !have.contains(fact) {
-                    report(format!(
-                        "{what} needs {fact:?}, which is not known on every way to this step"
-                    ));
+                    report(
+                        ProblemKind::NotKnownHere,
+                        format!(
+                            "{what} needs {fact:?}, which is not known on every way to this step"
+                        ),
+                    );
                 }
             }
         };
@@ -430,6 +550,7 @@ fn check_facts_and_messages(scripts: &Scripts, locales: &Locales, problems: &mut
         for lang in locales.languages() {
             if !locales.has_message(lang, &sc.title) {
                 problems.push(Problem::file(
+                    ProblemKind::MissingMessage,
                     &sc.file,
                     format!("title `{}` is missing in locale `{lang}`", sc.title),
                 ));

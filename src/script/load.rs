@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::vocab::{Condition, InputKind, Operation};
+use super::vocab::{Condition, InputKind, Operation, OutcomeKey};
 use super::{
-    Button, ButtonAction, ListeningRules, Problem, Problems, Remind, RoutingRules, Scenario,
-    Scripts, Step, StepRef, Target, LISTENING_FILE, QUESTIONS_DIR, ROUTING_FILE, SEED_FILE,
+    Button, ButtonAction, ListeningRules, Problem, ProblemKind, Problems, Remind, RoutingRules,
+    Scenario, Scripts, Step, StepRef, Target, LISTENING_FILE, QUESTIONS_DIR, ROUTING_FILE,
+    SEED_FILE,
 };
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +108,7 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(PathBuf, String)>, Problems> {
     };
     let mut files = toml_files(dir).map_err(|e| {
         Problems(vec![Problem::file(
+            ProblemKind::Unreadable,
             dir,
             format!("cannot read the folder: {e}"),
         )])
@@ -115,6 +117,7 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(PathBuf, String)>, Problems> {
     if questions.is_dir() {
         files.extend(toml_files(&questions).map_err(|e| {
             Problems(vec![Problem::file(
+                ProblemKind::Unreadable,
                 &questions,
                 format!("cannot read the folder: {e}"),
             )])
@@ -126,7 +129,11 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(PathBuf, String)>, Problems> {
     for file in files {
         match std::fs::read_to_string(&file) {
             Ok(text) => sources.push((file, text)),
-            Err(e) => problems.push(Problem::file(&file, format!("cannot read: {e}"))),
+            Err(e) => problems.push(Problem::file(
+                ProblemKind::Unreadable,
+                &file,
+                format!("cannot read: {e}"),
+            )),
         }
     }
     if problems.is_empty() {
@@ -155,12 +162,16 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
         if in_questions {
             match toml::from_str::<RawQuestions>(text) {
                 Ok(raw) => questions.push((path.clone(), raw)),
-                Err(e) => problems.push(Problem::file(path, e.to_string())),
+                Err(e) => {
+                    problems.push(Problem::file(ProblemKind::Unreadable, path, e.to_string()))
+                }
             }
         } else if name.as_deref() == Some(LISTENING_FILE) {
             match toml::from_str::<RawListening>(text) {
                 Ok(raw) => listening = raw.listening,
-                Err(e) => problems.push(Problem::file(path, e.to_string())),
+                Err(e) => {
+                    problems.push(Problem::file(ProblemKind::Unreadable, path, e.to_string()))
+                }
             }
         } else if name.as_deref() == Some(SEED_FILE) {
             match toml::from_str::<RawSeed>(text) {
@@ -168,21 +179,28 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
                     seed_ids = raw.seed;
                     seed_paths = raw.paths;
                 }
-                Err(e) => problems.push(Problem::file(path, e.to_string())),
+                Err(e) => {
+                    problems.push(Problem::file(ProblemKind::Unreadable, path, e.to_string()))
+                }
             }
         } else if name.as_deref() == Some(ROUTING_FILE) {
             match toml::from_str::<RawRouting>(text) {
                 Ok(raw) if raw.routing.thresholds_valid() => routing = raw.routing,
                 Ok(_) => problems.push(Problem::file(
+                    ProblemKind::BadSetting,
                     path,
                     "thresholds must be between 0 and 1, clarify_threshold at most threshold",
                 )),
-                Err(e) => problems.push(Problem::file(path, e.to_string())),
+                Err(e) => {
+                    problems.push(Problem::file(ProblemKind::Unreadable, path, e.to_string()))
+                }
             }
         } else {
             match toml::from_str::<RawFile>(text) {
                 Ok(raw) => raw_files.push((path.clone(), raw)),
-                Err(e) => problems.push(Problem::file(path, e.to_string())),
+                Err(e) => {
+                    problems.push(Problem::file(ProblemKind::Unreadable, path, e.to_string()))
+                }
             }
         }
     }
@@ -191,6 +209,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
         .any(|(p, _)| p.file_name().is_some_and(|n| n == SEED_FILE))
     {
         problems.push(Problem::file(
+            ProblemKind::BadShape,
             SEED_FILE,
             "the list of seed IDs is missing".to_owned(),
         ));
@@ -201,6 +220,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
     for (path, raw) in &raw_files {
         if let Some((other, _)) = known.get(&raw.scenario.id) {
             problems.push(Problem::file(
+                ProblemKind::Duplicate,
                 path,
                 format!(
                     "scenario id `{}` is also used by {}",
@@ -213,7 +233,12 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
         let mut ids: Vec<String> = Vec::new();
         for step in &raw.steps {
             if ids.contains(&step.id) {
-                problems.push(Problem::step(path, &step.id, "duplicate step id"));
+                problems.push(Problem::step(
+                    ProblemKind::Duplicate,
+                    path,
+                    &step.id,
+                    "duplicate step id",
+                ));
             }
             ids.push(step.id.clone());
         }
@@ -234,6 +259,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
             .is_some_and(|(_, ids)| ids.contains(&raw.scenario.entry))
         {
             problems.push(Problem::file(
+                ProblemKind::UnknownName,
                 &path,
                 format!("entry step `{}` does not exist", raw.scenario.entry),
             ));
@@ -241,6 +267,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
         for near in &raw.scenario.near {
             if !known.contains_key(near) {
                 problems.push(Problem::file(
+                    ProblemKind::UnknownName,
                     &path,
                     format!("`near` names an unknown scenario `{near}`"),
                 ));
@@ -249,7 +276,9 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
         let mut steps = Vec::new();
         for step in raw.steps {
             let id = step.id.clone();
-            let mut report = |message: String| problems.push(Problem::step(&path, &id, message));
+            let mut report = |kind: ProblemKind, message: String| {
+                problems.push(Problem::step(kind, &path, &id, message))
+            };
             steps.push(resolve_step(step, &resolver, &mut report));
         }
         scenarios.insert(
@@ -267,6 +296,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
     for (path, raw) in questions {
         let Some(scenario) = scenarios.get_mut(&raw.scenario) else {
             problems.push(Problem::file(
+                ProblemKind::UnknownName,
                 &path,
                 format!("unknown scenario `{}`", raw.scenario),
             ));
@@ -275,7 +305,12 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Scripts, Problems> 
         for (id, examples) in raw.examples {
             match scenario.steps.iter_mut().find(|s| s.id == id) {
                 Some(step) => step.phrases.extend(examples),
-                None => problems.push(Problem::step(&path, &id, "no such step in the scenario")),
+                None => problems.push(Problem::step(
+                    ProblemKind::UnknownName,
+                    &path,
+                    &id,
+                    "no such step in the scenario",
+                )),
             }
         }
     }
@@ -321,54 +356,82 @@ impl Resolver<'_> {
     }
 }
 
-fn resolve_step(raw: RawStep, resolver: &Resolver<'_>, report: &mut impl FnMut(String)) -> Step {
+fn resolve_step(
+    raw: RawStep,
+    resolver: &Resolver<'_>,
+    report: &mut impl FnMut(ProblemKind, String),
+) -> Step {
     let input = raw.input.as_deref().and_then(|name| {
         let kind = InputKind::from_name(name);
         if kind.is_none() {
-            report(format!(
-                "unknown input kind `{name}` (known: {})",
-                InputKind::ALL
-                    .iter()
-                    .map(|k| k.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            report(
+                ProblemKind::UnknownName,
+                format!(
+                    "unknown input kind `{name}` (known: {})",
+                    InputKind::ALL
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
         }
         kind
     });
     let retype = raw.retype.as_deref().and_then(|name| {
         let kind = InputKind::from_name(name);
         if kind.is_none() {
-            report(format!("unknown input kind `{name}` in `retype`"));
+            report(
+                ProblemKind::UnknownName,
+                format!("unknown input kind `{name}` in `retype`"),
+            );
         }
         kind
     });
     let call = raw.call.as_deref().and_then(|name| {
         let op = Operation::from_name(name);
         if op.is_none() {
-            report(format!(
-                "unknown service operation `{name}` (known: {})",
-                Operation::ALL
-                    .iter()
-                    .map(|o| o.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            report(
+                ProblemKind::UnknownName,
+                format!(
+                    "unknown service operation `{name}` (known: {})",
+                    Operation::ALL
+                        .iter()
+                        .map(|o| o.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
         }
         op
     });
-    let next = raw
-        .next
-        .as_deref()
-        .and_then(|t| resolver.step(t).map_err(&mut *report).ok());
+    let next = raw.next.as_deref().and_then(|t| {
+        resolver
+            .step(t)
+            .map_err(|e| report(ProblemKind::UnknownName, e))
+            .ok()
+    });
     let mut on = BTreeMap::new();
-    for (outcome, target) in raw.on {
+    for (name, target) in raw.on {
+        let Some(outcome) = OutcomeKey::from_name(&name) else {
+            report(
+                ProblemKind::UnknownName,
+                format!("unknown outcome `{name}`"),
+            );
+            continue;
+        };
         if let Some(op) = call {
-            if !op.has_outcome(&outcome) {
-                report(format!("operation `{op}` has no outcome `{outcome}`"));
+            if !op.has_outcome(outcome) {
+                report(
+                    ProblemKind::UnknownName,
+                    format!("operation `{op}` has no outcome `{outcome}`"),
+                );
             }
         }
-        if let Ok(t) = resolver.target(&target).map_err(&mut *report) {
+        if let Ok(t) = resolver
+            .target(&target)
+            .map_err(|e| report(ProblemKind::UnknownName, e))
+        {
             on.insert(outcome, t);
         }
     }
@@ -378,28 +441,31 @@ fn resolve_step(raw: RawStep, resolver: &Resolver<'_>, report: &mut impl FnMut(S
             (Some(goto), None) => resolver
                 .step(&goto)
                 .map(ButtonAction::Goto)
-                .map_err(&mut *report)
+                .map_err(|e| report(ProblemKind::UnknownName, e))
                 .ok(),
             (None, Some(url)) if url.starts_with("https://") => Some(ButtonAction::Url(url)),
             (None, Some(url)) => {
-                report(format!(
-                    "button `{}`: `{url}` is not an https address",
-                    b.label
-                ));
+                report(
+                    ProblemKind::BadShape,
+                    format!("button `{}`: `{url}` is not an https address", b.label),
+                );
                 None
             }
             _ => {
-                report(format!(
-                    "button `{}` needs exactly one of `goto` or `url`",
-                    b.label
-                ));
+                report(
+                    ProblemKind::BadShape,
+                    format!("button `{}` needs exactly one of `goto` or `url`", b.label),
+                );
                 None
             }
         };
         let when = b.when.as_deref().and_then(|name| {
             let c = Condition::from_name(name);
             if c.is_none() {
-                report(format!("button `{}`: unknown condition `{name}`", b.label));
+                report(
+                    ProblemKind::UnknownName,
+                    format!("button `{}`: unknown condition `{name}`", b.label),
+                );
             }
             c
         });

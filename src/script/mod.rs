@@ -7,6 +7,7 @@
 
 pub mod check;
 mod load;
+pub mod system;
 pub mod vocab;
 
 use std::collections::BTreeMap;
@@ -15,9 +16,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use check::{check, coverage, path_coverage, Coverage};
+pub use check::{check, coverage, find_problems, path_coverage, Coverage};
 pub use load::{load, load_sources, read_sources};
+pub use system::Msg;
 use vocab::{Condition, InputKind, Operation};
+
+use crate::i18n::Locales;
 
 /// The scenario and step every new conversation and `/menu` lead to.
 pub const MENU: (&str, &str) = ("menu", "start");
@@ -224,7 +228,7 @@ pub struct Step {
     /// The operation triggered after a valid answer, or on entering the step.
     pub call: Option<Operation>,
     /// Where each outcome of `call` leads.
-    pub on: BTreeMap<String, Target>,
+    pub on: BTreeMap<vocab::OutcomeKey, Target>,
     /// Questions that this step answers, for free-text routing: its own `phrases` and its
     /// examples in `questions/<scenario>.toml`.
     pub phrases: Vec<String>,
@@ -308,25 +312,63 @@ impl Scripts {
     }
 }
 
+/// What kind of thing is wrong: what tools and tests match on (the message says it for people).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemKind {
+    /// A file cannot be read or parsed.
+    Unreadable,
+    /// A name that does not exist: a step, a scenario, an input kind, an operation, an
+    /// outcome, a seed ID, a field.
+    UnknownName,
+    /// Two where there must be one: a step id, steps answering one event.
+    Duplicate,
+    /// A setting outside its range.
+    BadSetting,
+    /// A step the engine relies on (the menu, the deep-link step) is missing.
+    MissingStep,
+    /// A message is missing in a locale, or does not render.
+    MissingMessage,
+    /// A message uses a variable nothing gives it.
+    UnknownVariable,
+    /// A message or a call needs something not known on every way to its step.
+    NotKnownHere,
+    /// A step, an answer or an outcome leads nowhere.
+    LeadsNowhere,
+    /// A step's fields do not fit together.
+    BadShape,
+    /// No way leads to a step.
+    Unreachable,
+    /// An event nothing answers: a reminder's, or one the runtime raises.
+    UnansweredEvent,
+}
+
 /// Something wrong with the scripts, naming where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    pub kind: ProblemKind,
     pub file: PathBuf,
     pub step: Option<String>,
     pub message: String,
 }
 
 impl Problem {
-    pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub fn file(kind: ProblemKind, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Self {
+            kind,
             file: file.into(),
             step: None,
             message: message.into(),
         }
     }
 
-    pub fn step(file: impl Into<PathBuf>, step: &str, message: impl Into<String>) -> Self {
+    pub fn step(
+        kind: ProblemKind,
+        file: impl Into<PathBuf>,
+        step: &str,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
+            kind,
             file: file.into(),
             step: Some(step.to_owned()),
             message: message.into(),
@@ -353,3 +395,22 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} problem(s) in the scripts:\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
 pub struct Problems(pub Vec<Problem>);
+
+/// Scripts and locales that passed [`check`] together: the only way to build an
+/// [`Engine`](crate::engine::Engine), so a conversation never meets an unchecked scenario.
+#[derive(Debug)]
+pub struct Checked {
+    scripts: Scripts,
+    locales: Locales,
+}
+
+impl Checked {
+    /// The checked scripts and locales, to build an engine from.
+    pub fn into_parts(self) -> (Scripts, Locales) {
+        (self.scripts, self.locales)
+    }
+
+    pub fn scripts(&self) -> &Scripts {
+        &self.scripts
+    }
+}

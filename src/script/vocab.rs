@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::service::Rejection;
+use crate::service::RejectionCode;
 
 /// Something the conversation has learnt, kept in the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -154,11 +154,72 @@ pub enum Operation {
     CancelParentLink,
 }
 
-/// Every operation ends in `ok` (or one of its named successes), in one of the contract's
-/// rejection codes, or in `unavailable` when the service cannot be reached.
-pub const UNAVAILABLE: &str = "unavailable";
-/// The catch-all outcome key a step can use for every rejection it does not name.
-pub const ANY_ERROR: &str = "error";
+/// How a call ended, as a scenario names it in `on`: one of the operation's successes, one of
+/// the contract's rejection codes, `error` for every rejection a step does not name, or
+/// `unavailable` when the service cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OutcomeKey {
+    Ok,
+    /// The invitation is a class teacher's (for a student).
+    Class,
+    /// The invitation is a child's (for a parent).
+    Parent,
+    /// The invitation binds a teacher.
+    Teacher,
+    Approved,
+    Pending,
+    Rejected,
+    Linked,
+    Cancelled,
+    /// The service refused with this code.
+    Refused(RejectionCode),
+    /// Every refusal the step does not name.
+    AnyError,
+    /// The service could not be reached.
+    Unavailable,
+}
+
+impl OutcomeKey {
+    const SUCCESSES: &'static [(OutcomeKey, &'static str)] = &[
+        (OutcomeKey::Ok, "ok"),
+        (OutcomeKey::Class, "class"),
+        (OutcomeKey::Parent, "parent"),
+        (OutcomeKey::Teacher, "teacher"),
+        (OutcomeKey::Approved, "approved"),
+        (OutcomeKey::Pending, "pending"),
+        (OutcomeKey::Rejected, "rejected"),
+        (OutcomeKey::Linked, "linked"),
+        (OutcomeKey::Cancelled, "cancelled"),
+        (OutcomeKey::AnyError, "error"),
+        (OutcomeKey::Unavailable, "unavailable"),
+    ];
+
+    /// The key as a scenario writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeKey::Refused(code) => code.code(),
+            key => OutcomeKey::SUCCESSES
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or("", |(_, name)| name),
+        }
+    }
+
+    /// The key a scenario wrote as `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        OutcomeKey::SUCCESSES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(k, _)| *k)
+            .or_else(|| RejectionCode::from_code(name).map(OutcomeKey::Refused))
+    }
+}
+
+impl fmt::Display for OutcomeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 impl Operation {
     pub const ALL: &'static [Operation] = &[
@@ -216,101 +277,94 @@ impl Operation {
     }
 
     /// The successful outcomes, each with the facts it establishes.
-    pub fn successes(self) -> &'static [(&'static str, &'static [Fact])] {
+    pub fn successes(self) -> &'static [(OutcomeKey, &'static [Fact])] {
         match self {
             Operation::ResolveInvite => &[
-                ("class", &[Fact::ClassInvite]),
-                ("parent", &[Fact::ParentInvite]),
-                ("teacher", &[Fact::TeacherInvite]),
+                (OutcomeKey::Class, &[Fact::ClassInvite]),
+                (OutcomeKey::Parent, &[Fact::ParentInvite]),
+                (OutcomeKey::Teacher, &[Fact::TeacherInvite]),
             ],
             Operation::SendChildCode | Operation::SendParentCode | Operation::ResendCode => {
-                &[("ok", &[Fact::Verification])]
+                &[(OutcomeKey::Ok, &[Fact::Verification])]
             }
-            Operation::CheckCode => &[("ok", &[Fact::Verified])],
-            Operation::SubmitApplication => &[("ok", &[Fact::Application])],
-            Operation::CheckApplication => {
-                &[("approved", &[]), ("pending", &[]), ("rejected", &[])]
+            Operation::CheckCode => &[(OutcomeKey::Ok, &[Fact::Verified])],
+            Operation::SubmitApplication => &[(OutcomeKey::Ok, &[Fact::Application])],
+            Operation::CheckApplication => &[
+                (OutcomeKey::Approved, &[]),
+                (OutcomeKey::Pending, &[]),
+                (OutcomeKey::Rejected, &[]),
+            ],
+            Operation::CreateParentInvite => &[(OutcomeKey::Ok, &[Fact::ParentInviteLink])],
+            Operation::CreateParentLink => &[(OutcomeKey::Ok, &[Fact::ParentLink])],
+            Operation::ConfirmParentLink => {
+                &[(OutcomeKey::Linked, &[]), (OutcomeKey::Cancelled, &[])]
             }
-            Operation::CreateParentInvite => &[("ok", &[Fact::ParentInviteLink])],
-            Operation::CreateParentLink => &[("ok", &[Fact::ParentLink])],
-            Operation::ConfirmParentLink => &[("linked", &[]), ("cancelled", &[])],
-            Operation::CancelParentLink => &[("cancelled", &[]), ("linked", &[])],
+            Operation::CancelParentLink => {
+                &[(OutcomeKey::Cancelled, &[]), (OutcomeKey::Linked, &[])]
+            }
         }
     }
 
     /// The contract's rejection codes this operation can end in.
-    pub fn rejections(self) -> &'static [&'static str] {
+    pub fn rejections(self) -> &'static [RejectionCode] {
         match self {
-            Operation::ResolveInvite => &["invite_not_found", "invite_expired", "invite_used"],
+            Operation::ResolveInvite => &[
+                RejectionCode::InviteNotFound,
+                RejectionCode::InviteExpired,
+                RejectionCode::InviteUsed,
+            ],
             Operation::SendChildCode => &[
-                "invalid_address",
-                "address_already_registered",
-                "too_many_requests",
+                RejectionCode::InvalidAddress,
+                RejectionCode::AddressAlreadyRegistered,
+                RejectionCode::TooManyRequests,
             ],
             Operation::SendParentCode => &[
-                "invalid_address",
-                "address_already_registered",
-                "address_registered_as_child",
-                "channel_not_allowed",
-                "too_many_requests",
+                RejectionCode::InvalidAddress,
+                RejectionCode::AddressAlreadyRegistered,
+                RejectionCode::AddressRegisteredAsChild,
+                RejectionCode::ChannelNotAllowed,
+                RejectionCode::TooManyRequests,
             ],
-            Operation::ResendCode => &["too_early", "too_many_requests"],
-            Operation::CheckCode => &["wrong_code", "verification_expired", "too_many_attempts"],
+            Operation::ResendCode => &[RejectionCode::TooEarly, RejectionCode::TooManyRequests],
+            Operation::CheckCode => &[
+                RejectionCode::WrongCode,
+                RejectionCode::VerificationExpired,
+                RejectionCode::TooManyAttempts,
+            ],
             Operation::SubmitApplication => &[
-                "verification_not_completed",
-                "invite_expired",
-                "invite_used",
-                "invalid_child",
+                RejectionCode::VerificationNotCompleted,
+                RejectionCode::InviteExpired,
+                RejectionCode::InviteUsed,
+                RejectionCode::InvalidChild,
             ],
-            Operation::CheckApplication => &["application_not_found"],
-            Operation::CreateParentInvite => &["application_not_approved"],
+            Operation::CheckApplication => &[RejectionCode::ApplicationNotFound],
+            Operation::CreateParentInvite => &[RejectionCode::ApplicationNotApproved],
             Operation::CreateParentLink => &[
-                "verification_not_completed",
-                "invite_expired",
-                "invite_used",
+                RejectionCode::VerificationNotCompleted,
+                RejectionCode::InviteExpired,
+                RejectionCode::InviteUsed,
             ],
             Operation::ConfirmParentLink | Operation::CancelParentLink => &[],
         }
     }
 
     /// Whether `key` is an outcome this operation can end in.
-    pub fn has_outcome(self, key: &str) -> bool {
-        key == UNAVAILABLE
-            || key == ANY_ERROR
-            || self.successes().iter().any(|(name, _)| *name == key)
-            || self.rejections().contains(&key)
+    pub fn has_outcome(self, key: OutcomeKey) -> bool {
+        match key {
+            OutcomeKey::Unavailable | OutcomeKey::AnyError => true,
+            OutcomeKey::Refused(code) => self.rejections().contains(&code),
+            success => self.successes().iter().any(|(k, _)| *k == success),
+        }
     }
 
     /// The facts an outcome establishes (none for rejections).
-    pub fn produces(self, outcome: &str) -> &'static [Fact] {
+    pub fn produces(self, outcome: OutcomeKey) -> &'static [Fact] {
         self.successes()
             .iter()
-            .find(|(name, _)| *name == outcome)
+            .find(|(k, _)| *k == outcome)
             .map(|(_, facts)| *facts)
             .unwrap_or(&[])
     }
-}
-
-/// The variables a rejection's message may use.
-pub fn rejection_variables(code: &str) -> &'static [&'static str] {
-    match code {
-        "too_many_requests" => &["minutes", "support_contact"],
-        "too_early" => &["seconds"],
-        "wrong_code" => &["attempts_left"],
-        _ => &[],
-    }
-}
-
-/// The Fluent message that explains a rejection to the user.
-pub fn rejection_message(code: &str) -> String {
-    format!("error-{}", code.replace('_', "-"))
-}
-
-/// Every rejection message id, for the checker.
-pub fn rejection_messages() -> impl Iterator<Item = (String, &'static [&'static str])> {
-    Rejection::CODES
-        .iter()
-        .map(|code| (rejection_message(code), rejection_variables(code)))
 }
 
 /// A condition that decides whether a button is shown.
@@ -347,107 +401,47 @@ impl fmt::Display for InputKind {
     }
 }
 
-/// The messages the engine itself says, with the variables it gives each. Every locale must
-/// have them all; the checker makes sure.
-pub const SYSTEM_MESSAGES: &[(&str, &[&str])] = &[
-    ("progress", &["step", "total"]),
-    ("button-stale", &[]),
-    ("input-stuck", &[]),
-    ("help-general", &[]),
-    ("btn-menu", &[]),
-    ("btn-back", &[]),
-    ("btn-resume", &[]),
-    ("btn-share-contact", &[]),
-    ("unsupported-message", &[]),
-    ("contact-not-own", &[]),
-    ("edited-message", &[]),
-    ("cmd-menu", &[]),
-    ("cmd-back", &[]),
-    ("cmd-help", &[]),
-    ("cmd-reset", &[]),
-    ("cmd-lang", &[]),
-    ("cmd-forget", &[]),
-    ("cmd-invite", &[]),
-    ("cmd-pending", &[]),
-    ("btn-approve", &[]),
-    ("btn-reject", &[]),
-    ("teacher-invite-link", &["invite_link", "expires"]),
-    ("pending-none", &[]),
-    ("pending-count", &["count"]),
-    ("pending-item", &["child_name", "class"]),
-    ("teacher-new-application", &["child_name", "class"]),
-    ("teacher-still-pending", &["child_name", "class"]),
-    ("decision-approved", &["child_name"]),
-    ("decision-rejected", &["child_name"]),
-    ("decision-already", &["child_name"]),
-    ("route-not-found", &[]),
-    ("clarify", &[]),
-    ("clarify-btn-none", &[]),
-    ("clarify-none", &[]),
-    ("btn-support", &[]),
-    ("support-default", &[]),
-    ("session-resumed", &[]),
-    ("session-vanished", &[]),
-    ("name-doubt", &["child_name"]),
-    ("resend-ready", &[]),
-    ("flood-slow-down", &[]),
-    ("teacher-link-taken", &[]),
-    ("teacher-link-used-elsewhere", &[]),
-    ("teacher-chat-btn-allow", &[]),
-    ("teacher-chat-btn-refuse", &[]),
-    ("teacher-chat-allowed", &[]),
-    ("teacher-chat-refused", &[]),
-    ("teacher-chat-allow-done", &[]),
-    ("teacher-chat-refuse-done", &[]),
-    ("unbind-done", &[]),
-    ("cmd-unbind", &[]),
-    ("parent-linked-to-child", &["phone"]),
-    ("child-another", &["child_name"]),
-    ("child-btn-another", &[]),
-    ("child-btn-same", &[]),
-    ("children-none", &[]),
-    ("children-list", &["children"]),
-    ("child-line", &["child_name", "status"]),
-    ("child-btn-continue", &["child_name"]),
-    ("child-status-linked", &[]),
-    ("child-status-parent-invited", &[]),
-    ("child-status-approved", &[]),
-    ("child-status-rejected", &[]),
-    ("child-status-pending", &[]),
-    ("child-status-started", &[]),
-    ("cmd-children", &[]),
-    ("help-teacher", &[]),
-    ("lang-choose", &[]),
-    ("error-service-unavailable", &[]),
-    ("error-internal", &[]),
-    ("error-store-unavailable", &[]),
-    ("deep-link-invalid", &[]),
-    ("nothing-to-go-back", &[]),
-    ("command-unknown", &[]),
-    ("reset-done", &[]),
-    ("session-restarted", &[]),
-    ("session-lost", &[]),
-    ("forget-done", &[]),
-    ("idle-reminder", &[]),
-    ("btn-no-reminders", &[]),
-    ("reminders-off", &[]),
-    ("teacher-only", &[]),
-    ("teacher-choose-class", &[]),
-    ("reject-reason-choose", &[]),
-    ("reject-reason-type", &[]),
-    ("btn-class", &["class"]),
-    ("reject-reason-0", &[]),
-    ("reject-reason-1", &[]),
-    ("reject-reason-2", &[]),
-    ("reject-reason-other", &[]),
-    ("decision-not-allowed", &[]),
-    ("desk-failed", &[]),
-    ("hint-child-contact", &[]),
-    ("hint-phone-not-mobile", &[]),
-    ("hint-email-invalid", &[]),
-    ("hint-parent-phone", &[]),
-    ("hint-parent-email", &[]),
-    ("hint-code", &["length"]),
-    ("hint-child-name", &[]),
-    ("hint-child-name-characters", &[]),
-];
+/// The events the code raises itself. The engine answers some on its own (the gentle
+/// reminder, a new code possible); the others a scenario step must answer, and the checker
+/// makes sure one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuntimeEvent {
+    /// A person fell silent in the middle of a scenario (answered by the engine).
+    Idle,
+    /// A sent code's `resend_after` has passed (answered by the engine).
+    ResendReady,
+    /// A teacher (or the school) decided on the student's application
+    /// (`application_decided@<application id>`, answered by a step).
+    ApplicationDecided,
+}
+
+impl RuntimeEvent {
+    pub const ALL: &'static [RuntimeEvent] = &[
+        RuntimeEvent::Idle,
+        RuntimeEvent::ResendReady,
+        RuntimeEvent::ApplicationDecided,
+    ];
+
+    /// The event's name, as scenarios and notices write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeEvent::Idle => "idle",
+            RuntimeEvent::ResendReady => "resend_ready",
+            RuntimeEvent::ApplicationDecided => "application_decided",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|e| e.name() == name)
+    }
+
+    /// Whether a scenario step answers it (rather than the engine itself).
+    pub fn answered_by_a_step(self) -> bool {
+        matches!(self, RuntimeEvent::ApplicationDecided)
+    }
+
+    /// The event about one application, `name@id`.
+    pub fn about(self, application_id: &str) -> String {
+        format!("{}@{application_id}", self.name())
+    }
+}

@@ -66,7 +66,7 @@ use uuid::Uuid;
 use super::{
     Address, Application, ApplicationState, ApplicationStatus, Decision, Invite, IssuedInvite,
     LinkStatus, LinkedChild, OpKey, ParentLink, PendingApplication, Purpose, RegistrationService,
-    Rejection, ServiceError, Verification,
+    Rejection, RejectionCode, RejectionDetails, ServiceError, Verification,
 };
 use crate::domain::{ChildName, InviteToken, VerificationCode};
 
@@ -455,7 +455,7 @@ fn is_transient(answer: &Answer) -> bool {
             true
         }
         StatusCode::TOO_MANY_REQUESTS => {
-            error_code(&answer.body).is_none_or(|code| !Rejection::CODES.contains(&code.as_str()))
+            error_code(&answer.body).is_none_or(|code| RejectionCode::from_code(&code).is_none())
         }
         _ => false,
     }
@@ -562,55 +562,18 @@ fn rejection(
     body: &ErrorBody,
     retry_after: Option<u64>,
 ) -> Result<Rejection, &'static str> {
-    let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS);
-    let (expected, rejection) = match body.error.as_str() {
-        "invite_not_found" => (404, Rejection::InviteNotFound),
-        "invite_expired" => (410, Rejection::InviteExpired),
-        "invite_used" => (409, Rejection::InviteUsed),
-        "not_class_teacher" => (403, Rejection::NotClassTeacher),
-        "invalid_address" => (422, Rejection::InvalidAddress),
-        "address_already_registered" => (409, Rejection::AddressAlreadyRegistered),
-        "address_registered_as_child" => (409, Rejection::AddressRegisteredAsChild),
-        "channel_not_allowed" => (422, Rejection::ChannelNotAllowed),
-        "too_many_requests" => (
-            429,
-            Rejection::TooManyRequests {
-                retry_after_secs: wait,
-            },
-        ),
-        "too_early" => (
-            429,
-            Rejection::TooEarly {
-                retry_after_secs: wait,
-            },
-        ),
-        "wrong_code" => (
-            422,
-            Rejection::WrongCode {
-                attempts_left: body
-                    .attempts_left
-                    .ok_or("wrong_code without attempts_left")?,
-            },
-        ),
-        "verification_expired" => (410, Rejection::VerificationExpired),
-        "too_many_attempts" => (429, Rejection::TooManyAttempts),
-        "verification_not_completed" => (409, Rejection::VerificationNotCompleted),
-        "invalid_child" => (422, Rejection::InvalidChild),
-        "application_not_found" => (404, Rejection::ApplicationNotFound),
-        "already_decided" => (
-            409,
-            Rejection::AlreadyDecided {
-                status: match body.status.as_deref() {
-                    Some("approved") => ApplicationStatus::Approved,
-                    Some("rejected") => ApplicationStatus::Rejected,
-                    _ => return Err("already_decided without a decided status"),
-                },
-            },
-        ),
-        "application_not_approved" => (409, Rejection::ApplicationNotApproved),
-        _ => return Err("unknown error code"),
+    let code = RejectionCode::from_code(&body.error).ok_or("unknown error code")?;
+    let details = RejectionDetails {
+        retry_after_secs: retry_after,
+        attempts_left: body.attempts_left,
+        status: match body.status.as_deref() {
+            Some("approved") => Some(ApplicationStatus::Approved),
+            Some("rejected") => Some(ApplicationStatus::Rejected),
+            _ => None,
+        },
     };
-    if status == expected {
+    let rejection = Rejection::from_details(code, details, DEFAULT_RETRY_AFTER_SECS)?;
+    if status == code.status() {
         Ok(rejection)
     } else {
         Err("the contract gives this code another status")
@@ -1131,9 +1094,9 @@ mod tests {
 
     #[test]
     fn every_contract_code_has_a_status_and_a_rejection() {
-        for code in Rejection::CODES {
+        for code in RejectionCode::ALL {
             let body = ErrorBody {
-                error: (*code).to_owned(),
+                error: code.code().to_owned(),
                 attempts_left: Some(1),
                 status: Some("approved".to_owned()),
             };
@@ -1141,8 +1104,8 @@ mod tests {
                 .into_iter()
                 .filter_map(|status| rejection(status, &body, None).ok())
                 .collect::<Vec<_>>();
-            assert_eq!(accepted.len(), 1, "{code}");
-            assert_eq!(accepted[0].code(), *code);
+            assert_eq!(accepted.len(), 1, "{code:?}");
+            assert_eq!(accepted[0].kind(), *code);
         }
     }
 }

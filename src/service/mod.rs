@@ -5,7 +5,10 @@
 //! (the service over HTTP).
 
 pub mod http;
+mod rejection;
 pub mod sandbox;
+
+pub use rejection::{Rejection, RejectionCode, RejectionDetails};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -186,78 +189,6 @@ pub struct ParentLink {
 pub enum LinkStatus {
     Linked,
     Cancelled,
-}
-
-/// A refusal the contract names: the service understood the request and said no.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum Rejection {
-    InviteNotFound,
-    InviteExpired,
-    InviteUsed,
-    NotClassTeacher,
-    InvalidAddress,
-    AddressAlreadyRegistered,
-    AddressRegisteredAsChild,
-    ChannelNotAllowed,
-    TooManyRequests { retry_after_secs: u64 },
-    TooEarly { retry_after_secs: u64 },
-    WrongCode { attempts_left: u32 },
-    VerificationExpired,
-    TooManyAttempts,
-    VerificationNotCompleted,
-    InvalidChild,
-    ApplicationNotFound,
-    AlreadyDecided { status: ApplicationStatus },
-    ApplicationNotApproved,
-}
-
-impl Rejection {
-    /// Every code of the contract, as it appears in the `error` field.
-    pub const CODES: &'static [&'static str] = &[
-        "invite_not_found",
-        "invite_expired",
-        "invite_used",
-        "not_class_teacher",
-        "invalid_address",
-        "address_already_registered",
-        "address_registered_as_child",
-        "channel_not_allowed",
-        "too_many_requests",
-        "too_early",
-        "wrong_code",
-        "verification_expired",
-        "too_many_attempts",
-        "verification_not_completed",
-        "invalid_child",
-        "application_not_found",
-        "already_decided",
-        "application_not_approved",
-    ];
-
-    /// The contract's error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Rejection::InviteNotFound => "invite_not_found",
-            Rejection::InviteExpired => "invite_expired",
-            Rejection::InviteUsed => "invite_used",
-            Rejection::NotClassTeacher => "not_class_teacher",
-            Rejection::InvalidAddress => "invalid_address",
-            Rejection::AddressAlreadyRegistered => "address_already_registered",
-            Rejection::AddressRegisteredAsChild => "address_registered_as_child",
-            Rejection::ChannelNotAllowed => "channel_not_allowed",
-            Rejection::TooManyRequests { .. } => "too_many_requests",
-            Rejection::TooEarly { .. } => "too_early",
-            Rejection::WrongCode { .. } => "wrong_code",
-            Rejection::VerificationExpired => "verification_expired",
-            Rejection::TooManyAttempts => "too_many_attempts",
-            Rejection::VerificationNotCompleted => "verification_not_completed",
-            Rejection::InvalidChild => "invalid_child",
-            Rejection::ApplicationNotFound => "application_not_found",
-            Rejection::AlreadyDecided { .. } => "already_decided",
-            Rejection::ApplicationNotApproved => "application_not_approved",
-        }
-    }
 }
 
 /// How an operation of the service can fail.

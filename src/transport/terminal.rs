@@ -8,6 +8,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::engine::{ButtonTarget, Command, Input};
 use crate::runtime::{Bot, Handled, RuntimeError};
+use crate::script::Msg;
 use crate::store::ChatId;
 
 /// The terminal's conversation id.
@@ -99,12 +100,12 @@ async fn turn(
             let text = match &error {
                 RuntimeError::Store(_) => bot.engine().locales().format(
                     crate::i18n::DEFAULT_LANG,
-                    "error-store-unavailable",
+                    Msg::ErrorStoreUnavailable.id(),
                     &Default::default(),
                 ),
                 RuntimeError::Render(_) => bot.engine().locales().format(
                     crate::i18n::DEFAULT_LANG,
-                    "error-internal",
+                    Msg::ErrorInternal.id(),
                     &Default::default(),
                 ),
             };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use sferum_bot::i18n::Locales;
-use sferum_bot::script::{self, Problem};
+use sferum_bot::script::{self, Problem, ProblemKind};
 
 use super::helpers::crate_dir;
 
@@ -83,25 +83,38 @@ fn problems_after(file: &str, edit: impl Fn(&str) -> String) -> Vec<Problem> {
     let locales = match Locales::from_sources(locales) {
         Ok(l) => l,
         Err(e) => {
-            return vec![Problem::file("locales", e.to_string())];
+            return vec![Problem::file(
+                ProblemKind::Unreadable,
+                "locales",
+                e.to_string(),
+            )];
         }
     };
     match script::load_sources(&dialogues) {
-        Ok(scripts) => script::check(&scripts, &locales),
+        Ok(scripts) => script::find_problems(&scripts, &locales),
         Err(problems) => problems.0,
     }
 }
 
+/// Asserts a problem of `kind` in `file` at `step` that names `subject` (the step, message,
+/// variable or name at fault: data, not the checker's wording).
 #[track_caller]
-fn assert_reported(problems: &[Problem], file: &str, step: Option<&str>, phrase: &str) {
+fn assert_reported(
+    problems: &[Problem],
+    kind: ProblemKind,
+    file: &str,
+    step: Option<&str>,
+    subject: &str,
+) {
     let hit = problems.iter().any(|p| {
-        p.file.to_string_lossy().contains(file)
+        p.kind == kind
+            && p.file.to_string_lossy().contains(file)
             && p.step.as_deref() == step
-            && p.message.contains(phrase)
+            && p.message.contains(subject)
     });
     assert!(
         hit,
-        "expected a problem in {file} at step {step:?} mentioning «{phrase}»; got:\n{}",
+        "expected a {kind:?} problem in {file} at step {step:?} naming «{subject}»; got:\n{}",
         problems
             .iter()
             .map(|p| format!("  {p}"))
@@ -114,8 +127,9 @@ fn assert_reported(problems: &[Problem], file: &str, step: Option<&str>, phrase:
 fn the_shipped_scripts_and_locales_pass() {
     let locales = Locales::from_sources(shipped_locales()).expect("locales load");
     let scripts = script::load_sources(&shipped_dialogues()).expect("scripts load");
-    let problems = script::check(&scripts, &locales);
+    let problems = script::find_problems(&scripts, &locales);
     assert!(problems.is_empty(), "{problems:#?}");
+    assert!(script::check(scripts, locales).is_ok());
 }
 
 #[test]
@@ -125,9 +139,10 @@ fn an_unknown_step_target_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::UnknownName,
         "variant1.toml",
         Some("contact"),
-        "unknown step target `confirm_kontakt`",
+        "`confirm_kontakt`",
     );
 }
 
@@ -136,7 +151,13 @@ fn an_unreachable_step_is_named() {
     let problems = problems_after("variant1.toml", |t| {
         format!("{t}\n[[step]]\nid = \"orphan\"\nsay = \"v1-welcome\"\nbuttons = [{{ label = \"btn-menu\", goto = \"menu/start\" }}]\n")
     });
-    assert_reported(&problems, "variant1.toml", Some("orphan"), "unreachable");
+    assert_reported(
+        &problems,
+        ProblemKind::Unreachable,
+        "variant1.toml",
+        Some("orphan"),
+        "",
+    );
 }
 
 #[test]
@@ -147,7 +168,13 @@ fn a_dead_end_is_named() {
             "say = \"parent-cancelled\"",
         )
     });
-    assert_reported(&problems, "parent.toml", Some("cancelled"), "dead end");
+    assert_reported(
+        &problems,
+        ProblemKind::LeadsNowhere,
+        "parent.toml",
+        Some("cancelled"),
+        "",
+    );
 }
 
 #[test]
@@ -157,9 +184,10 @@ fn a_message_missing_in_a_locale_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::MissingMessage,
         "variant1.toml",
         Some("name"),
-        "`v1-ask-name` is missing in locale `ru`",
+        "`v1-ask-name`",
     );
 }
 
@@ -174,9 +202,10 @@ fn a_variable_the_step_cannot_provide_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::NotKnownHere,
         "variant1.toml",
         Some("contact"),
-        "uses `$child_name`, which is not known",
+        "`$child_name`",
     );
 }
 
@@ -187,9 +216,10 @@ fn an_unknown_variable_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::UnknownVariable,
         "parent.toml",
         Some("check_child"),
-        "`$parent_name`, which no step can provide",
+        "`$parent_name`",
     );
 }
 
@@ -200,9 +230,10 @@ fn an_unknown_input_kind_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::UnknownName,
         "variant1.toml",
         Some("name"),
-        "unknown input kind `full_name`",
+        "`full_name`",
     );
 }
 
@@ -216,9 +247,10 @@ fn an_unknown_service_operation_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::UnknownName,
         "variant1.toml",
         Some("submit"),
-        "unknown service operation `send_application`",
+        "`send_application`",
     );
 }
 
@@ -229,9 +261,10 @@ fn an_unknown_outcome_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::UnknownName,
         "variant1.toml",
         Some("code"),
-        "has no outcome `bad_code`",
+        "`bad_code`",
     );
 }
 
@@ -242,9 +275,10 @@ fn a_duplicate_step_id_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::Duplicate,
         "variant1.toml",
         Some("approved"),
-        "duplicate step id",
+        "",
     );
 }
 
@@ -255,9 +289,10 @@ fn a_duplicate_scenario_id_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::Duplicate,
         "variant1.toml",
         None,
-        "scenario id `variant1` is also used by dialogues/parent.toml",
+        "dialogues/parent.toml",
     );
 }
 
@@ -268,9 +303,10 @@ fn an_unknown_seed_id_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::UnknownName,
         "variant1.toml",
         Some("code"),
-        "seed ID `V1.33` does not exist",
+        "`V1.33`",
     );
 }
 
@@ -279,7 +315,13 @@ fn an_unknown_field_is_rejected_with_its_line() {
     let problems = problems_after("menu.toml", |t| {
         t.replace("id = \"rules\"", "id = \"rules\"\ncolour = \"red\"")
     });
-    assert_reported(&problems, "menu.toml", None, "unknown field `colour`");
+    assert_reported(
+        &problems,
+        ProblemKind::Unreadable,
+        "menu.toml",
+        None,
+        "`colour`",
+    );
 }
 
 #[test]
@@ -287,9 +329,10 @@ fn a_missing_engine_message_is_named() {
     let problems = problems_after("main.ftl", |t| t.replace("button-stale =", "button-old ="));
     assert_reported(
         &problems,
+        ProblemKind::MissingMessage,
         "locales/ru",
         None,
-        "the engine's message `button-stale` is missing",
+        "`button-stale`",
     );
 }
 
@@ -301,9 +344,49 @@ fn an_operation_without_its_data_is_named() {
     });
     assert_reported(
         &problems,
+        ProblemKind::NotKnownHere,
         "variant1.toml",
         Some("submit"),
-        "operation `submit_application` needs",
+        "`submit_application`",
+    );
+}
+
+#[test]
+fn a_runtime_event_no_step_answers_is_named() {
+    // Renaming the decision event in the scenario would silently drop decision notices.
+    let problems = problems_after("variant1.toml", |t| {
+        t.replace(
+            "event = \"application_decided\"",
+            "event = \"application_desided\"",
+        )
+    });
+    assert_reported(
+        &problems,
+        ProblemKind::UnansweredEvent,
+        "dialogues",
+        None,
+        "`application_decided`",
+    );
+    assert_reported(
+        &problems,
+        ProblemKind::UnknownName,
+        "variant1.toml",
+        Some("check_status"),
+        "`application_desided`",
+    );
+}
+
+#[test]
+fn a_rejection_message_missing_is_named() {
+    let problems = problems_after("main.ftl", |t| {
+        t.replace("error-wrong-code =", "error-wrong-kode =")
+    });
+    assert_reported(
+        &problems,
+        ProblemKind::MissingMessage,
+        "locales/ru",
+        None,
+        "`error-wrong-code`",
     );
 }
 

@@ -19,7 +19,7 @@ use sferum_bot::service::http::{HttpConfig, HttpService, Secret};
 use sferum_bot::service::{
     Address, Application, ApplicationState, ApplicationStatus, ClassInfo, Decision, Invite,
     IssuedInvite, LinkStatus, LinkedChild, OpKey, ParentLink, PendingApplication, Purpose,
-    RegistrationService, Rejection, ServiceError, Verification,
+    RegistrationService, Rejection, RejectionCode, ServiceError, Verification,
 };
 use sferum_bot::store::memory::MemoryStore;
 
@@ -984,9 +984,10 @@ async fn every_error_code_becomes_its_rejection_without_a_retry() {
             R::InviteUsed,
         ),
     ];
-    let covered: std::collections::HashSet<&str> = cases.iter().map(|c| c.4.code()).collect();
-    for code in Rejection::CODES {
-        assert!(covered.contains(code), "{code} is not tested");
+    let covered: std::collections::HashSet<RejectionCode> =
+        cases.iter().map(|c| c.4.kind()).collect();
+    for code in RejectionCode::ALL {
+        assert!(covered.contains(code), "{code:?} is not tested");
     }
     for (op, status, body, retry_after, expected) in cases {
         let (server, service) = setup().await;

@@ -41,6 +41,7 @@ use crate::engine::{ButtonTarget, Input};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Admission, Bot as Core, Handled, Reply, RuntimeError};
+use crate::script::Msg;
 
 /// Telegram's limit on a message's length, in UTF-16 code units... counted here in characters,
 /// which is never more than the code units.
@@ -206,7 +207,7 @@ impl Telegram {
             match self.core.admit(chat.0) {
                 Admission::Go => {}
                 Admission::Warn => {
-                    return Ok(self.notice(chat, lang.as_deref(), "flood-slow-down"))
+                    return Ok(self.notice(chat, lang.as_deref(), Msg::FloodSlowDown.id()))
                 }
                 Admission::Drop => return Ok(Received::Nothing),
             }
@@ -222,16 +223,16 @@ impl Telegram {
                     Ok(None) => Ok(Received::Nothing),
                     Err(RuntimeError::Render(error)) => {
                         tracing::error!(chat = chat.0, %error, "a reply could not be rendered");
-                        Ok(self.notice(chat, lang.as_deref(), "error-internal"))
+                        Ok(self.notice(chat, lang.as_deref(), Msg::ErrorInternal.id()))
                     }
                     Err(error) => Err(error),
                 };
             }
             Incoming::Ignore => return Ok(Received::Nothing),
-            Incoming::BadButton => "button-stale",
-            Incoming::Unsupported => "unsupported-message",
-            Incoming::ForeignContact => "contact-not-own",
-            Incoming::Edited => "edited-message",
+            Incoming::BadButton => Msg::ButtonStale.id(),
+            Incoming::Unsupported => Msg::UnsupportedMessage.id(),
+            Incoming::ForeignContact => Msg::ContactNotOwn.id(),
+            Incoming::Edited => Msg::EditedMessage.id(),
         };
         Ok(self.notice(chat, lang.as_deref(), notice))
     }
