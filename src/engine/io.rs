@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{ChildName, InviteToken, VerificationCode};
 use crate::i18n::Args;
 use crate::script::vocab::Operation;
+use crate::script::Msg;
 use crate::service::{
     Address, Application, ApplicationState, Decision, Invite, IssuedInvite, LinkStatus, ParentLink,
     Purpose, ServiceError, Verification,
@@ -271,7 +272,8 @@ impl ButtonTarget {
     }
 }
 
-/// A message to show.
+/// A message to show: everything the bot says, the conversation's and the teacher's desk's,
+/// is one of these, rendered in one place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Say {
     /// Fluent message id.
@@ -280,6 +282,51 @@ pub struct Say {
     /// "Шаг N из M", shown above the message.
     pub progress: Option<(u32, u32)>,
     pub buttons: Vec<ButtonView>,
+    /// Text to show as a QR code with the message (an invitation link).
+    pub qr: Option<String>,
+    /// Offer the messenger's own "share my phone number" button: the person's own phone is
+    /// asked for and the message has no buttons of its own.
+    pub request_contact: bool,
+}
+
+impl Say {
+    /// Message `message` with `args`, nothing else.
+    pub fn new(message: impl Into<String>, args: Args) -> Self {
+        Self {
+            message: message.into(),
+            args,
+            progress: None,
+            buttons: Vec::new(),
+            qr: None,
+            request_contact: false,
+        }
+    }
+
+    /// A system message without variables.
+    pub fn plain(message: Msg) -> Self {
+        Self::new(message.id(), Args::new())
+    }
+
+    pub fn with_buttons(mut self, buttons: Vec<ButtonView>) -> Self {
+        self.buttons = buttons;
+        self
+    }
+
+    pub fn with_qr(mut self, text: String) -> Self {
+        self.qr = Some(text);
+        self
+    }
+}
+
+impl ButtonView {
+    /// A button on a teacher's message.
+    pub fn desk(label: Msg, action: DeskAction) -> Self {
+        Self {
+            label: label.id().to_owned(),
+            label_args: Args::new(),
+            target: ButtonTarget::Desk(action),
+        }
+    }
 }
 
 /// What a turn sets in motion once it is committed.

@@ -203,6 +203,7 @@ impl Engine {
             now,
         };
         turn.handle(input);
+        turn.ask_for_contact();
         turn.session.updated_at = now;
         if from_user {
             turn.session.active_at = now;

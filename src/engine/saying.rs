@@ -2,6 +2,7 @@
 //! back), the current offer, and the messages of a turn.
 
 use super::*;
+use crate::script::vocab::InputKind;
 use crate::script::Msg;
 
 impl<'e> Conversation<'e> {
@@ -69,6 +70,18 @@ impl<'e> Conversation<'e> {
         self.say(message, Args::new(), None, Vec::new());
     }
 
+    /// Where the turn ends at a step that asks for the person's own phone, its last message
+    /// (if it has no buttons) offers the messenger's "share my phone number" button. Not while
+    /// a call is under way: the turn goes on once the answer is in.
+    pub(super) fn ask_for_contact(&mut self) {
+        let asks_phone = self.current().and_then(|s| s.input) == Some(InputKind::ParentPhone);
+        if asks_phone && self.call.is_none() {
+            if let Some(last) = self.says.last_mut().filter(|s| s.buttons.is_empty()) {
+                last.request_contact = true;
+            }
+        }
+    }
+
     /// Says `message` with the current step's buttons (and its link buttons).
     pub(super) fn say_with_buttons(&mut self, message: &str, args: Args, step: &Step) {
         let buttons = self.step_buttons(step);
@@ -128,10 +141,9 @@ impl<'e> Conversation<'e> {
         buttons: Vec<ButtonView>,
     ) {
         self.says.push(Say {
-            message: message.to_owned(),
-            args,
             progress,
             buttons,
+            ..Say::new(message, args)
         });
     }
 }

@@ -4,20 +4,20 @@
 //! checked against the application's own teacher, and every refusal is logged.
 
 use crate::directory::TrackedApplication;
-use crate::engine::{ButtonTarget, DeskAction, DeskRequest};
+use crate::engine::{ButtonView, DeskAction, DeskRequest, Say};
 use crate::i18n::{Arg, Args};
 use crate::notify::{IfScheduled, Notice, NoticeKind};
-use crate::service::{ApplicationStatus, Decision, OpKey, Rejection, ServiceError};
+use crate::service::{ApplicationStatus, Decision, OpKey, Rejection, RejectionCode, ServiceError};
 use crate::store::ChatId;
 
-use super::{Bot, Reply, ReplyButton};
+use super::{Bot, RuntimeError};
 use crate::script::vocab::RuntimeEvent;
 use crate::script::Msg;
 
 impl Bot {
     /// Carries out a teacher's request and says how it went. Only the chat bound to the
     /// teacher may act for them: a chat that opened a forwarded teacher link gets nothing.
-    pub async fn carry_out(&self, chat: ChatId, lang: &str, request: DeskRequest) -> Vec<Reply> {
+    pub async fn carry_out(&self, chat: ChatId, request: DeskRequest) -> Vec<Say> {
         let teacher_id = match &request {
             DeskRequest::CreateInvite { teacher_id, .. }
             | DeskRequest::ListPending { teacher_id }
@@ -32,40 +32,32 @@ impl Bot {
                     event = "desk_refused",
                     "a teacher's request from a chat not bound to them"
                 );
-                return vec![Reply::text(self.text(
-                    lang,
-                    Msg::TeacherLinkTaken.id(),
-                    &Args::new(),
-                ))];
+                return vec![Say::plain(Msg::TeacherLinkTaken)];
             }
             Err(error) => {
                 tracing::warn!(%error, "the directory cannot be read");
-                return vec![Reply::text(self.text(
-                    lang,
-                    Msg::DeskFailed.id(),
-                    &Args::new(),
-                ))];
+                return vec![Say::plain(Msg::DeskFailed)];
             }
         }
         match request {
             DeskRequest::CreateInvite {
                 teacher_id,
                 class_id,
-            } => vec![self.create_invite(lang, &teacher_id, &class_id).await],
-            DeskRequest::ListPending { teacher_id } => self.list_pending(lang, &teacher_id).await,
+            } => vec![self.create_invite(&teacher_id, &class_id).await],
+            DeskRequest::ListPending { teacher_id } => self.list_pending(&teacher_id).await,
             DeskRequest::Decide {
                 teacher_id,
                 application_id,
                 decision,
             } => vec![
-                self.decide(chat, lang, &teacher_id, &application_id, decision)
+                self.decide(chat, &teacher_id, &application_id, decision)
                     .await,
             ],
             DeskRequest::AllowChat {
                 teacher_id,
                 chat: other,
                 allow,
-            } => vec![self.allow_chat(lang, &teacher_id, other, allow).await],
+            } => vec![self.allow_chat(&teacher_id, other, allow).await],
             DeskRequest::Unbind { teacher_id } => {
                 if let Err(error) = self.directory.unbind(&teacher_id, chat).await {
                     tracing::warn!(%error, "a chat could not be unbound");
@@ -76,11 +68,11 @@ impl Bot {
     }
 
     /// The bound chat's answer to «Подключить ещё один чат?»: the other chat is told either way.
-    async fn allow_chat(&self, lang: &str, teacher_id: &str, other: ChatId, allow: bool) -> Reply {
+    async fn allow_chat(&self, teacher_id: &str, other: ChatId, allow: bool) -> Say {
         if allow {
             if let Err(error) = self.directory.allow_chat(teacher_id, other).await {
                 tracing::warn!(%error, "a chat could not be connected");
-                return Reply::text(self.text(lang, Msg::DeskFailed.id(), &Args::new()));
+                return Say::plain(Msg::DeskFailed);
             }
         }
         tracing::info!(
@@ -89,30 +81,27 @@ impl Bot {
             "the bound chat answered for another"
         );
         let (told, answer) = if allow {
-            (Msg::TeacherChatAllowed.id(), Msg::TeacherChatAllowDone.id())
+            (Msg::TeacherChatAllowed, Msg::TeacherChatAllowDone)
         } else {
-            (
-                Msg::TeacherChatRefused.id(),
-                Msg::TeacherChatRefuseDone.id(),
-            )
+            (Msg::TeacherChatRefused, Msg::TeacherChatRefuseDone)
         };
-        let other_lang = self.language_of(other).await;
-        let reply = Reply::text(self.text(&other_lang, told, &Args::new()));
         let id = format!("chat-decided:{teacher_id}:{other}:{allow}");
-        if let Err(error) = self.tell_now(other, id, vec![reply]).await {
+        if let Err(error) = self.tell_now(other, id, vec![Say::plain(told)]).await {
             tracing::warn!(%error, "the other chat could not be told");
         }
-        Reply::text(self.text(lang, answer, &Args::new()))
+        Say::plain(answer)
     }
 
-    /// Sends `replies` to `chat` through the outbox, now and once (`id` names the occasion): a
-    /// message to someone other than the person whose turn it is.
+    /// Sends `says` to `chat` in its language through the outbox, now and once (`id` names the
+    /// occasion): a message to someone other than the person whose turn it is.
     pub(crate) async fn tell_now(
         &self,
         chat: ChatId,
         id: String,
-        replies: Vec<Reply>,
-    ) -> Result<(), crate::store::StoreError> {
+        says: Vec<Say>,
+    ) -> Result<(), RuntimeError> {
+        let lang = self.language_of(chat).await;
+        let replies = self.render_all(&lang, &says)?;
         let notice = Notice {
             id,
             chat,
@@ -120,8 +109,8 @@ impl Bot {
         };
         self.outbox
             .schedule(&notice, self.clock.now(), IfScheduled::Keep)
-            .await
-            .map(drop)
+            .await?;
+        Ok(())
     }
 
     /// The language `chat` speaks (its session's), else the default.
@@ -133,7 +122,7 @@ impl Bot {
         .unwrap_or_else(|| crate::i18n::DEFAULT_LANG.to_owned())
     }
 
-    async fn create_invite(&self, lang: &str, teacher_id: &str, class_id: &str) -> Reply {
+    async fn create_invite(&self, teacher_id: &str, class_id: &str) -> Say {
         match self
             .service
             .create_class_invite(OpKey::random(), class_id, teacher_id)
@@ -152,88 +141,38 @@ impl Bot {
                         .to_string()
                         .into(),
                 );
-                Reply {
-                    text: self.text(lang, Msg::TeacherInviteLink.id(), &args),
-                    buttons: Vec::new(),
-                    qr: Some(link),
-                    share_contact: None,
-                }
+                Say::new(Msg::TeacherInviteLink.id(), args).with_qr(link)
             }
-            Err(error) => self.desk_error(lang, &error),
+            Err(error) => self.desk_error(&error),
         }
     }
 
-    async fn list_pending(&self, lang: &str, teacher_id: &str) -> Vec<Reply> {
+    async fn list_pending(&self, teacher_id: &str) -> Vec<Say> {
         match self.service.pending_applications(teacher_id).await {
-            Ok(pending) if pending.is_empty() => {
-                vec![Reply::text(self.text(
-                    lang,
-                    Msg::PendingNone.id(),
-                    &Args::new(),
-                ))]
-            }
+            Ok(pending) if pending.is_empty() => vec![Say::plain(Msg::PendingNone)],
             Ok(pending) => {
                 let mut args = Args::new();
                 args.insert("count".into(), Arg::Num(pending.len() as i64));
-                let mut replies = vec![Reply::text(self.text(lang, Msg::PendingCount.id(), &args))];
-                replies.extend(pending.iter().map(|p| {
-                    self.application_card(
-                        lang,
-                        Msg::PendingItem.id(),
-                        &p.application_id,
-                        &p.child_name,
-                        &p.class,
-                    )
+                let mut says = vec![Say::new(Msg::PendingCount.id(), args)];
+                says.extend(pending.iter().map(|p| {
+                    application_card(Msg::PendingItem, &p.application_id, &p.child_name, &p.class)
                 }));
-                replies
+                says
             }
-            Err(error) => vec![self.desk_error(lang, &error)],
-        }
-    }
-
-    /// A message about one application with the buttons Одобрить / Отклонить.
-    pub fn application_card(
-        &self,
-        lang: &str,
-        message: &str,
-        application_id: &str,
-        child_name: &str,
-        class: &str,
-    ) -> Reply {
-        let mut args = Args::new();
-        args.insert("child_name".into(), child_name.into());
-        args.insert("class".into(), class.into());
-        let button = |label: &str, approve: bool| ReplyButton {
-            label: self.text(lang, label, &Args::new()),
-            action: ButtonTarget::Desk(DeskAction::Decide {
-                application_id: application_id.to_owned(),
-                approve,
-            }),
-        };
-        Reply {
-            text: self.text(lang, message, &args),
-            buttons: vec![
-                button(Msg::BtnApprove.id(), true),
-                button(Msg::BtnReject.id(), false),
-            ],
-            qr: None,
-            share_contact: None,
+            Err(error) => vec![self.desk_error(&error)],
         }
     }
 
     async fn decide(
         &self,
         chat: ChatId,
-        lang: &str,
         teacher_id: &str,
         application_id: &str,
         decision: Decision,
-    ) -> Reply {
+    ) -> Say {
         let tracked = match self.directory.tracked(application_id).await {
             Ok(tracked) => tracked,
-            Err(error) => {
-                return self.desk_error(lang, &ServiceError::Unavailable(error.to_string()))
-            }
+            Err(error) => return self.desk_error(&ServiceError::Unavailable(error.to_string())),
         };
         if let Some(app) = &tracked {
             if app.teacher_id != teacher_id {
@@ -242,7 +181,7 @@ impl Bot {
                     application = application_id,
                     "decision refused: this chat's teacher is not the application's teacher"
                 );
-                return Reply::text(self.text(lang, Msg::DecisionNotAllowed.id(), &Args::new()));
+                return Say::plain(Msg::DecisionNotAllowed);
             }
         }
         let mut args = Args::new();
@@ -263,10 +202,10 @@ impl Bot {
                 tracing::info!(chat, application = application_id, ?status, "decision made");
                 self.tell_student(tracked.as_ref()).await;
                 let message = match status {
-                    ApplicationStatus::Approved => Msg::DecisionApproved.id(),
-                    _ => Msg::DecisionRejected.id(),
+                    ApplicationStatus::Approved => Msg::DecisionApproved,
+                    _ => Msg::DecisionRejected,
                 };
-                Reply::text(self.text(lang, message, &args))
+                Say::new(message.id(), args)
             }
             Err(ServiceError::Rejected(Rejection::AlreadyDecided { .. })) => {
                 tracing::warn!(
@@ -275,7 +214,7 @@ impl Bot {
                     "decision refused: already decided"
                 );
                 self.tell_student(tracked.as_ref()).await;
-                Reply::text(self.text(lang, Msg::DecisionAlready.id(), &args))
+                Say::new(Msg::DecisionAlready.id(), args)
             }
             Err(ServiceError::Rejected(Rejection::NotClassTeacher)) => {
                 tracing::warn!(
@@ -283,9 +222,9 @@ impl Bot {
                     application = application_id,
                     "decision refused by the service: not the class teacher"
                 );
-                Reply::text(self.text(lang, Msg::DecisionNotAllowed.id(), &Args::new()))
+                Say::plain(Msg::DecisionNotAllowed)
             }
-            Err(error) => self.desk_error(lang, &error),
+            Err(error) => self.desk_error(&error),
         }
     }
 
@@ -310,14 +249,36 @@ impl Bot {
         }
     }
 
-    fn desk_error(&self, lang: &str, error: &ServiceError) -> Reply {
+    fn desk_error(&self, error: &ServiceError) -> Say {
         let message = match error {
             ServiceError::Rejected(Rejection::NotClassTeacher) => Msg::DecisionNotAllowed.id(),
-            ServiceError::Rejected(Rejection::ApplicationNotFound) => "error-application-not-found",
+            ServiceError::Rejected(Rejection::ApplicationNotFound) => {
+                RejectionCode::ApplicationNotFound.message()
+            }
             ServiceError::Rejected(_) | ServiceError::Protocol(_) => Msg::DeskFailed.id(),
             ServiceError::Unavailable(_) => Msg::ErrorServiceUnavailable.id(),
         };
         tracing::warn!(%error, "a teacher's request failed");
-        Reply::text(self.text(lang, message, &Args::new()))
+        Say::new(message, Args::new())
     }
+}
+
+/// A message about one application with the buttons Одобрить / Отклонить.
+pub fn application_card(message: Msg, application_id: &str, child_name: &str, class: &str) -> Say {
+    let mut args = Args::new();
+    args.insert("child_name".into(), child_name.into());
+    args.insert("class".into(), class.into());
+    let button = |label: Msg, approve: bool| {
+        ButtonView::desk(
+            label,
+            DeskAction::Decide {
+                application_id: application_id.to_owned(),
+                approve,
+            },
+        )
+    };
+    Say::new(message.id(), args).with_buttons(vec![
+        button(Msg::BtnApprove, true),
+        button(Msg::BtnReject, false),
+    ])
 }

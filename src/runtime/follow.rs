@@ -4,6 +4,7 @@
 //! outside the session.
 
 use super::*;
+use crate::engine::ButtonView;
 use crate::script::Msg;
 
 impl Bot {
@@ -11,12 +12,7 @@ impl Bot {
     /// must know of it. A failure here is logged and does not undo the user's progress:
     /// teachers still find the application in /pending, and the pending check notices
     /// decisions.
-    pub(super) async fn follow_up(
-        &self,
-        chat: ChatId,
-        lang: &str,
-        follow: FollowUp,
-    ) -> Option<Reply> {
+    pub(super) async fn follow_up(&self, chat: ChatId, follow: FollowUp) -> Option<Say> {
         let now = self.clock.now();
         let result = match follow {
             FollowUp::Schedule { event, due } => {
@@ -36,7 +32,7 @@ impl Bot {
                         tracing::info!(chat, teacher = %teacher_id, "a teacher bound this chat");
                         Ok(())
                     }
-                    Ok(Binding::Taken { by }) => return self.refuse_binding(chat, lang, by).await,
+                    Ok(Binding::Taken { by }) => return Some(self.refuse_binding(chat, by).await),
                     Err(error) => Err(error),
                 }
             }
@@ -60,7 +56,10 @@ impl Bot {
                 self.directory.issued_from(&token, chat).await
             }
             FollowUp::ParentLinked { token, phone } => {
-                self.tell_child_of_parent(&token, &phone).await
+                if let Err(error) = self.tell_child_of_parent(&token, &phone).await {
+                    tracing::error!(chat, %error, "the child could not be told of the parent");
+                }
+                Ok(())
             }
             FollowUp::Forget | FollowUp::Desk(_) => Ok(()),
         };
@@ -76,56 +75,37 @@ impl Bot {
         &self,
         token: &str,
         phone: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RuntimeError> {
         let Some(child) = self.directory.issuer_of(token).await? else {
             return Ok(());
         };
-        let lang = self.language_of(child).await;
         let mut args = Args::new();
         args.insert("phone".into(), phone.into());
-        let reply = Reply::text(self.text(&lang, Msg::ParentLinkedToChild.id(), &args));
-        self.tell_now(child, format!("parent-linked:{token}"), vec![reply])
+        let said = Say::new(Msg::ParentLinkedToChild.id(), args);
+        self.tell_now(child, format!("parent-linked:{token}"), vec![said])
             .await
     }
 
     /// A teacher's link opened in a second chat: that chat is not bound (it gets nothing of the
     /// class until the bound chat connects it) and is told so; the bound chat is asked at once
     /// «Подключить ещё один чат к вашему классу?».
-    pub(super) async fn refuse_binding(
-        &self,
-        chat: ChatId,
-        lang: &str,
-        bound: ChatId,
-    ) -> Option<Reply> {
+    pub(super) async fn refuse_binding(&self, chat: ChatId, bound: ChatId) -> Say {
         tracing::warn!(
             event = "binding_refused",
             "a teacher link was opened in a second chat"
         );
-        let bound_lang = self.language_of(bound).await;
-        let button = |label: &str, allow: bool| ReplyButton {
-            label: self.text(&bound_lang, label, &Args::new()),
-            action: ButtonTarget::Desk(crate::engine::DeskAction::AllowChat { chat, allow }),
+        let button = |label: Msg, allow: bool| {
+            ButtonView::desk(label, crate::engine::DeskAction::AllowChat { chat, allow })
         };
-        let question = Reply {
-            buttons: vec![
-                button(Msg::TeacherChatBtnAllow.id(), true),
-                button(Msg::TeacherChatBtnRefuse.id(), false),
-            ],
-            ..Reply::text(self.text(
-                &bound_lang,
-                Msg::TeacherLinkUsedElsewhere.id(),
-                &Args::new(),
-            ))
-        };
+        let question = Say::plain(Msg::TeacherLinkUsedElsewhere).with_buttons(vec![
+            button(Msg::TeacherChatBtnAllow, true),
+            button(Msg::TeacherChatBtnRefuse, false),
+        ]);
         let id = format!("link-used-elsewhere:{bound}:{chat}");
         if let Err(error) = self.tell_now(bound, id, vec![question]).await {
             tracing::error!(%error, "the bound teacher could not be asked");
         }
-        Some(Reply::text(self.text(
-            lang,
-            Msg::TeacherLinkTaken.id(),
-            &Args::new(),
-        )))
+        Say::plain(Msg::TeacherLinkTaken)
     }
 
     /// Follows a new application: its teacher hears of it (after the quiet hours), and is

@@ -68,6 +68,9 @@ pub struct ReplyButton {
 /// wait in the outbox until delivered).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reply {
+    /// The Fluent id the text was rendered from: for tests and logs, never shown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
     pub text: String,
     pub buttons: Vec<ReplyButton>,
     /// Text to show as a QR code with the message (an invitation link).
@@ -82,6 +85,7 @@ pub struct Reply {
 impl Reply {
     pub fn text(text: String) -> Self {
         Self {
+            message: String::new(),
             text,
             buttons: Vec::new(),
             qr: None,
@@ -228,16 +232,15 @@ impl Bot {
         &self.clock
     }
 
-    /// Formats message `id` in `lang`, or logs and returns an empty text (the checker makes
-    /// sure the shipped messages exist).
-    pub fn text(&self, lang: &str, id: &str, args: &Args) -> String {
-        self.engine
-            .locales()
-            .format(lang, id, args)
-            .unwrap_or_else(|error| {
-                tracing::error!(%error, "a message failed to format");
-                String::new()
-            })
+    /// Renders `say` in `lang`: every message of the bot passes here. A message that does not
+    /// render is an error for the caller, never an empty message.
+    pub fn render(&self, lang: &str, say: &Say) -> Result<Reply, I18nError> {
+        render(self.engine.locales(), lang, say)
+    }
+
+    /// Renders `says` in `lang`, in order.
+    pub fn render_all(&self, lang: &str, says: &[Say]) -> Result<Vec<Reply>, I18nError> {
+        says.iter().map(|say| self.render(lang, say)).collect()
     }
 
     pub fn store(&self) -> &Arc<dyn SessionStore> {
@@ -384,12 +387,7 @@ impl Bot {
                 Some(session) => (session, loaded.revision),
                 None => {
                     tracing::warn!(chat, "stored session cannot be decoded; starting again");
-                    says.push(Say {
-                        message: Msg::SessionLost.id().to_owned(),
-                        args: Args::new(),
-                        progress: None,
-                        buttons: Vec::new(),
-                    });
+                    says.push(Say::plain(Msg::SessionLost));
                     let mut fresh = self.new_session(client_lang, now);
                     fresh.fresh = false;
                     (fresh, loaded.revision)
@@ -439,15 +437,7 @@ impl Bot {
             });
         }
         let step = self.engine.scripts().step(&session.at);
-        let mut replies = says
-            .iter()
-            .map(|say| render(self.engine.locales(), &session.lang, say))
-            .collect::<Result<Vec<_>, _>>()?;
-        if step.and_then(|s| s.input) == Some(InputKind::ParentPhone) {
-            if let Some(last) = replies.last_mut().filter(|r| r.buttons.is_empty()) {
-                last.share_contact = Some(render_label(self.engine.locales(), &session.lang)?);
-            }
-        }
+        let mut replies = self.render_all(&session.lang, &says)?;
         let mut kept_as = None;
         if forget {
             self.store.delete(chat).await?;
@@ -476,12 +466,14 @@ impl Bot {
                 kept_as = Some(notice.id.clone());
             }
         }
+        let mut more = Vec::new();
         for follow in consequences {
-            replies.extend(self.follow_up(chat, &session.lang, follow).await);
+            more.extend(self.follow_up(chat, follow).await);
         }
         for request in desk {
-            replies.extend(self.carry_out(chat, &session.lang, request).await);
+            more.extend(self.carry_out(chat, request).await);
         }
+        replies.extend(self.render_all(&session.lang, &more)?);
         let seed = step.and_then(|s| s.seed.clone());
         let expects = step.and_then(|s| s.input);
         tracing::debug!(chat, at = %session.at, "turn done");
@@ -494,11 +486,6 @@ impl Bot {
             kept_as,
         })
     }
-}
-
-/// The label of the "share my phone number" button in `lang`.
-fn render_label(locales: &Locales, lang: &str) -> Result<String, I18nError> {
-    locales.format(lang, Msg::BtnShareContact.id(), &Args::new())
 }
 
 /// Renders one message of the engine in `lang`.
@@ -526,11 +513,16 @@ pub fn render(locales: &Locales, lang: &str, say: &Say) -> Result<Reply, I18nErr
             })
         })
         .collect::<Result<Vec<_>, I18nError>>()?;
+    let share_contact = match say.request_contact {
+        true => Some(locales.format(lang, Msg::BtnShareContact.id(), &Args::new())?),
+        false => None,
+    };
     Ok(Reply {
+        message: say.message.clone(),
         text,
         buttons,
-        qr: None,
-        share_contact: None,
+        qr: say.qr.clone(),
+        share_contact,
     })
 }
 

@@ -17,6 +17,7 @@ use crate::notify::{IfScheduled, Notice, NoticeKind};
 use crate::service::ApplicationStatus;
 use crate::store::{ChatId, StoreError};
 
+use super::desk::application_card;
 use super::{Bot, Reply};
 use crate::script::vocab::RuntimeEvent;
 use crate::script::Msg;
@@ -136,16 +137,11 @@ impl Notifier {
             // Telegram would not take them in time).
             NoticeKind::Replies { replies } => self.send_all(notice.chat, replies).await,
             NoticeKind::NewApplication { application_id } => {
-                self.to_teacher(
-                    notice,
-                    application_id,
-                    Msg::TeacherNewApplication.id(),
-                    false,
-                )
-                .await
+                self.to_teacher(notice, application_id, Msg::TeacherNewApplication, false)
+                    .await
             }
             NoticeKind::StillPending { application_id } => {
-                self.to_teacher(notice, application_id, Msg::TeacherStillPending.id(), true)
+                self.to_teacher(notice, application_id, Msg::TeacherStillPending, true)
                     .await
             }
         }
@@ -156,7 +152,7 @@ impl Notifier {
         &self,
         notice: &Notice,
         application_id: &str,
-        message: &str,
+        message: Msg,
         only_if_pending: bool,
     ) -> Result<usize, Undelivered> {
         let bot = &self.bot;
@@ -200,8 +196,9 @@ impl Notifier {
             return Ok(0);
         };
         let lang = bot.language_of(teacher_chat).await;
-        let card =
-            bot.application_card(&lang, message, application_id, &app.child_name, &app.class);
+        let card = application_card(message, application_id, &app.child_name, &app.class);
+        // A message that does not render is a bug: it stays in the outbox, never sent empty.
+        let card = bot.render(&lang, &card).map_err(retry)?;
         self.send_all(teacher_chat, &[card]).await
     }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use crate::engine::{ButtonTarget, Command, Input};
+use crate::engine::{ButtonTarget, Command, Input, Say};
 use crate::runtime::{Bot, Handled, RuntimeError};
 use crate::script::Msg;
 use crate::store::ChatId;
@@ -97,19 +97,14 @@ async fn turn(
         }
         Err(error) => {
             tracing::error!(%error, "the turn failed");
-            let text = match &error {
-                RuntimeError::Store(_) => bot.engine().locales().format(
-                    crate::i18n::DEFAULT_LANG,
-                    Msg::ErrorStoreUnavailable.id(),
-                    &Default::default(),
-                ),
-                RuntimeError::Render(_) => bot.engine().locales().format(
-                    crate::i18n::DEFAULT_LANG,
-                    Msg::ErrorInternal.id(),
-                    &Default::default(),
-                ),
+            let message = match &error {
+                RuntimeError::Store(_) => Msg::ErrorStoreUnavailable,
+                RuntimeError::Render(_) => Msg::ErrorInternal,
             };
-            writeln!(out, "{}\n", text.unwrap_or_default())?;
+            let said = bot
+                .render(crate::i18n::DEFAULT_LANG, &Say::plain(message))
+                .map_err(std::io::Error::other)?;
+            writeln!(out, "{}\n", said.text)?;
         }
     }
     out.flush()

@@ -335,3 +335,14 @@ async fn lang_offers_both_languages_and_switches() {
         chat.text()
     );
 }
+
+#[test]
+fn a_message_that_does_not_render_is_an_error_never_an_empty_text() {
+    let engine = super::helpers::engine();
+    let missing = sferum_bot::engine::Say::new("no-such-message", Default::default());
+    assert!(sferum_bot::runtime::render(engine.locales(), "ru", &missing).is_err());
+    let known = sferum_bot::engine::Say::plain(sferum_bot::script::Msg::HelpGeneral);
+    let reply = sferum_bot::runtime::render(engine.locales(), "ru", &known).expect("renders");
+    assert!(!reply.text.trim().is_empty());
+    assert_eq!(reply.message, "help-general");
+}

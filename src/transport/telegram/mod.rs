@@ -37,7 +37,7 @@ use teloxide::types::{
 };
 use teloxide::RequestError;
 
-use crate::engine::{ButtonTarget, Input};
+use crate::engine::{ButtonTarget, Input, Say};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Admission, Bot as Core, Handled, Reply, RuntimeError};
@@ -239,10 +239,9 @@ impl Telegram {
 
     /// A one-off answer that is not part of the conversation.
     fn notice(&self, chat: ChatId, lang: Option<&str>, message: &str) -> Received {
-        let locales = self.core.engine().locales();
-        let lang = locales.pick_language(lang);
-        match locales.format(&lang, message, &Args::new()) {
-            Ok(text) => Received::Notice(chat, Reply::text(text)),
+        let lang = self.core.engine().locales().pick_language(lang);
+        match self.core.render(&lang, &Say::new(message, Args::new())) {
+            Ok(reply) => Received::Notice(chat, reply),
             Err(error) => {
                 tracing::error!(%error, message, "a notice could not be rendered");
                 Received::Nothing
