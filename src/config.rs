@@ -124,6 +124,9 @@ pub struct Settings {
     /// `SUPPORT_CONTACT`: how a person reaches a human (the school's or region's phone, e-mail
     /// or link, free text); unset, the bot names the class teacher and Сферум's own help.
     pub support_contact: Option<String>,
+    /// `HOSTNAME`: a stable name of this replica (its host), so that restarts do not pile up
+    /// outbox consumers in Redis; unset, `replica`.
+    pub replica_name: String,
 }
 
 impl Settings {
@@ -195,6 +198,7 @@ impl Settings {
             registration_api,
             telegram,
             support_contact: get("SUPPORT_CONTACT"),
+            replica_name: get("HOSTNAME").unwrap_or_else(|| "replica".to_owned()),
             code_limits: {
                 let defaults = crate::limits::CodeLimits::default();
                 let number = |name: &'static str, default: u32| {

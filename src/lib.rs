@@ -9,7 +9,8 @@
 //! - [`engine`]: the pure conversation engine: session + input + now → a turn (what to say, the
 //!   one call it waits for, what follows its commit, the steps it passed through).
 //! - [`service`]: the `RegistrationService` port and its adapters (in-process sandbox, HTTP).
-//! - [`store`]: the `SessionStore` port and its adapters (memory, Redis).
+//! - [`store`]: the `SessionStore` port; [`backend`]: the adapters of every storage port, by
+//!   kind (memory, Redis), and `backend::open` that picks them from the settings.
 //! - [`directory`]: which chat serves each teacher, and the applications the bot follows.
 //! - [`limits`]: limits on verification codes per chat and per address (no SMS pumping).
 //! - [`runtime`]: one update as one transaction: drive the engine, commit, then follow up.
@@ -20,6 +21,7 @@
 //!   quiet hours.
 //! - [`calendar`]: the Russian production calendar of `calendar/`, and working-day arithmetic.
 
+pub mod backend;
 pub mod calendar;
 pub mod clock;
 pub mod config;

@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use sferum_bot::backend;
 use sferum_bot::clock::{Clock, SystemClock};
 use sferum_bot::config::Settings;
-use sferum_bot::directory::RedisDirectory;
-use sferum_bot::notify::redis::RedisOutbox;
 use sferum_bot::runtime::notifier::Notifier;
 use sferum_bot::runtime::Bot;
 use sferum_bot::script;
@@ -19,9 +18,6 @@ use sferum_bot::service::http::{HttpConfig, HttpService};
 use sferum_bot::service::sandbox::Sandbox;
 use sferum_bot::service::RegistrationService;
 use sferum_bot::startup;
-use sferum_bot::store::memory::MemoryStore;
-use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
-use sferum_bot::store::SessionStore;
 use sferum_bot::transport::{telegram, terminal};
 
 #[derive(Parser)]
@@ -132,24 +128,6 @@ fn check(settings: &Settings) -> ExitCode {
     }
 }
 
-/// The session store the settings name: Redis when `REDIS_URL` is set, else memory.
-async fn session_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, String> {
-    match &settings.redis {
-        Some(redis) => {
-            let config = RedisStoreConfig {
-                prefix: redis.prefix.clone(),
-                session_ttl: redis.session_ttl,
-                ..RedisStoreConfig::default()
-            };
-            let store = RedisStore::connect(&redis.url, config)
-                .await
-                .map_err(|e| format!("Redis: {e}"))?;
-            Ok(Arc::new(store))
-        }
-        None => Ok(Arc::new(MemoryStore::new())),
-    }
-}
-
 /// The registration service the settings name: HTTP when `REGISTRATION_API_URL` is set, else
 /// the sandbox, which prints each code it "sends" on stderr.
 fn registration_service(
@@ -174,32 +152,14 @@ fn registration_service(
 async fn core(settings: &Settings) -> Result<Bot, String> {
     let engine = startup::engine(settings).map_err(|e| e.to_string())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = session_store(settings).await?;
+    let backends = backend::open(settings)
+        .await
+        .map_err(|e| format!("Redis: {e}"))?;
     let service = registration_service(settings, clock.clone())?;
-    let bot = Bot::new(Arc::new(engine), service, store, clock);
-    Ok(match &settings.redis {
-        Some(redis) => {
-            let outbox = RedisOutbox::connect(&redis.url, &redis.prefix)
-                .await
-                .map_err(|e| format!("Redis outbox: {e}"))?;
-            let directory = RedisDirectory::connect(&redis.url, &redis.prefix)
-                .await
-                .map_err(|e| format!("Redis directory: {e}"))?;
-            let limits = sferum_bot::limits::RedisLimits::connect(
-                &redis.url,
-                &redis.prefix,
-                settings.code_limits,
-            )
-            .map_err(|e| format!("Redis limits: {e}"))?;
-            bot.with_outbox(Arc::new(outbox))
-                .with_directory(Arc::new(directory))
-                .with_limits(Arc::new(limits), settings.limit_key.expose().as_bytes())
-        }
-        None => bot.with_limits(
-            Arc::new(sferum_bot::limits::MemoryLimits::new(settings.code_limits)),
-            settings.limit_key.expose().as_bytes(),
-        ),
-    })
+    Ok(Bot::new(Arc::new(engine), service, backends.store, clock)
+        .with_outbox(backends.outbox)
+        .with_directory(backends.directory)
+        .with_limits(backends.limits, settings.limit_key.expose().as_bytes()))
 }
 
 async fn chat(
@@ -260,9 +220,11 @@ async fn run(mut settings: Settings) -> ExitCode {
         tracing::warn!(%error, "could not set the command menu");
     }
     let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
-    // A stable name per replica (its host), so restarts do not pile up consumers in Redis.
-    let consumer = std::env::var("HOSTNAME").unwrap_or_else(|_| "replica".to_owned());
-    let notifier = Notifier::new(bot, Arc::new(telegram.clone()), consumer);
+    let notifier = Notifier::new(
+        bot,
+        Arc::new(telegram.clone()),
+        settings.replica_name.clone(),
+    );
     let notifier = tokio::spawn(notifier.run(
         Duration::from_secs(2),
         Duration::from_secs(10 * 60),

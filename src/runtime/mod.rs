@@ -13,12 +13,12 @@ pub mod notifier;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::backend::memory::{MemoryDirectory, MemoryLimits, MemoryOutbox};
 use crate::clock::Clock;
-use crate::directory::{Binding, Directory, MemoryDirectory, TrackedApplication};
+use crate::directory::{Binding, Directory, TrackedApplication};
 use crate::engine::{ButtonTarget, Engine, FollowUp, Input, Outcome, Request, Say, Success};
 use crate::i18n::{Args, I18nError, Locales};
-use crate::limits::{AddressTag, CodeLimits, Limits, MemoryLimits, TryAgainIn};
-use crate::notify::memory::MemoryOutbox;
+use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
 use crate::script::vocab::InputKind;
 use crate::script::Msg;

@@ -6,12 +6,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use sferum_bot::backend::redis::RedisOutbox;
+use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::clock::ManualClock;
 use sferum_bot::engine::Input;
-use sferum_bot::notify::redis::RedisOutbox;
 use sferum_bot::runtime::{Bot, Handled};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
-use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::{ChatId, SessionStore};
 
 use super::helpers::{engine, monday_morning, press_on as press, text_of as text, Inbox, CODE};
@@ -358,7 +358,7 @@ async fn forget_leaves_nothing_of_the_user_anywhere_in_redis() {
     let store = redis_store(&server).await;
     let clock = ManualClock::new(monday_morning());
     let service = service(&clock);
-    let directory = sferum_bot::directory::RedisDirectory::connect(&server.url(), "sferum:")
+    let directory = sferum_bot::backend::redis::RedisDirectory::connect(&server.url(), "sferum:")
         .await
         .expect("a directory");
     let bot = replica(&store, &service, &clock)
@@ -559,7 +559,7 @@ async fn twenty_numbers_from_one_chat_send_at_most_the_limits_sms_across_two_rep
     let store = redis_store(&server).await;
     let clock = ManualClock::new(monday_morning());
     let service = service(&clock);
-    let limits = Arc::new(sferum_bot::limits::RedisLimits::beside(
+    let limits = Arc::new(sferum_bot::backend::redis::RedisLimits::beside(
         &store,
         sferum_bot::limits::CodeLimits::default(),
     ));
@@ -737,7 +737,8 @@ async fn the_bound_teacher_connects_a_second_chat_and_either_chat_can_unbind() {
 
 #[tokio::test]
 async fn in_redis_the_first_chat_keeps_a_teacher_and_others_join_only_when_allowed() {
-    use sferum_bot::directory::{Binding, Directory, RedisDirectory};
+    use sferum_bot::backend::redis::RedisDirectory;
+    use sferum_bot::directory::{Binding, Directory};
     let server = RedisServer::start();
     let a = RedisDirectory::connect(&server.url(), "sferum:")
         .await

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 
+use sferum_bot::backend::memory::MemoryStore;
 use sferum_bot::clock::ManualClock;
 use sferum_bot::config::Settings;
 use sferum_bot::engine::{ButtonTarget, Engine, Input};
@@ -14,7 +15,6 @@ use sferum_bot::runtime::notifier::{Courier, Undelivered};
 use sferum_bot::runtime::{Bot, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::startup;
-use sferum_bot::store::memory::MemoryStore;
 use sferum_bot::store::{ChatId, SessionStore};
 
 /// The code the test sandbox always sends.

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
+use sferum_bot::backend::memory::MemoryStore;
 use sferum_bot::clock::ManualClock;
 use sferum_bot::domain::{ChildName, Email, InviteToken, Phone, VerificationCode};
 use sferum_bot::runtime::Bot;
@@ -21,7 +22,6 @@ use sferum_bot::service::{
     IssuedInvite, LinkStatus, LinkedChild, OpKey, ParentLink, PendingApplication, Purpose,
     RegistrationService, Rejection, RejectionCode, ServiceError, Verification,
 };
-use sferum_bot::store::memory::MemoryStore;
 
 use super::helpers::{self, monday_morning};
 

@@ -15,8 +15,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use redis::streams::StreamPendingReply;
 use redis::AsyncCommands;
 
-use sferum_bot::notify::memory::MemoryOutbox;
-use sferum_bot::notify::redis::{RedisOutbox, GROUP};
+use sferum_bot::backend::memory::MemoryOutbox;
+use sferum_bot::backend::redis::{RedisOutbox, GROUP};
 use sferum_bot::notify::{Claimed, IfScheduled, Notice, NoticeKind, Outbox};
 use sferum_bot::store::StoreError;
 

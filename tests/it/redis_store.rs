@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use redis::aio::MultiplexedConnection;
 use redis::AsyncCommands;
 
+use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Handled, RuntimeError};
-use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::{ChatId, StoreError};
 
 use super::helpers::{press_on as press, text_of, TestBot, CODE};
@@ -43,7 +43,7 @@ async fn store(server: &RedisServer) -> Arc<RedisStore> {
 
 /// A bot on `store`, with the outbox beside it (where its commits keep replies).
 async fn bot_on(store: &Arc<RedisStore>) -> TestBot {
-    let outbox = sferum_bot::notify::redis::RedisOutbox::beside(store).await;
+    let outbox = sferum_bot::backend::redis::RedisOutbox::beside(store).await;
     TestBot::with_store_and_outbox(store.clone(), Some(Arc::new(outbox)))
 }
 

@@ -7,17 +7,17 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use sferum_bot::backend::redis::RedisDirectory;
+use sferum_bot::backend::redis::RedisOutbox;
+use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::clock::Clock;
 use sferum_bot::clock::ManualClock;
-use sferum_bot::directory::RedisDirectory;
 use sferum_bot::engine::Input;
-use sferum_bot::notify::redis::RedisOutbox;
 use sferum_bot::notify::{IfScheduled, Notice, NoticeKind};
 use sferum_bot::runtime::notifier::{Courier, Notifier, Undelivered};
 use sferum_bot::runtime::{Bot, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::service::OpKey;
-use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::store::ChatId;
 
 use super::helpers::{engine, transcript, Inbox, CODE};

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::clock::ManualClock;
 use sferum_bot::runtime::Bot;
-use sferum_bot::store::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::transport::telegram::{self, Telegram};
 
 use super::helpers::{engine, monday_morning};
@@ -123,7 +123,7 @@ impl Harness {
         let store = RedisStore::connect(&self.redis.url(), RedisStoreConfig::default())
             .await
             .expect("the test Redis accepts connections");
-        let outbox = sferum_bot::notify::redis::RedisOutbox::beside(&store).await;
+        let outbox = sferum_bot::backend::redis::RedisOutbox::beside(&store).await;
         let core = Bot::new(
             engine(),
             Arc::new(http_service::service(&self.registration)),

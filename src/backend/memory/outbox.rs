@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Claimed, IfScheduled, Notice, Outbox};
+use crate::notify::{Claimed, IfScheduled, Notice, Outbox};
 use crate::store::{ChatId, StoreError};
 
 /// Notices in a map behind a mutex; see the [module documentation](self).

@@ -5,9 +5,6 @@
 //! Adapters: [`memory::MemoryOutbox`] (the embedded default) and [`redis::RedisOutbox`]
 //! (a sorted set of scheduled notices feeding a Redis Stream read by a consumer group).
 
-pub mod memory;
-pub mod redis;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -74,13 +74,13 @@ use std::time::Duration;
 
 use ::redis::aio::ConnectionManager;
 
-use crate::store::redis::{connect_lazily, glob_escape, load_scripts, run_on};
+use super::conn::{connect_lazily, glob_escape, load_scripts, run_on};
 use ::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use ::redis::{RedisError, Script};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Claimed, IfScheduled, Notice, Outbox};
+use crate::notify::{Claimed, IfScheduled, Notice, Outbox};
 use crate::store::{ChatId, StoreError};
 
 /// How long a notice key outlives its due time: it names a chat, so it must expire, and long
@@ -249,7 +249,7 @@ impl RedisOutbox {
 
     /// The outbox beside the session store `store`: the same Redis, connection and prefix, so
     /// that the replies its commits keep are the ones this outbox delivers and cancels.
-    pub async fn beside(store: &crate::store::redis::RedisStore) -> Self {
+    pub async fn beside(store: &super::RedisStore) -> Self {
         let (connection, prefix) = store.shared();
         Self::on(connection, &prefix).await
     }
@@ -579,7 +579,7 @@ impl Outbox for RedisOutbox {
                         .arg(&pattern)
                         .arg(chat)
                         .arg(&cursor)
-                        .arg(crate::store::redis::SCAN_BATCH);
+                        .arg(crate::backend::redis::SCAN_BATCH);
                     async move { invocation.invoke_async(&mut connection).await }
                 })
                 .await?;

@@ -64,23 +64,15 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, RedisError, Script, Value};
+use ::redis::aio::ConnectionManager;
+use ::redis::{RedisError, Script, Value};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
+use super::conn::{connect_lazily, glob_escape, load_scripts, millis, run_on, SCAN_BATCH};
+use super::outbox::{notice_ttl_ms, OutboxKeys};
 use crate::engine::Session;
-use crate::notify::redis::{notice_ttl_ms, OutboxKeys};
-
-/// How long one connection attempt may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long the server may take to answer a command.
-pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// The longest any operation of the store takes before answering [`StoreError::Unavailable`].
-pub const OPERATION_DEADLINE: Duration = Duration::from_millis(2500);
-/// How many keys one `SCAN` step asks for.
-pub const SCAN_BATCH: usize = 500;
+use crate::store::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
 
 /// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key. Marks nothing: the
 /// commit records the update.
@@ -324,7 +316,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
-        let json = super::encode(commit.session)?;
+        let json = crate::store::encode(commit.session)?;
         let key = self.session_key(chat);
         let activity = self.activity_key();
         let update_key = commit
@@ -457,113 +449,9 @@ fn revision_of(stored: i64) -> Revision {
     Revision::try_from(stored).unwrap_or(0)
 }
 
-fn unavailable(error: &RedisError) -> StoreError {
-    StoreError::Unavailable(error.to_string())
-}
-
-/// `duration` in whole milliseconds, at least 1 (Redis refuses a zero expiry).
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1)
-}
-
-/// `text` with the glob characters of `SCAN MATCH` escaped.
-pub fn glob_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-/// A connection manager for the Redis at `url`, shared in spirit by every Redis adapter of the
-/// bot: it connects lazily (the bot starts while Redis is down), speaks RESP3 unless the URL
-/// says otherwise (so a dropped connection is noticed at once), and bounds every wait. Fails
-/// only on a URL that cannot be used, without quoting it (it may hold a password).
-pub(crate) fn connect_lazily(url: &str) -> Result<ConnectionManager, StoreError> {
-    // The error text may quote the URL, and with it the password: say only what is wrong.
-    let invalid = |e: RedisError| {
-        StoreError::Unavailable(format!("the Redis URL cannot be used ({:?})", e.kind()))
-    };
-    let mut info = url.into_connection_info().map_err(invalid)?;
-    if !url.contains("protocol=") {
-        let settings = info
-            .redis_settings()
-            .clone()
-            .set_protocol(ProtocolVersion::RESP3);
-        info = info.set_redis_settings(settings);
-    }
-    let client = Client::open(info).map_err(invalid)?;
-    let manager_config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(RESPONSE_TIMEOUT))
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(100))
-        .set_max_delay(Duration::from_secs(1));
-    let connection =
-        ConnectionManager::new_lazy_with_config(client, manager_config).map_err(invalid)?;
-    Ok(connection)
-}
-
-/// Loads `scripts` into Redis, so that their first use pays for no NOSCRIPT round trip.
-pub(crate) async fn load_scripts(
-    connection: &ConnectionManager,
-    scripts: &[&Script],
-) -> Result<(), StoreError> {
-    for script in scripts {
-        run_on(connection, |mut c| async move {
-            script.load_async(&mut c).await
-        })
-        .await?;
-    }
-    Ok(())
-}
-
-/// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
-/// (the command never reached a server; the manager is reconnecting meanwhile).
-pub(crate) async fn run_on<T, F, Fut>(
-    connection: &ConnectionManager,
-    command: F,
-) -> Result<T, StoreError>
-where
-    F: Fn(ConnectionManager) -> Fut,
-    Fut: Future<Output = Result<T, RedisError>>,
-{
-    let attempts = async {
-        match command(connection.clone()).await {
-            Err(error) if error.is_connection_refusal() => command(connection.clone()).await,
-            other => other,
-        }
-    };
-    match tokio::time::timeout(OPERATION_DEADLINE, attempts).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(unavailable(&error)),
-        Err(_) => Err(StoreError::Unavailable(format!(
-            "Redis did not answer within {OPERATION_DEADLINE:?}"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glob_characters_of_the_prefix_are_matched_literally() {
-        assert_eq!(glob_escape("sferum:"), "sferum:");
-        assert_eq!(glob_escape("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
-    }
-
-    #[test]
-    fn expiries_are_whole_positive_milliseconds() {
-        assert_eq!(millis(Duration::from_secs(2)), 2000);
-        assert_eq!(millis(Duration::ZERO), 1);
-        assert_eq!(millis(Duration::from_micros(1500)), 1);
-    }
 
     #[test]
     fn the_claim_answer_is_read_in_every_shape() {

@@ -4,9 +4,6 @@
 //! Adapters: [`memory::MemoryStore`] (the embedded default) and [`redis::RedisStore`] (sessions
 //! in Redis, shared by replicas and kept across restarts).
 
-pub mod memory;
-pub mod redis;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 

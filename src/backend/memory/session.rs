@@ -7,8 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{ChatId, Claim, Commit, Committed, Loaded, SessionStore, StoreError};
-use crate::store::Revision;
+use crate::store::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -49,7 +48,7 @@ impl SessionStore for MemoryStore {
     /// Nothing outlives this process, so replies are left to the outbox (`replies_kept` is
     /// false): there is no other replica to finish them.
     async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
-        let json = super::encode(commit.session)?;
+        let json = crate::store::encode(commit.session)?;
         let mut committed = self
             .committed_updates
             .lock()

@@ -1,0 +1,225 @@
+//! The teacher directory in Redis, shared by every replica.
+
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+
+use super::conn::{connect_lazily, run_on};
+use crate::directory::{Binding, Directory, TrackedApplication, TRACKING_TTL};
+use crate::store::{ChatId, StoreError};
+
+/// The directory in Redis: `teacher:{id}` → chat, `chat-teacher:{chat}` → id,
+/// `application:{id}` → JSON (with a TTL), and the set `applications` of followed ids.
+#[derive(Clone)]
+pub struct RedisDirectory {
+    connection: ConnectionManager,
+    prefix: String,
+    bind_script: redis::Script,
+}
+
+/// `KEYS[1]`: the teacher's key, `KEYS[2]`: the chat's; `ARGV`: the chat, the teacher id.
+/// Binds unless another chat is bound; answers the chat that serves the teacher.
+const BIND_SCRIPT: &str = r"
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then
+  return tonumber(current)
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+return tonumber(ARGV[1])
+";
+
+impl std::fmt::Debug for RedisDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisDirectory")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl RedisDirectory {
+    /// Connects lazily: the bot starts (and keeps running) while Redis is down.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Ok(Self::on(connect_lazily(url)?, prefix))
+    }
+
+    /// The directory beside the session store: the same Redis, connection and prefix.
+    pub fn beside(store: &super::RedisStore) -> Self {
+        let (connection, prefix) = store.shared();
+        Self::on(connection, &prefix)
+    }
+
+    fn on(connection: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            connection,
+            prefix: prefix.to_owned(),
+            bind_script: redis::Script::new(BIND_SCRIPT),
+        }
+    }
+
+    fn key(&self, rest: &str) -> String {
+        format!("{}{rest}", self.prefix)
+    }
+
+    /// Runs one pipeline within the shared deadline.
+    async fn pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipe: redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        run_on(&self.connection, |mut c| {
+            let pipe = pipe.clone();
+            async move { pipe.query_async::<T>(&mut c).await }
+        })
+        .await
+    }
+
+    async fn get<T: redis::FromRedisValue>(&self, key: String) -> Result<T, StoreError> {
+        run_on(&self.connection, |mut c| {
+            let key = key.clone();
+            async move { c.get::<_, T>(key).await }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Directory for RedisDirectory {
+    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError> {
+        let teacher_key = self.key(&format!("teacher:{teacher_id}"));
+        let chat_key = self.key(&format!("chat-teacher:{chat}"));
+        let by: i64 = run_on(&self.connection, |mut c| {
+            let mut invocation = self.bind_script.key(&teacher_key);
+            invocation.key(&chat_key).arg(chat).arg(teacher_id);
+            async move { invocation.invoke_async(&mut c).await }
+        })
+        .await?;
+        Ok(if by == chat {
+            Binding::Bound
+        } else {
+            Binding::Taken { by }
+        })
+    }
+
+    async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError> {
+        self.get(self.key(&format!("teacher:{teacher_id}"))).await
+    }
+
+    async fn serves(&self, teacher_id: &str, chat: ChatId) -> Result<bool, StoreError> {
+        if self.teacher_chat(teacher_id).await? == Some(chat) {
+            return Ok(true);
+        }
+        let key = self.key(&format!("teacher-extra:{teacher_id}"));
+        run_on(&self.connection, |mut c| {
+            let key = key.clone();
+            async move { c.sismember(key, chat).await }
+        })
+        .await
+    }
+
+    async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .sadd(self.key(&format!("teacher-extra:{teacher_id}")), chat)
+            .set(self.key(&format!("chat-teacher:{chat}")), teacher_id);
+        self.pipeline(pipe).await
+    }
+
+    async fn unbind(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+        let bound = self.teacher_chat(teacher_id).await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .srem(self.key(&format!("teacher-extra:{teacher_id}")), chat)
+            .del(self.key(&format!("chat-teacher:{chat}")));
+        if bound == Some(chat) {
+            pipe.del(self.key(&format!("teacher:{teacher_id}")));
+        }
+        self.pipeline(pipe).await
+    }
+
+    async fn track(&self, application: &TrackedApplication) -> Result<(), StoreError> {
+        let json = serde_json::to_string(application)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .set_ex(
+                self.key(&format!("application:{}", application.application_id)),
+                json,
+                TRACKING_TTL.as_secs(),
+            )
+            .sadd(self.key("applications"), &application.application_id);
+        self.pipeline(pipe).await
+    }
+
+    async fn tracked(&self, id: &str) -> Result<Option<TrackedApplication>, StoreError> {
+        let json: Option<String> = self.get(self.key(&format!("application:{id}"))).await?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    async fn all_tracked(&self) -> Result<Vec<TrackedApplication>, StoreError> {
+        let ids: Vec<String> = run_on(&self.connection, |mut c| {
+            let key = self.key("applications");
+            async move { c.smembers(key).await }
+        })
+        .await?;
+        let mut all = Vec::new();
+        for id in ids {
+            match self.tracked(&id).await? {
+                Some(app) => all.push(app),
+                // Expired: stop following it.
+                None => self.untrack(&id).await?,
+            }
+        }
+        all.sort_by_key(|a| a.submitted_at);
+        Ok(all)
+    }
+
+    async fn untrack(&self, id: &str) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .del(self.key(&format!("application:{id}")))
+            .srem(self.key("applications"), id);
+        self.pipeline(pipe).await
+    }
+
+    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        let teacher: Option<String> = self.get(self.key(&format!("chat-teacher:{chat}"))).await?;
+        if let Some(teacher_id) = teacher {
+            self.unbind(&teacher_id, chat).await?;
+        }
+        for app in self.all_tracked().await? {
+            if app.student_chat == chat {
+                self.untrack(&app.application_id).await?;
+            }
+        }
+        let issued_key = self.key(&format!("chat-invites:{chat}"));
+        let tokens: Vec<String> = run_on(&self.connection, |mut c| {
+            let key = issued_key.clone();
+            async move { c.smembers(key).await }
+        })
+        .await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic().del(&issued_key);
+        for token in tokens {
+            pipe.del(self.key(&format!("parent-invite:{token}")));
+        }
+        self.pipeline(pipe).await
+    }
+
+    async fn issued_from(&self, token: &str, chat: ChatId) -> Result<(), StoreError> {
+        let issued_key = self.key(&format!("chat-invites:{chat}"));
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .set_ex(
+                self.key(&format!("parent-invite:{token}")),
+                chat,
+                TRACKING_TTL.as_secs(),
+            )
+            .sadd(&issued_key, token)
+            .expire(&issued_key, TRACKING_TTL.as_secs() as i64);
+        self.pipeline(pipe).await
+    }
+
+    async fn issuer_of(&self, token: &str) -> Result<Option<ChatId>, StoreError> {
+        self.get(self.key(&format!("parent-invite:{token}"))).await
+    }
+}

@@ -1,0 +1,140 @@
+//! The code limits in Redis: one sorted set per chat and per address tag, counted in one
+//! script before the service is called, shared by every replica.
+
+use std::time::Duration;
+
+use ::redis::aio::ConnectionManager;
+use ::redis::Script;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::conn::{connect_lazily, run_on};
+use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
+use crate::service::OpKey;
+use crate::store::{ChatId, StoreError};
+
+/// `KEYS[1]`: the chat's set, `KEYS[2]`: the address's set. `ARGV`: now (ms), the operation's
+/// key, the chat's hourly and daily limits, the address's daily limit.
+///
+/// Answers `{1}` when taken (or already taken by this key), `{0, wait ms}` when over a limit.
+const TAKE_SCRIPT: &str = r"
+local now = tonumber(ARGV[1])
+local day = 86400000
+local hour = 3600000
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - day)
+end
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  return {1}
+end
+local function wait(key, window, limit)
+  local inside = redis.call('ZRANGEBYSCORE', key, now - window, '+inf', 'WITHSCORES')
+  if #inside / 2 >= limit then
+    local w = tonumber(inside[2]) + window - now
+    if w < 1000 then w = 1000 end
+    return w
+  end
+  return 0
+end
+local longest = math.max(
+  wait(KEYS[1], hour, tonumber(ARGV[3])),
+  wait(KEYS[1], day, tonumber(ARGV[4])),
+  wait(KEYS[2], day, tonumber(ARGV[5])))
+if longest > 0 then
+  return {0, longest}
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, day)
+end
+return {1}
+";
+
+/// Limits in Redis, shared by replicas.
+#[derive(Clone)]
+pub struct RedisLimits {
+    connection: ConnectionManager,
+    prefix: String,
+    rules: CodeLimits,
+    take: Script,
+}
+
+impl std::fmt::Debug for RedisLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLimits")
+            .field("prefix", &self.prefix)
+            .field("rules", &self.rules)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLimits {
+    /// Limits on the Redis at `url`, under `prefix` (the connection is made lazily).
+    pub fn connect(url: &str, prefix: &str, rules: CodeLimits) -> Result<Self, StoreError> {
+        Ok(Self::on(connect_lazily(url)?, prefix, rules))
+    }
+
+    /// Limits beside the session store: the same Redis, connection and prefix.
+    pub fn beside(store: &super::RedisStore, rules: CodeLimits) -> Self {
+        let (connection, prefix) = store.shared();
+        Self::on(connection, &prefix, rules)
+    }
+
+    fn on(connection: ConnectionManager, prefix: &str, rules: CodeLimits) -> Self {
+        Self {
+            connection,
+            prefix: prefix.to_owned(),
+            rules,
+            take: Script::new(TAKE_SCRIPT),
+        }
+    }
+
+    fn chat_key(&self, chat: ChatId) -> String {
+        format!("{}limit:chat:{chat}", self.prefix)
+    }
+}
+
+#[async_trait]
+impl Limits for RedisLimits {
+    async fn take_code(
+        &self,
+        chat: ChatId,
+        address: &AddressTag,
+        key: OpKey,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), TryAgainIn>, StoreError> {
+        let chat_key = self.chat_key(chat);
+        let address_key = format!("{}limit:addr:{}", self.prefix, address.as_str());
+        let member = key.as_uuid().to_string();
+        let answer: Vec<i64> = run_on(&self.connection, |mut connection| {
+            let mut invocation = self.take.key(&chat_key);
+            invocation
+                .key(&address_key)
+                .arg(now.timestamp_millis())
+                .arg(&member)
+                .arg(self.rules.per_chat_hour)
+                .arg(self.rules.per_chat_day)
+                .arg(self.rules.per_address_day);
+            async move { invocation.invoke_async(&mut connection).await }
+        })
+        .await?;
+        Ok(match answer.as_slice() {
+            [0, ms] => Err(TryAgainIn(Duration::from_millis((*ms).max(0) as u64))),
+            _ => Ok(()),
+        })
+    }
+
+    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        let key = self.chat_key(chat);
+        run_on(&self.connection, |mut connection| {
+            let key = key.clone();
+            async move {
+                ::redis::cmd("DEL")
+                    .arg(key)
+                    .query_async::<()>(&mut connection)
+                    .await
+            }
+        })
+        .await
+    }
+}

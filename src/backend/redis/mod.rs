@@ -1,0 +1,14 @@
+//! The stores in Redis, shared by every replica: sessions, the outbox, the teacher directory
+//! and the code limits, each on the connection helpers of [`conn`].
+
+pub(crate) mod conn;
+mod directory;
+mod limits;
+pub mod outbox;
+pub mod session;
+
+pub use conn::{glob_escape, CONNECT_TIMEOUT, OPERATION_DEADLINE, RESPONSE_TIMEOUT, SCAN_BATCH};
+pub use directory::RedisDirectory;
+pub use limits::RedisLimits;
+pub use outbox::{OutboxKeys, RedisOutbox, GROUP, NOTICE_KEEP_AFTER_DUE};
+pub use session::{RedisStore, RedisStoreConfig};
