@@ -2,7 +2,7 @@
 //! reminders. They go through a durable outbox so that nothing is lost while the bot or
 //! Telegram is down, and each is delivered once even with several replicas.
 //!
-//! Adapters: [`memory::MemoryOutbox`] (the embedded default) and [`redis::RedisOutbox`]
+//! Adapters: [`MemoryOutbox`](crate::backend::memory::MemoryOutbox) (the embedded default) and [`RedisOutbox`](crate::backend::redis::RedisOutbox)
 //! (a sorted set of scheduled notices feeding a Redis Stream read by a consumer group).
 
 use async_trait::async_trait;

@@ -1,7 +1,7 @@
 //! The session store port: where conversations live between updates, and the memory of which
 //! updates were already handled.
 //!
-//! Adapters: [`memory::MemoryStore`] (the embedded default) and [`redis::RedisStore`] (sessions
+//! Adapters: [`MemoryStore`](crate::backend::memory::MemoryStore) (the embedded default) and [`RedisStore`](crate::backend::redis::RedisStore) (sessions
 //! in Redis, shared by replicas and kept across restarts).
 
 use async_trait::async_trait;
@@ -53,11 +53,13 @@ pub enum Claim {
     New(Option<Loaded>),
 }
 
-/// A notice to keep with a commit: what the turn says, until it is delivered.
+/// A notice to keep with a commit: what the turn says (until it is delivered), and what it
+/// schedules (a reminder, the gentle reminder of the silent). A notice of the same id that is
+/// still waiting is replaced; one being delivered is left alone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keep<'a> {
     pub notice: &'a Notice,
-    /// When any replica may deliver it, if the process that ran the turn has not.
+    /// When any replica may deliver it.
     pub due: DateTime<Utc>,
 }
 
@@ -71,17 +73,17 @@ pub struct Commit<'a> {
     /// before the commit lets the redelivered update run again (with the same idempotency
     /// keys), and a redelivery after it is a no-op.
     pub update_id: Option<i64>,
-    /// What the turn says, kept until delivered.
-    pub replies: Option<Keep<'a>>,
+    /// What the turn says, kept until delivered, and what it schedules.
+    pub notices: Vec<Keep<'a>>,
 }
 
 /// What a commit stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Committed {
     pub revision: Revision,
-    /// Whether the replies were kept with the commit (a store that cannot leaves that to the
-    /// outbox, in a write of its own).
-    pub replies_kept: bool,
+    /// Whether the notices were kept with the commit (a store that cannot leaves them to the
+    /// outbox, in writes of their own).
+    pub notices_kept: bool,
 }
 
 #[async_trait]
@@ -115,19 +117,11 @@ pub trait SessionStore: Send + Sync {
             session,
             expected,
             update_id: None,
-            replies: None,
+            notices: Vec::new(),
         };
         Ok(self.commit(chat, &commit).await?.revision)
     }
 
     /// Forgets everything about `chat`.
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError>;
-    /// The chats whose user was last active (`Session::active_at`) before `silent_since`,
-    /// each handed out once per silence: only a save with newer activity hands it out again.
-    /// At most `max`.
-    async fn take_idle(
-        &self,
-        silent_since: DateTime<Utc>,
-        max: usize,
-    ) -> Result<Vec<ChatId>, StoreError>;
 }

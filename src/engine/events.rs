@@ -1,6 +1,6 @@
 //! Events from outside the conversation: a decision on the student's application, a reminder
-//! falling due, the one gentle reminder after 24 hours of silence, and the moment a new code
-//! may be asked for.
+//! falling due, the one gentle reminder after 24 hours of silence (and scheduling it), and the
+//! moment a new code may be asked for.
 
 use super::*;
 use crate::script::Msg;
@@ -47,12 +47,25 @@ impl Conversation<'_> {
         }
     }
 
-    /// The one gentle reminder of an unfinished scenario.
+    /// After each of the person's turns in the middle of a scenario: the gentle reminder is
+    /// due once they have been silent for [`IDLE_AFTER`] (each turn moves it; the outbox keeps
+    /// one per chat).
+    pub(super) fn expect_back(&mut self) {
+        if !self.session.reminders_off && self.engine.is_mid_scenario(&self.session) {
+            self.after.push(FollowUp::Schedule {
+                event: RuntimeEvent::Idle.name().to_owned(),
+                due: self.now + IDLE_AFTER,
+            });
+        }
+    }
+
+    /// The one gentle reminder of an unfinished scenario, if the person is still silent.
     pub(super) fn remind_idle(&mut self) {
         let Some(step) = self.current() else {
             return;
         };
-        if self.session.reminders_off || !self.engine.is_mid_scenario(&self.session) {
+        let silent = self.now - self.session.active_at >= IDLE_AFTER;
+        if !silent || self.session.reminders_off || !self.engine.is_mid_scenario(&self.session) {
             return;
         }
         let mut buttons = self.step_buttons(step);

@@ -47,6 +47,8 @@ const REJECTION_REASONS: usize = 3;
 const REASON_LIMIT: usize = 300;
 /// The hour (school time) at which reminders arrive.
 const REMINDER_HOUR: u32 = 10;
+/// A person silent this long in the middle of a scenario gets one gentle reminder.
+pub const IDLE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// The result of one input, as a value: the runtime drives it (the call's answer comes back as
 /// the next input), commits it, then carries out what follows.
@@ -207,6 +209,7 @@ impl Engine {
         turn.session.updated_at = now;
         if from_user {
             turn.session.active_at = now;
+            turn.expect_back();
         }
         turn.session
             .scripts_version

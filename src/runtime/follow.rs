@@ -15,17 +15,6 @@ impl Bot {
     pub(super) async fn follow_up(&self, chat: ChatId, follow: FollowUp) -> Option<Say> {
         let now = self.clock.now();
         let result = match follow {
-            FollowUp::Schedule { event, due } => {
-                let notice = Notice {
-                    id: format!("event:{chat}:{event}"),
-                    chat,
-                    kind: NoticeKind::Event { event },
-                };
-                self.outbox
-                    .schedule(&notice, due, IfScheduled::Replace)
-                    .await
-                    .map(drop)
-            }
             FollowUp::TeacherBound { teacher_id } => {
                 match self.directory.bind_teacher(&teacher_id, chat).await {
                     Ok(Binding::Bound) => {
@@ -61,7 +50,8 @@ impl Bot {
                 }
                 Ok(())
             }
-            FollowUp::Forget | FollowUp::Desk(_) => Ok(()),
+            // Committed with the turn, or carried out by the runtime itself.
+            FollowUp::Forget | FollowUp::Desk(_) | FollowUp::Schedule { .. } => Ok(()),
         };
         if let Err(error) = result {
             tracing::error!(chat, %error, "a follow-up of the turn failed");

@@ -398,6 +398,7 @@ impl Bot {
         let mut input = input;
         let mut consequences = Vec::new();
         let mut desk = Vec::new();
+        let mut scheduled = Vec::new();
         // Each round but the last makes one call: its number is the call's place in the turn.
         for call in 0..=MAX_CALLS_PER_UPDATE {
             let now = self.clock.now();
@@ -408,6 +409,7 @@ impl Bot {
                 match follow {
                     FollowUp::Forget => forget = true,
                     FollowUp::Desk(request) => desk.push(request),
+                    FollowUp::Schedule { event, due } => scheduled.push((event, due)),
                     other => consequences.push(other),
                 }
             }
@@ -444,26 +446,38 @@ impl Bot {
             self.forget_elsewhere(chat).await?;
             tracing::info!(chat, "forgot the user at their request");
         } else {
-            let notice = (!replies.is_empty()).then(|| Notice {
-                id: format!("replies:{chat}:{}:{revision}", session.epoch),
-                chat,
-                kind: NoticeKind::Replies {
-                    replies: replies.clone(),
-                },
-            });
-            let due = now + REPLY_GRACE;
+            // The replies, until delivered, and what the turn schedules are committed with it.
+            let mut notices: Vec<(Notice, chrono::DateTime<chrono::Utc>)> = scheduled
+                .into_iter()
+                .map(|(event, due)| (event_notice(chat, event), due))
+                .collect();
+            if !replies.is_empty() {
+                let notice = Notice {
+                    id: format!("replies:{chat}:{}:{revision}", session.epoch),
+                    chat,
+                    kind: NoticeKind::Replies {
+                        replies: replies.clone(),
+                    },
+                };
+                kept_as = Some(notice.id.clone());
+                notices.push((notice, now + REPLY_GRACE));
+            }
             let commit = Commit {
                 session: &session,
                 expected: revision,
                 update_id,
-                replies: notice.as_ref().map(|notice| Keep { notice, due }),
+                notices: notices
+                    .iter()
+                    .map(|(notice, due)| Keep { notice, due: *due })
+                    .collect(),
             };
             let committed = self.store.commit(chat, &commit).await?;
-            if let Some(notice) = &notice {
-                if !committed.replies_kept {
-                    self.outbox.schedule(notice, due, IfScheduled::Keep).await?;
+            if !committed.notices_kept {
+                for (notice, due) in &notices {
+                    self.outbox
+                        .schedule(notice, *due, IfScheduled::Replace)
+                        .await?;
                 }
-                kept_as = Some(notice.id.clone());
             }
         }
         let mut more = Vec::new();
@@ -576,4 +590,14 @@ pub async fn perform(
                 .await?,
         ),
     })
+}
+
+/// The notice that runs `event` in `chat`'s conversation when due: one per chat and event, so
+/// scheduling it again moves it.
+fn event_notice(chat: ChatId, event: String) -> Notice {
+    Notice {
+        id: format!("event:{chat}:{event}"),
+        chat,
+        kind: NoticeKind::Event { event },
+    }
 }

@@ -19,7 +19,6 @@ use crate::store::{ChatId, StoreError};
 
 use super::desk::application_card;
 use super::{Bot, Reply};
-use crate::script::vocab::RuntimeEvent;
 use crate::script::Msg;
 
 fn retry(error: impl std::fmt::Display) -> Undelivered {
@@ -28,8 +27,6 @@ fn retry(error: impl std::fmt::Display) -> Undelivered {
 
 /// Notices handled in one pass.
 const BATCH: usize = 20;
-/// A user silent this long in the middle of a scenario gets one gentle reminder.
-const IDLE_AFTER_HOURS: i64 = 24;
 /// A notice claimed this long ago and not acknowledged was lost by its consumer (it crashed).
 const STALE_AFTER: Duration = Duration::from_secs(60);
 
@@ -97,27 +94,6 @@ impl Notifier {
             }
         }
         Ok(delivered)
-    }
-
-    /// The one gentle reminder for users silent for 24 hours: the store hands out each silent
-    /// chat once per silence, and the conversation decides whether it is mid-scenario (and not
-    /// switched off). Returns how many reminders went out.
-    pub async fn remind_the_silent(&self) -> Result<usize, StoreError> {
-        let silent_since = self.bot.clock.now() - chrono::Duration::hours(IDLE_AFTER_HOURS);
-        let mut reminded = 0;
-        for chat in self.bot.store.take_idle(silent_since, BATCH).await? {
-            let event = Input::Event(RuntimeEvent::Idle.name().to_owned());
-            let sent = match self.bot.handle(chat, None, event).await {
-                Ok(handled) => self.send_all(chat, &handled.replies).await,
-                Err(error) => Err(retry(error)),
-            };
-            match sent {
-                Ok(n) => reminded += n,
-                // A missed gentle reminder is not worth a retry loop.
-                Err(error) => tracing::info!(chat, %error, "an idle reminder was not delivered"),
-            }
-        }
-        Ok(reminded)
     }
 
     /// Delivers one notice; returns how many messages went out.
@@ -252,9 +228,6 @@ impl Notifier {
                 _ = ticker.tick() => {
                     if let Err(error) = self.deliver_due().await {
                         tracing::warn!(%error, "the outbox could not be read");
-                    }
-                    if let Err(error) = self.remind_the_silent().await {
-                        tracing::warn!(%error, "silent users could not be listed");
                     }
                 }
                 _ = checker.tick() => {

@@ -446,26 +446,26 @@ async fn a_silent_user_gets_one_gentle_reminder_and_can_switch_them_off() {
     student.send("/start demo-class").await;
     student.press("Войти в аккаунт").await;
     world.clock.advance(Duration::hours(23));
-    notifier.remind_the_silent().await.expect("ran");
+    notifier.deliver_due().await.expect("ran");
     assert!(
         texts(&inbox.take(), STUDENT).is_empty(),
         "not before 24 hours"
     );
     world.clock.advance(Duration::hours(2));
-    notifier.remind_the_silent().await.expect("ran");
+    notifier.deliver_due().await.expect("ran");
     let sent = inbox.take();
     let reminders = texts(&sent, STUDENT);
     assert_eq!(reminders.len(), 1, "{reminders:?}");
     assert!(reminders[0].contains("регистрация не закончена"));
     world.clock.advance(Duration::days(3));
-    notifier.remind_the_silent().await.expect("ran");
+    notifier.deliver_due().await.expect("ran");
     assert!(texts(&inbox.take(), STUDENT).is_empty(), "once");
     // Switching them off: no reminder after the next pause.
     student.press_from(&sent, STUDENT, "Не напоминать").await;
     assert!(student.last_text().contains("больше не буду напоминать"));
     student.send("+7 912 345-67-89").await;
     world.clock.advance(Duration::days(2));
-    notifier.remind_the_silent().await.expect("ran");
+    notifier.deliver_due().await.expect("ran");
     assert!(texts(&inbox.take(), STUDENT).is_empty(), "switched off");
 }
 

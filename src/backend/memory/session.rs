@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use crate::store::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
 
@@ -14,10 +13,6 @@ pub struct MemoryStore {
     sessions: Mutex<HashMap<ChatId, (String, Revision)>>,
     /// The updates whose turn was committed.
     committed_updates: Mutex<HashSet<i64>>,
-    /// Each chat's latest user activity, until handed out by `take_idle`.
-    activity: Mutex<HashMap<ChatId, DateTime<Utc>>>,
-    /// Each chat's latest user activity as saved.
-    active: Mutex<HashMap<ChatId, DateTime<Utc>>>,
 }
 
 impl MemoryStore {
@@ -45,7 +40,7 @@ impl SessionStore for MemoryStore {
         })))
     }
 
-    /// Nothing outlives this process, so replies are left to the outbox (`replies_kept` is
+    /// Nothing outlives this process, so notices are left to the outbox (`notices_kept` is
     /// false): there is no other replica to finish them.
     async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
         let json = crate::store::encode(commit.session)?;
@@ -64,18 +59,9 @@ impl SessionStore for MemoryStore {
         }
         let revision = current + 1;
         sessions.insert(chat, (json, revision));
-        let active_at = commit.session.active_at;
-        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-        if active.get(&chat).is_none_or(|at| *at < active_at) {
-            active.insert(chat, active_at);
-            self.activity
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(chat, active_at);
-        }
         Ok(Committed {
             revision,
-            replies_kept: false,
+            notices_kept: false,
         })
     }
 
@@ -84,33 +70,6 @@ impl SessionStore for MemoryStore {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&chat);
-        self.activity
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&chat);
-        self.active
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&chat);
         Ok(())
-    }
-
-    async fn take_idle(
-        &self,
-        silent_since: DateTime<Utc>,
-        max: usize,
-    ) -> Result<Vec<ChatId>, StoreError> {
-        let mut activity = self.activity.lock().unwrap_or_else(|e| e.into_inner());
-        let mut idle: Vec<(DateTime<Utc>, ChatId)> = activity
-            .iter()
-            .filter(|(_, at)| **at <= silent_since)
-            .map(|(chat, at)| (*at, *chat))
-            .collect();
-        idle.sort();
-        idle.truncate(max);
-        for (_, chat) in &idle {
-            activity.remove(chat);
-        }
-        Ok(idle.into_iter().map(|(_, chat)| chat).collect())
     }
 }

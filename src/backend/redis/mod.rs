@@ -1,5 +1,5 @@
 //! The stores in Redis, shared by every replica: sessions, the outbox, the teacher directory
-//! and the code limits, each on the connection helpers of [`conn`].
+//! and the code limits, each on the shared connection helpers (`conn`).
 
 pub(crate) mod conn;
 mod directory;

@@ -59,10 +59,10 @@
 //!
 //! # When Redis is down
 //!
-//! As with the [session store](crate::store::redis): [`RedisOutbox::connect`] does not need
+//! As with the [session store](crate::backend::redis::session): [`RedisOutbox::connect`] does not need
 //! Redis to be up, the connection is made lazily and re-made by [`ConnectionManager`], and while
 //! Redis is unreachable every operation answers [`StoreError::Unavailable`] within
-//! [`OPERATION_DEADLINE`] per round trip. A command is retried once only when the connection was
+//! [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE) per round trip. A command is retried once only when the connection was
 //! refused. Nothing about a notice (its chat, its payload) is ever logged.
 //!
 //! The scripts touch several keys, so this outbox needs a single Redis (or a Sentinel-managed
@@ -313,7 +313,7 @@ impl RedisOutbox {
         .await
     }
 
-    /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
+    /// Runs one command within [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE), once more if the connection was refused
     /// (the command never reached a server; the manager is reconnecting meanwhile).
     async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
     where

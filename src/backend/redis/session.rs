@@ -14,7 +14,7 @@
 //! - `{prefix}update:{update_id}`: `1`, set by the commit of the update's turn with
 //!   [`RedisStoreConfig::dedupe_ttl`]; its existence means "this update's turn is committed".
 //!   It says nothing about who sent it.
-//! - the outbox's keys (`{prefix}outbox:…`, see [`crate::notify::redis`]): the commit keeps a
+//! - the outbox's keys (`{prefix}outbox:…`, see [`crate::backend::redis::outbox`]): the commit keeps a
 //!   turn's replies there as one notice, due after [`crate::runtime::REPLY_GRACE`].
 //!
 //! # Round trips
@@ -47,8 +47,8 @@
 //!
 //! [`RedisStore::connect`] does not need Redis to be up: the connection is made lazily and
 //! re-made by [`ConnectionManager`] whenever it breaks. While Redis is unreachable every operation
-//! answers [`StoreError::Unavailable`] within [`OPERATION_DEADLINE`] (connection and response
-//! timeouts are [`CONNECT_TIMEOUT`] and [`RESPONSE_TIMEOUT`]); the first operation after Redis is
+//! answers [`StoreError::Unavailable`] within [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE) (connection and response
+//! timeouts are [`CONNECT_TIMEOUT`](super::CONNECT_TIMEOUT) and [`RESPONSE_TIMEOUT`](super::RESPONSE_TIMEOUT)); the first operation after Redis is
 //! back succeeds. An operation is retried once only when the connection was refused, i.e. when
 //! the command certainly never reached a server; nothing is retried after it may have been
 //! executed.
@@ -67,7 +67,6 @@ use std::time::Duration;
 use ::redis::aio::ConnectionManager;
 use ::redis::{RedisError, Script, Value};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use super::conn::{connect_lazily, glob_escape, load_scripts, millis, run_on, SCAN_BATCH};
 use super::outbox::{notice_ttl_ms, OutboxKeys};
@@ -95,18 +94,18 @@ local fields = redis.call('HMGET', KEYS[1], 'rev', 'data')
 return {1, tonumber(fields[1]) or 0, fields[2]}
 ";
 
-/// The commit of one turn. `KEYS`: the session hash, the activity set, the update's key, the
-/// outbox's sorted set, the reply notice's key (the last three unused when their `ARGV` is
-/// empty). `ARGV`: the expected revision (0: nothing stored), the session JSON, its expiry in
-/// milliseconds, the user's last activity (ms), the chat, the update key's expiry ('' without
-/// an update), the reply notice's id ('' without replies), its JSON, its due time (ms) and
-/// its key's expiry (ms).
+/// The commit of one turn. `KEYS`: the session hash, the update's key (the session hash again
+/// without an update), the outbox's sorted set, then one key per notice. `ARGV`: the expected
+/// revision (0: nothing stored), the session JSON, its expiry in milliseconds, the update
+/// key's expiry ('' without an update), then four per notice: its id, its JSON, its due time
+/// (ms) and its key's expiry (ms).
 ///
-/// Answers `{1, new revision}` when committed; `{0, stored revision}` on a conflict, and
-/// `{0, -1}` when the update was committed meanwhile (by another replica). A key of another
-/// type counts as revision 0 and is replaced.
+/// A notice whose key exists but is not in the sorted set is being delivered: it is left
+/// alone, as the outbox's `replace` does. Answers `{1, new revision}` when committed;
+/// `{0, stored revision}` on a conflict, and `{0, -1}` when the update was committed
+/// meanwhile (by another replica). A key of another type counts as revision 0 and is replaced.
 const COMMIT_SCRIPT: &str = r"
-if ARGV[6] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
   return {0, -1}
 end
 local kind = redis.call('TYPE', KEYS[1]).ok
@@ -121,32 +120,21 @@ if kind ~= 'hash' and kind ~= 'none' then
   redis.call('DEL', KEYS[1])
 end
 local rev = current + 1
-local active = 0
-if kind == 'hash' then
-  active = tonumber(redis.call('HGET', KEYS[1], 'active')) or 0
-end
-redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2], 'active', ARGV[4])
+redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if tonumber(ARGV[4]) > active then
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 end
-if ARGV[6] ~= '' then
-  redis.call('SET', KEYS[3], '1', 'PX', ARGV[6])
-end
-if ARGV[7] ~= '' then
-  redis.call('SET', KEYS[5], ARGV[8], 'PX', ARGV[10])
-  redis.call('ZADD', KEYS[4], ARGV[9], ARGV[7])
+for i = 4, #KEYS do
+  local at = 5 + (i - 4) * 4
+  local id = ARGV[at]
+  local in_flight = redis.call('EXISTS', KEYS[i]) == 1 and not redis.call('ZSCORE', KEYS[3], id)
+  if not in_flight then
+    redis.call('SET', KEYS[i], ARGV[at + 1], 'PX', ARGV[at + 3])
+    redis.call('ZADD', KEYS[3], ARGV[at + 2], id)
+  end
 end
 return {1, rev}
-";
-
-/// Hands out, once, the chats whose latest save is older than ARGV[1] (at most ARGV[2]).
-const TAKE_IDLE_SCRIPT: &str = r"
-local chats = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, chat in ipairs(chats) do
-  redis.call('ZREM', KEYS[1], chat)
-end
-return chats
 ";
 
 /// Where and for how long the store keeps things.
@@ -180,7 +168,6 @@ pub struct RedisStore {
     dedupe_ttl_ms: u64,
     claim_script: Script,
     commit_script: Script,
-    take_idle_script: Script,
     /// The outbox's keys, for the replies a commit keeps.
     outbox: OutboxKeys,
 }
@@ -211,7 +198,6 @@ impl RedisStore {
             dedupe_ttl_ms: millis(config.dedupe_ttl),
             claim_script: Script::new(CLAIM_SCRIPT),
             commit_script: Script::new(COMMIT_SCRIPT),
-            take_idle_script: Script::new(TAKE_IDLE_SCRIPT),
         };
         // Connect now and load the scripts, so that the first update pays for neither; if Redis
         // is down, say so and carry on.
@@ -270,24 +256,15 @@ impl RedisStore {
         format!("{}update:{update_id}", self.prefix)
     }
 
-    /// The sorted set of chats by their latest save (for reminders of the silent).
-    pub fn activity_key(&self) -> String {
-        format!("{}activity", self.prefix)
-    }
-
     async fn load_scripts(&self) -> Result<(), StoreError> {
         load_scripts(
             &self.connection,
-            &[
-                &self.claim_script,
-                &self.commit_script,
-                &self.take_idle_script,
-            ],
+            &[&self.claim_script, &self.commit_script],
         )
         .await
     }
 
-    /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
+    /// Runs one command within [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE), once more if the connection was refused
     /// (the command never reached a server; the manager is reconnecting meanwhile).
     async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
     where
@@ -318,56 +295,43 @@ impl SessionStore for RedisStore {
     async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
         let json = crate::store::encode(commit.session)?;
         let key = self.session_key(chat);
-        let activity = self.activity_key();
         let update_key = commit
             .update_id
             .map_or_else(|| key.clone(), |id| self.update_key(id));
         let update_ttl = commit
             .update_id
             .map_or_else(String::new, |_| self.dedupe_ttl_ms.to_string());
-        let (notice_id, notice_json, due, notice_ttl) = match &commit.replies {
-            Some(keep) => (
-                keep.notice.id.clone(),
-                serde_json::to_string(keep.notice).map_err(|e| {
-                    StoreError::Unavailable(format!("cannot encode the replies: {e}"))
-                })?,
-                keep.due.timestamp_millis(),
-                notice_ttl_ms(keep.due, commit.session.updated_at),
-            ),
-            None => (String::new(), String::new(), 0, 0),
-        };
-        let notice_key = if notice_id.is_empty() {
-            key.clone()
-        } else {
-            self.outbox.notice(&notice_id)
-        };
+        let mut notice_keys = Vec::with_capacity(commit.notices.len());
+        let mut notice_args = Vec::with_capacity(commit.notices.len() * 4);
+        for keep in &commit.notices {
+            notice_keys.push(self.outbox.notice(&keep.notice.id));
+            notice_args.push(keep.notice.id.clone());
+            notice_args.push(serde_json::to_string(keep.notice).map_err(|e| {
+                StoreError::Unavailable(format!("cannot encode a notice: {e}"))
+            })?);
+            notice_args.push(keep.due.timestamp_millis().to_string());
+            notice_args.push(notice_ttl_ms(keep.due, commit.session.updated_at).to_string());
+        }
         let scheduled = self.outbox.scheduled();
-        let active_at = commit.session.active_at.timestamp_millis();
         let (saved, revision): (i64, i64) = self
             .run(|mut connection| {
                 let mut invocation = self.commit_script.key(&key);
                 invocation
-                    .key(&activity)
                     .key(&update_key)
                     .key(&scheduled)
-                    .key(&notice_key)
+                    .key(&notice_keys)
                     .arg(commit.expected)
                     .arg(&json)
                     .arg(self.session_ttl_ms)
-                    .arg(active_at)
-                    .arg(chat)
                     .arg(&update_ttl)
-                    .arg(&notice_id)
-                    .arg(&notice_json)
-                    .arg(due)
-                    .arg(notice_ttl);
+                    .arg(&notice_args);
                 async move { invocation.invoke_async(&mut connection).await }
             })
             .await?;
         if saved == 1 {
             Ok(Committed {
                 revision: revision_of(revision),
-                replies_kept: commit.replies.is_some(),
+                notices_kept: true,
             })
         } else {
             tracing::debug!(
@@ -381,35 +345,16 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError> {
-        // The update keys name no chat: the session and its activity are all there is.
+        // The update keys name no chat: the session is all there is.
         let key = self.session_key(chat);
-        let activity = self.activity_key();
         self.run(|mut connection| {
-            let mut pipe = ::redis::pipe();
-            pipe.atomic()
-                .cmd("DEL")
-                .arg(&key)
-                .ignore()
-                .cmd("ZREM")
-                .arg(&activity)
-                .arg(chat)
-                .ignore();
-            async move { pipe.query_async::<()>(&mut connection).await }
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn take_idle(
-        &self,
-        silent_since: DateTime<Utc>,
-        max: usize,
-    ) -> Result<Vec<ChatId>, StoreError> {
-        let activity = self.activity_key();
-        self.run(|mut connection| {
-            let mut invocation = self.take_idle_script.key(&activity);
-            invocation.arg(silent_since.timestamp_millis()).arg(max);
-            async move { invocation.invoke_async(&mut connection).await }
+            let key = key.clone();
+            async move {
+                ::redis::cmd("DEL")
+                    .arg(key)
+                    .query_async::<()>(&mut connection)
+                    .await
+            }
         })
         .await
     }
