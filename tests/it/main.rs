@@ -8,6 +8,7 @@ mod http_service;
 mod listening;
 mod locales;
 mod outbox;
+mod ports;
 mod properties;
 mod redis_server;
 mod redis_store;

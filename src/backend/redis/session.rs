@@ -257,11 +257,7 @@ impl RedisStore {
     }
 
     async fn load_scripts(&self) -> Result<(), StoreError> {
-        load_scripts(
-            &self.connection,
-            &[&self.claim_script, &self.commit_script],
-        )
-        .await
+        load_scripts(&self.connection, &[&self.claim_script, &self.commit_script]).await
     }
 
     /// Runs one command within [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE), once more if the connection was refused
@@ -306,9 +302,10 @@ impl SessionStore for RedisStore {
         for keep in &commit.notices {
             notice_keys.push(self.outbox.notice(&keep.notice.id));
             notice_args.push(keep.notice.id.clone());
-            notice_args.push(serde_json::to_string(keep.notice).map_err(|e| {
-                StoreError::Unavailable(format!("cannot encode a notice: {e}"))
-            })?);
+            notice_args
+                .push(serde_json::to_string(keep.notice).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot encode a notice: {e}"))
+                })?);
             notice_args.push(keep.due.timestamp_millis().to_string());
             notice_args.push(notice_ttl_ms(keep.due, commit.session.updated_at).to_string());
         }
