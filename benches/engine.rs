@@ -37,7 +37,7 @@ fn engine_step(c: &mut Criterion) {
     at_contact.at = StepRef::new("variant1", "contact");
     c.bench_function("engine step: a typed phone number", |b| {
         b.iter(|| {
-            engine.step(
+            engine.take_turn(
                 black_box(at_contact.clone()),
                 Input::Text("8 (912) 345-67-89".to_owned()),
                 now,
@@ -47,11 +47,11 @@ fn engine_step(c: &mut Criterion) {
 
     let mut at_menu = Session::new(&engine.scripts().version, "ru", now);
     at_menu = engine
-        .step(at_menu, Input::from_text("/start"), now)
+        .take_turn(at_menu, Input::from_text("/start"), now)
         .session;
     c.bench_function("engine step: a button press", |b| {
         b.iter(|| {
-            engine.step(
+            engine.take_turn(
                 black_box(at_menu.clone()),
                 Input::Button {
                     offer: at_menu.offer.seq,
@@ -64,7 +64,7 @@ fn engine_step(c: &mut Criterion) {
 
     c.bench_function("engine step: a button typed with a typo", |b| {
         b.iter(|| {
-            engine.step(
+            engine.take_turn(
                 black_box(at_menu.clone()),
                 Input::Text("я радитель".to_owned()),
                 now,
@@ -73,7 +73,7 @@ fn engine_step(c: &mut Criterion) {
     });
     c.bench_function("engine step: a question in free words", |b| {
         b.iter(|| {
-            engine.step(
+            engine.take_turn(
                 black_box(at_contact.clone()),
                 Input::Text("а если у дочки нет своего телефона что писать".to_owned()),
                 now,

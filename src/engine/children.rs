@@ -46,7 +46,7 @@ fn called(facts: &Facts) -> String {
     }
 }
 
-impl Conversation<'_> {
+impl TurnInProgress<'_> {
     /// Whether a child's registration is under way here (worth keeping when a new one starts).
     pub(super) fn child_in_progress(&self) -> bool {
         let f = &self.session.facts;

@@ -4,7 +4,7 @@
 use super::*;
 use crate::script::Msg;
 
-impl<'e> Conversation<'e> {
+impl<'e> TurnInProgress<'e> {
     pub(super) fn on_command(&mut self, command: Command) {
         if matches!(
             command,

@@ -5,7 +5,7 @@
 use super::*;
 use crate::script::Msg;
 
-impl Conversation<'_> {
+impl TurnInProgress<'_> {
     pub(super) fn on_event(&mut self, event: &str) {
         // `name@application`: an event about one application; if it is a parked child's, that
         // child comes back first (R4).

@@ -152,7 +152,7 @@ impl Engine {
         let mut session = self.new_session(Some(lang), DateTime::<Utc>::UNIX_EPOCH);
         session.fresh = false;
         session.at = step.clone();
-        let mut turn = Conversation {
+        let mut turn = TurnInProgress {
             engine: self,
             session,
             says: Vec::new(),
@@ -190,12 +190,12 @@ impl Engine {
     }
 
     /// Handles one input.
-    pub fn step(&self, session: Session, input: Input, now: DateTime<Utc>) -> Turn {
+    pub fn take_turn(&self, session: Session, input: Input, now: DateTime<Utc>) -> Turn {
         let from_user = matches!(
             input,
             Input::Text(_) | Input::Button { .. } | Input::Command(_) | Input::Desk(_)
         );
-        let mut turn = Conversation {
+        let mut turn = TurnInProgress {
             engine: self,
             session,
             says: Vec::new(),
@@ -225,7 +225,7 @@ impl Engine {
 }
 
 /// One turn in progress.
-struct Conversation<'e> {
+struct TurnInProgress<'e> {
     engine: &'e Engine,
     session: Session,
     says: Vec<Say>,
@@ -235,7 +235,7 @@ struct Conversation<'e> {
     now: DateTime<Utc>,
 }
 
-impl<'e> Conversation<'e> {
+impl<'e> TurnInProgress<'e> {
     fn scripts(&self) -> &'e Scripts {
         &self.engine.scripts
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl<'e> Conversation<'e> {
+impl<'e> TurnInProgress<'e> {
     /// Moves to `to`, remembering the current step for `/back`.
     pub(super) fn enter(&mut self, to: StepRef) {
         let from = self.session.at.clone();

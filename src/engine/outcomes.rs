@@ -4,7 +4,7 @@
 use super::*;
 use crate::script::Msg;
 
-impl<'e> Conversation<'e> {
+impl<'e> TurnInProgress<'e> {
     pub(super) fn on_outcome(&mut self, outcome: Outcome) {
         let Some(awaiting) = self.session.awaiting.take() else {
             return; // nothing was asked for: a late or duplicate answer changes nothing

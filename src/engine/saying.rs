@@ -5,7 +5,7 @@ use super::*;
 use crate::script::vocab::InputKind;
 use crate::script::Msg;
 
-impl<'e> Conversation<'e> {
+impl<'e> TurnInProgress<'e> {
     /// What messages may show: the conversation's facts and the deployment's support contact.
     pub(super) fn fact_args(&self) -> Args {
         let mut args = self.session.facts.args(&self.engine.deep_link_base);

@@ -5,7 +5,7 @@
 use super::*;
 use crate::script::Msg;
 
-impl Conversation<'_> {
+impl TurnInProgress<'_> {
     /// `/invite` (an invitation for the teacher's class, choosing it when there are several)
     /// and `/pending`; anyone else is told these are for teachers.
     pub(super) fn teacher_command(&mut self, command: Command) {

@@ -14,7 +14,7 @@ use crate::script::Msg;
 /// The step a person asking for a human is brought to.
 const SUPPORT: (&str, &str) = ("support", "contact");
 
-impl Conversation<'_> {
+impl TurnInProgress<'_> {
     pub(super) fn on_text(&mut self, text: &str) {
         if let Some(application_id) = self.session.awaiting_reason.take() {
             let reason: String = text.trim().chars().take(REASON_LIMIT).collect();

@@ -402,7 +402,7 @@ impl Bot {
         // Each round but the last makes one call: its number is the call's place in the turn.
         for call in 0..=MAX_CALLS_PER_UPDATE {
             let now = self.clock.now();
-            let turn = self.engine.step(session, input, now);
+            let turn = self.engine.take_turn(session, input, now);
             session = turn.session;
             says.extend(turn.says);
             for follow in turn.after {

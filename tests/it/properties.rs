@@ -63,7 +63,7 @@ proptest! {
         for input in inputs {
             let is_outcome = matches!(input, Input::Outcome(_));
             let is_event = matches!(input, Input::Event(_));
-            let turn = engine.step(session, input, now);
+            let turn = engine.take_turn(session, input, now);
             session = turn.session.clone();
             prop_assert!(engine.scripts().step(&session.at).is_some(), "left at {}", session.at);
             // Every input answers, except a service's answer or an outside event that does not
