@@ -9,6 +9,9 @@
 pub mod desk;
 mod follow;
 pub mod notifier;
+mod reply;
+
+pub use reply::{render, Handled, Reply, ReplyButton};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,13 +19,11 @@ use std::sync::{Arc, Mutex};
 use crate::backend::memory::{MemoryDirectory, MemoryLimits, MemoryOutbox};
 use crate::clock::Clock;
 use crate::directory::{Binding, Directory, TrackedApplication};
-use crate::engine::{ButtonTarget, Engine, FollowUp, Input, Outcome, Request, Say, Success};
-use crate::i18n::{Args, I18nError, Locales};
+use crate::engine::{Engine, FollowUp, Input, Outcome, Request, Say, Success};
+use crate::i18n::{Args, I18nError};
 use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
-use crate::script::vocab::InputKind;
 use crate::script::Msg;
-use crate::script::StepRef;
 use crate::service::{OpKey, RegistrationService, Rejection, ServiceError};
 use crate::store::{ChatId, Claim, Commit, Keep, Loaded, SessionStore, StoreError};
 
@@ -56,60 +57,6 @@ pub enum Admission {
 pub const REPLY_GRACE: chrono::Duration = chrono::Duration::minutes(2);
 /// An application pending this many working days nudges its teacher once.
 const NUDGE_AFTER_WORKING_DAYS: u32 = 2;
-
-/// A button as a transport shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReplyButton {
-    pub label: String,
-    pub action: ButtonTarget,
-}
-
-/// One message of the bot, ready for a transport (and storable: a committed turn's replies
-/// wait in the outbox until delivered).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Reply {
-    /// The Fluent id the text was rendered from: for tests and logs, never shown.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    pub text: String,
-    pub buttons: Vec<ReplyButton>,
-    /// Text to show as a QR code with the message (an invitation link).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qr: Option<String>,
-    /// The label of a "share my phone number" button, where the person's own phone is asked
-    /// for and the message has no buttons of its own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_contact: Option<String>,
-}
-
-impl Reply {
-    pub fn text(text: String) -> Self {
-        Self {
-            message: String::new(),
-            text,
-            buttons: Vec::new(),
-            qr: None,
-            share_contact: None,
-        }
-    }
-}
-
-/// What one update produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Handled {
-    pub replies: Vec<Reply>,
-    /// Where the conversation is now.
-    pub at: StepRef,
-    /// The seed ID the current step delivers.
-    pub seed: Option<String>,
-    /// What the current step asks the user to type, if anything.
-    pub expects: Option<InputKind>,
-    /// The conversation's language.
-    pub lang: String,
-    /// The outbox notice keeping the replies until they are delivered: tell
-    /// [`Bot::delivered`] once they are, or any replica delivers them after [`REPLY_GRACE`].
-    pub kept_as: Option<String>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -500,44 +447,6 @@ impl Bot {
             kept_as,
         })
     }
-}
-
-/// Renders one message of the engine in `lang`.
-pub fn render(locales: &Locales, lang: &str, say: &Say) -> Result<Reply, I18nError> {
-    let mut text = locales.format(lang, &say.message, &say.args)?;
-    if let Some((step, total)) = say.progress {
-        let mut args = Args::new();
-        args.insert("step".into(), (step as i64).into());
-        args.insert("total".into(), (total as i64).into());
-        let line = locales.format(lang, Msg::Progress.id(), &args)?;
-        text = format!("{line}\n\n{text}");
-    }
-    let buttons = say
-        .buttons
-        .iter()
-        .map(|b| {
-            let args = if b.label_args.is_empty() {
-                &say.args
-            } else {
-                &b.label_args
-            };
-            Ok(ReplyButton {
-                label: locales.format(lang, &b.label, args)?,
-                action: b.target.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, I18nError>>()?;
-    let share_contact = match say.request_contact {
-        true => Some(locales.format(lang, Msg::BtnShareContact.id(), &Args::new())?),
-        false => None,
-    };
-    Ok(Reply {
-        message: say.message.clone(),
-        text,
-        buttons,
-        qr: say.qr.clone(),
-        share_contact,
-    })
 }
 
 /// Sends `request` to the service as the logical operation `key`.
