@@ -122,6 +122,16 @@ pub trait SessionStore: Send + Sync {
         Ok(self.commit(chat, &commit).await?.revision)
     }
 
+    /// The language `chat` speaks, for a message from outside its turn (a teacher's card):
+    /// stores that can answer it without decoding the whole session do.
+    async fn language(&self, chat: ChatId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .load(chat)
+            .await?
+            .and_then(|l| l.session)
+            .map(|s| s.lang))
+    }
+
     /// Forgets everything about `chat`.
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError>;
 }

@@ -115,11 +115,10 @@ impl Bot {
 
     /// The language `chat` speaks (its session's), else the default.
     pub(crate) async fn language_of(&self, chat: ChatId) -> String {
-        match self.store.load(chat).await {
-            Ok(Some(loaded)) => loaded.session.map(|s| s.lang),
-            _ => None,
+        match self.store.language(chat).await {
+            Ok(Some(lang)) => lang,
+            _ => crate::i18n::DEFAULT_LANG.to_owned(),
         }
-        .unwrap_or_else(|| crate::i18n::DEFAULT_LANG.to_owned())
     }
 
     async fn create_invite(&self, teacher_id: &str, class_id: &str) -> Say {

@@ -97,8 +97,9 @@ return {1, tonumber(fields[1]) or 0, fields[2]}
 /// The commit of one turn. `KEYS`: the session hash, the update's key (the session hash again
 /// without an update), the outbox's sorted set, then one key per notice. `ARGV`: the expected
 /// revision (0: nothing stored), the session JSON, its expiry in milliseconds, the update
-/// key's expiry ('' without an update), then four per notice: its id, its JSON, its due time
-/// (ms) and its key's expiry (ms).
+/// key's expiry ('' without an update), the session's language (kept beside the data, so
+/// that a message to this chat from outside its turn need not decode the session), then four
+/// per notice: its id, its JSON, its due time (ms) and its key's expiry (ms).
 ///
 /// A notice whose key exists but is not in the sorted set is being delivered: it is left
 /// alone, as the outbox's `replace` does. Answers `{1, new revision}` when committed;
@@ -120,13 +121,13 @@ if kind ~= 'hash' and kind ~= 'none' then
   redis.call('DEL', KEYS[1])
 end
 local rev = current + 1
-redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2])
+redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2], 'lang', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 end
 for i = 4, #KEYS do
-  local at = 5 + (i - 4) * 4
+  local at = 6 + (i - 4) * 4
   local id = ARGV[at]
   local in_flight = redis.call('EXISTS', KEYS[i]) == 1 and not redis.call('ZSCORE', KEYS[3], id)
   if not in_flight then
@@ -321,6 +322,7 @@ impl SessionStore for RedisStore {
                     .arg(&json)
                     .arg(self.session_ttl_ms)
                     .arg(&update_ttl)
+                    .arg(&commit.session.lang)
                     .arg(&notice_args);
                 async move { invocation.invoke_async(&mut connection).await }
             })
@@ -338,6 +340,31 @@ impl SessionStore for RedisStore {
                 "session or update committed meanwhile"
             );
             Err(StoreError::Conflict)
+        }
+    }
+
+    async fn language(&self, chat: ChatId) -> Result<Option<String>, StoreError> {
+        let key = self.session_key(chat);
+        let lang: Option<String> = self
+            .run(|mut connection| {
+                let key = key.clone();
+                async move {
+                    ::redis::cmd("HGET")
+                        .arg(key)
+                        .arg("lang")
+                        .query_async::<Option<String>>(&mut connection)
+                        .await
+                }
+            })
+            .await?;
+        match lang {
+            Some(lang) => Ok(Some(lang)),
+            // Saved by a version that kept no `lang` field: read it from the session.
+            None => Ok(self
+                .load(chat)
+                .await?
+                .and_then(|l| l.session)
+                .map(|s| s.lang)),
         }
     }
 
