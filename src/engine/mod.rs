@@ -152,15 +152,7 @@ impl Engine {
         let mut session = self.new_session(Some(lang), DateTime::<Utc>::UNIX_EPOCH);
         session.fresh = false;
         session.at = step.clone();
-        let mut turn = TurnInProgress {
-            engine: self,
-            session,
-            says: Vec::new(),
-            call: None,
-            after: Vec::new(),
-            trail: Vec::new(),
-            now: DateTime::<Utc>::UNIX_EPOCH,
-        };
+        let mut turn = TurnInProgress::new(self, session, DateTime::<Utc>::UNIX_EPOCH);
         // The step shown as a visitor sees it, then the text read against its offer: the very
         // path a typed answer takes.
         turn.reshow();
@@ -195,15 +187,7 @@ impl Engine {
             input,
             Input::Text(_) | Input::Button { .. } | Input::Command(_) | Input::Desk(_)
         );
-        let mut turn = TurnInProgress {
-            engine: self,
-            session,
-            says: Vec::new(),
-            call: None,
-            after: Vec::new(),
-            trail: Vec::new(),
-            now,
-        };
+        let mut turn = TurnInProgress::new(self, session, now);
         turn.handle(input);
         turn.ask_for_contact();
         turn.session.updated_at = now;
@@ -236,6 +220,18 @@ struct TurnInProgress<'e> {
 }
 
 impl<'e> TurnInProgress<'e> {
+    fn new(engine: &'e Engine, session: Session, now: DateTime<Utc>) -> Self {
+        Self {
+            engine,
+            session,
+            says: Vec::new(),
+            call: None,
+            after: Vec::new(),
+            trail: Vec::new(),
+            now,
+        }
+    }
+
     fn scripts(&self) -> &'e Scripts {
         &self.engine.scripts
     }

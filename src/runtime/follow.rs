@@ -108,33 +108,29 @@ impl Bot {
         let school = self.engine.school();
         self.directory.track(&application).await?;
         let id = &application.application_id;
-        let notice = Notice {
+        let chat = application.student_chat;
+        let told = Notice {
             id: format!("new-application:{id}"),
-            chat: application.student_chat,
+            chat,
             kind: NoticeKind::NewApplication {
                 application_id: id.clone(),
             },
         };
-        self.outbox
-            .schedule(&notice, school.outside_quiet_hours(now), IfScheduled::Keep)
-            .await?;
         let day = school.add_working_days(school.today(now), NUDGE_AFTER_WORKING_DAYS);
         let nudge_at = school.at_time(day, now.with_timezone(&school.zone).time());
-        let nudge = Notice {
+        let nudged = Notice {
             id: format!("still-pending:{id}"),
-            chat: application.student_chat,
+            chat,
             kind: NoticeKind::StillPending {
                 application_id: id.clone(),
             },
         };
-        self.outbox
-            .schedule(
-                &nudge,
-                school.outside_quiet_hours(nudge_at),
-                IfScheduled::Keep,
-            )
-            .await
-            .map(drop)
+        for (notice, at) in [(told, now), (nudged, nudge_at)] {
+            self.outbox
+                .schedule(&notice, school.outside_quiet_hours(at), IfScheduled::Keep)
+                .await?;
+        }
+        Ok(())
     }
 
     /// `/forget` beyond the session: the teacher binding, followed applications, and every

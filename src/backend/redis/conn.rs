@@ -46,7 +46,7 @@ pub fn glob_escape(text: &str) -> String {
 /// bot: it connects lazily (the bot starts while Redis is down), speaks RESP3 unless the URL
 /// says otherwise (so a dropped connection is noticed at once), and bounds every wait. Fails
 /// only on a URL that cannot be used, without quoting it (it may hold a password).
-pub(crate) fn connect_lazily(url: &str) -> Result<ConnectionManager, StoreError> {
+pub(crate) fn connect_lazily(url: &str) -> Result<Link, StoreError> {
     // The error text may quote the URL, and with it the password: say only what is wrong.
     let invalid = |e: RedisError| {
         StoreError::Unavailable(format!("the Redis URL cannot be used ({:?})", e.kind()))
@@ -68,14 +68,34 @@ pub(crate) fn connect_lazily(url: &str) -> Result<ConnectionManager, StoreError>
         .set_max_delay(Duration::from_secs(1));
     let connection =
         ConnectionManager::new_lazy_with_config(client, manager_config).map_err(invalid)?;
-    Ok(connection)
+    Ok(Link(connection))
+}
+
+/// A connection to Redis shared by the adapters beside one another; cheap to clone. Its
+/// `Debug` shows nothing of it: the manager's own shows the URL, and with it the password.
+#[derive(Clone)]
+pub struct Link(ConnectionManager);
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Link(..)")
+    }
+}
+
+impl Link {
+    /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
+    /// (the command never reached a server; the manager is reconnecting meanwhile).
+    pub(crate) async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        run_on(self, command).await
+    }
 }
 
 /// Loads `scripts` into Redis, so that their first use pays for no NOSCRIPT round trip.
-pub(crate) async fn load_scripts(
-    connection: &ConnectionManager,
-    scripts: &[&Script],
-) -> Result<(), StoreError> {
+pub(crate) async fn load_scripts(connection: &Link, scripts: &[&Script]) -> Result<(), StoreError> {
     for script in scripts {
         run_on(connection, |mut c| async move {
             script.load_async(&mut c).await
@@ -87,17 +107,14 @@ pub(crate) async fn load_scripts(
 
 /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
 /// (the command never reached a server; the manager is reconnecting meanwhile).
-pub(crate) async fn run_on<T, F, Fut>(
-    connection: &ConnectionManager,
-    command: F,
-) -> Result<T, StoreError>
+async fn run_on<T, F, Fut>(connection: &Link, command: F) -> Result<T, StoreError>
 where
     F: Fn(ConnectionManager) -> Fut,
     Fut: Future<Output = Result<T, RedisError>>,
 {
     let attempts = async {
-        match command(connection.clone()).await {
-            Err(error) if error.is_connection_refusal() => command(connection.clone()).await,
+        match command(connection.0.clone()).await {
+            Err(error) if error.is_connection_refusal() => command(connection.0.clone()).await,
             other => other,
         }
     };

@@ -1,18 +1,17 @@
 //! The teacher directory in Redis, shared by every replica.
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
-use super::conn::{connect_lazily, run_on};
+use super::conn::{connect_lazily, Link};
 use crate::directory::{Binding, Directory, TrackedApplication, TRACKING_TTL};
 use crate::store::{ChatId, StoreError};
 
 /// The directory in Redis: `teacher:{id}` → chat, `chat-teacher:{chat}` → id,
 /// `application:{id}` → JSON (with a TTL), and the set `applications` of followed ids.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RedisDirectory {
-    connection: ConnectionManager,
+    connection: Link,
     prefix: String,
     bind_script: redis::Script,
 }
@@ -29,14 +28,6 @@ redis.call('SET', KEYS[2], ARGV[2])
 return tonumber(ARGV[1])
 ";
 
-impl std::fmt::Debug for RedisDirectory {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisDirectory")
-            .field("prefix", &self.prefix)
-            .finish()
-    }
-}
-
 impl RedisDirectory {
     /// Connects lazily: the bot starts (and keeps running) while Redis is down.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
@@ -49,7 +40,7 @@ impl RedisDirectory {
         Self::on(connection, &prefix)
     }
 
-    fn on(connection: ConnectionManager, prefix: &str) -> Self {
+    fn on(connection: Link, prefix: &str) -> Self {
         Self {
             connection,
             prefix: prefix.to_owned(),
@@ -66,19 +57,21 @@ impl RedisDirectory {
         &self,
         pipe: redis::Pipeline,
     ) -> Result<T, StoreError> {
-        run_on(&self.connection, |mut c| {
-            let pipe = pipe.clone();
-            async move { pipe.query_async::<T>(&mut c).await }
-        })
-        .await
+        self.connection
+            .run(|mut c| {
+                let pipe = pipe.clone();
+                async move { pipe.query_async::<T>(&mut c).await }
+            })
+            .await
     }
 
     async fn get<T: redis::FromRedisValue>(&self, key: String) -> Result<T, StoreError> {
-        run_on(&self.connection, |mut c| {
-            let key = key.clone();
-            async move { c.get::<_, T>(key).await }
-        })
-        .await
+        self.connection
+            .run(|mut c| {
+                let key = key.clone();
+                async move { c.get::<_, T>(key).await }
+            })
+            .await
     }
 }
 
@@ -87,12 +80,14 @@ impl Directory for RedisDirectory {
     async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError> {
         let teacher_key = self.key(&format!("teacher:{teacher_id}"));
         let chat_key = self.key(&format!("chat-teacher:{chat}"));
-        let by: i64 = run_on(&self.connection, |mut c| {
-            let mut invocation = self.bind_script.key(&teacher_key);
-            invocation.key(&chat_key).arg(chat).arg(teacher_id);
-            async move { invocation.invoke_async(&mut c).await }
-        })
-        .await?;
+        let by: i64 = self
+            .connection
+            .run(|mut c| {
+                let mut invocation = self.bind_script.key(&teacher_key);
+                invocation.key(&chat_key).arg(chat).arg(teacher_id);
+                async move { invocation.invoke_async(&mut c).await }
+            })
+            .await?;
         Ok(if by == chat {
             Binding::Bound
         } else {
@@ -109,11 +104,12 @@ impl Directory for RedisDirectory {
             return Ok(true);
         }
         let key = self.key(&format!("teacher-extra:{teacher_id}"));
-        run_on(&self.connection, |mut c| {
-            let key = key.clone();
-            async move { c.sismember(key, chat).await }
-        })
-        .await
+        self.connection
+            .run(|mut c| {
+                let key = key.clone();
+                async move { c.sismember(key, chat).await }
+            })
+            .await
     }
 
     async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
@@ -156,11 +152,13 @@ impl Directory for RedisDirectory {
     }
 
     async fn all_tracked(&self) -> Result<Vec<TrackedApplication>, StoreError> {
-        let ids: Vec<String> = run_on(&self.connection, |mut c| {
-            let key = self.key("applications");
-            async move { c.smembers(key).await }
-        })
-        .await?;
+        let ids: Vec<String> = self
+            .connection
+            .run(|mut c| {
+                let key = self.key("applications");
+                async move { c.smembers(key).await }
+            })
+            .await?;
         let mut all = Vec::new();
         for id in ids {
             match self.tracked(&id).await? {
@@ -192,11 +190,13 @@ impl Directory for RedisDirectory {
             }
         }
         let issued_key = self.key(&format!("chat-invites:{chat}"));
-        let tokens: Vec<String> = run_on(&self.connection, |mut c| {
-            let key = issued_key.clone();
-            async move { c.smembers(key).await }
-        })
-        .await?;
+        let tokens: Vec<String> = self
+            .connection
+            .run(|mut c| {
+                let key = issued_key.clone();
+                async move { c.smembers(key).await }
+            })
+            .await?;
         let mut pipe = redis::pipe();
         pipe.atomic().del(&issued_key);
         for token in tokens {

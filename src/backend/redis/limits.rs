@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
 use ::redis::Script;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::conn::{connect_lazily, run_on};
+use super::conn::{connect_lazily, Link};
 use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
 use crate::service::OpKey;
 use crate::store::{ChatId, StoreError};
@@ -51,21 +50,12 @@ return {1}
 ";
 
 /// Limits in Redis, shared by replicas.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RedisLimits {
-    connection: ConnectionManager,
+    connection: Link,
     prefix: String,
     rules: CodeLimits,
     take: Script,
-}
-
-impl std::fmt::Debug for RedisLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisLimits")
-            .field("prefix", &self.prefix)
-            .field("rules", &self.rules)
-            .finish_non_exhaustive()
-    }
 }
 
 impl RedisLimits {
@@ -80,7 +70,7 @@ impl RedisLimits {
         Self::on(connection, &prefix, rules)
     }
 
-    fn on(connection: ConnectionManager, prefix: &str, rules: CodeLimits) -> Self {
+    fn on(connection: Link, prefix: &str, rules: CodeLimits) -> Self {
         Self {
             connection,
             prefix: prefix.to_owned(),
@@ -106,18 +96,20 @@ impl Limits for RedisLimits {
         let chat_key = self.chat_key(chat);
         let address_key = format!("{}limit:addr:{}", self.prefix, address.as_str());
         let member = key.as_uuid().to_string();
-        let answer: Vec<i64> = run_on(&self.connection, |mut connection| {
-            let mut invocation = self.take.key(&chat_key);
-            invocation
-                .key(&address_key)
-                .arg(now.timestamp_millis())
-                .arg(&member)
-                .arg(self.rules.per_chat_hour)
-                .arg(self.rules.per_chat_day)
-                .arg(self.rules.per_address_day);
-            async move { invocation.invoke_async(&mut connection).await }
-        })
-        .await?;
+        let answer: Vec<i64> = self
+            .connection
+            .run(|mut connection| {
+                let mut invocation = self.take.key(&chat_key);
+                invocation
+                    .key(&address_key)
+                    .arg(now.timestamp_millis())
+                    .arg(&member)
+                    .arg(self.rules.per_chat_hour)
+                    .arg(self.rules.per_chat_day)
+                    .arg(self.rules.per_address_day);
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
         Ok(match answer.as_slice() {
             [0, ms] => Err(TryAgainIn(Duration::from_millis((*ms).max(0) as u64))),
             _ => Ok(()),
@@ -126,15 +118,16 @@ impl Limits for RedisLimits {
 
     async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
         let key = self.chat_key(chat);
-        run_on(&self.connection, |mut connection| {
-            let key = key.clone();
-            async move {
-                ::redis::cmd("DEL")
-                    .arg(key)
-                    .query_async::<()>(&mut connection)
-                    .await
-            }
-        })
-        .await
+        self.connection
+            .run(|mut connection| {
+                let key = key.clone();
+                async move {
+                    ::redis::cmd("DEL")
+                        .arg(key)
+                        .query_async::<()>(&mut connection)
+                        .await
+                }
+            })
+            .await
     }
 }

@@ -61,14 +61,12 @@
 //! Sentinel-managed primary), not Redis Cluster.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
-use ::redis::{RedisError, Script, Value};
+use ::redis::{Script, Value};
 use async_trait::async_trait;
 
-use super::conn::{connect_lazily, glob_escape, load_scripts, millis, run_on, SCAN_BATCH};
+use super::conn::{connect_lazily, glob_escape, load_scripts, millis, Link, SCAN_BATCH};
 use super::outbox::{notice_ttl_ms, OutboxKeys};
 use crate::engine::Session;
 use crate::store::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
@@ -161,9 +159,9 @@ impl Default for RedisStoreConfig {
 
 /// Sessions in Redis; see the [module documentation](self) for the layout and guarantees.
 /// Cloning is cheap and clones share the connection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    connection: Link,
     prefix: String,
     session_ttl_ms: u64,
     dedupe_ttl_ms: u64,
@@ -171,17 +169,6 @@ pub struct RedisStore {
     commit_script: Script,
     /// The outbox's keys, for the replies a commit keeps.
     outbox: OutboxKeys,
-}
-
-impl std::fmt::Debug for RedisStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The connection's own Debug shows the URL, and with it the password.
-        f.debug_struct("RedisStore")
-            .field("prefix", &self.prefix)
-            .field("session_ttl_ms", &self.session_ttl_ms)
-            .field("dedupe_ttl_ms", &self.dedupe_ttl_ms)
-            .finish_non_exhaustive()
-    }
 }
 
 impl RedisStore {
@@ -219,6 +206,7 @@ impl RedisStore {
         let mut cursor = 0_u64;
         loop {
             let (next, keys): (u64, Vec<Vec<u8>>) = self
+                .connection
                 .run(|mut connection| {
                     let pattern = pattern.clone();
                     async move {
@@ -243,7 +231,7 @@ impl RedisStore {
     }
 
     /// The connection and the prefix, for the adapters that live beside this store.
-    pub fn shared(&self) -> (ConnectionManager, String) {
+    pub fn shared(&self) -> (Link, String) {
         (self.connection.clone(), self.prefix.clone())
     }
 
@@ -260,16 +248,6 @@ impl RedisStore {
     async fn load_scripts(&self) -> Result<(), StoreError> {
         load_scripts(&self.connection, &[&self.claim_script, &self.commit_script]).await
     }
-
-    /// Runs one command within [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE), once more if the connection was refused
-    /// (the command never reached a server; the manager is reconnecting meanwhile).
-    async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
-    where
-        F: Fn(ConnectionManager) -> Fut,
-        Fut: Future<Output = Result<T, RedisError>>,
-    {
-        run_on(&self.connection, command).await
-    }
 }
 
 #[async_trait]
@@ -278,6 +256,7 @@ impl SessionStore for RedisStore {
         let session_key = self.session_key(chat);
         let update_key = update_id.map(|id| self.update_key(id));
         let reply: Vec<Value> = self
+            .connection
             .run(|mut connection| {
                 let mut invocation = self.claim_script.key(&session_key);
                 if let Some(update_key) = &update_key {
@@ -312,6 +291,7 @@ impl SessionStore for RedisStore {
         }
         let scheduled = self.outbox.scheduled();
         let (saved, revision): (i64, i64) = self
+            .connection
             .run(|mut connection| {
                 let mut invocation = self.commit_script.key(&key);
                 invocation
@@ -346,6 +326,7 @@ impl SessionStore for RedisStore {
     async fn language(&self, chat: ChatId) -> Result<Option<String>, StoreError> {
         let key = self.session_key(chat);
         let lang: Option<String> = self
+            .connection
             .run(|mut connection| {
                 let key = key.clone();
                 async move {
@@ -371,16 +352,17 @@ impl SessionStore for RedisStore {
     async fn delete(&self, chat: ChatId) -> Result<(), StoreError> {
         // The update keys name no chat: the session is all there is.
         let key = self.session_key(chat);
-        self.run(|mut connection| {
-            let key = key.clone();
-            async move {
-                ::redis::cmd("DEL")
-                    .arg(key)
-                    .query_async::<()>(&mut connection)
-                    .await
-            }
-        })
-        .await
+        self.connection
+            .run(|mut connection| {
+                let key = key.clone();
+                async move {
+                    ::redis::cmd("DEL")
+                        .arg(key)
+                        .query_async::<()>(&mut connection)
+                        .await
+                }
+            })
+            .await
     }
 }
 

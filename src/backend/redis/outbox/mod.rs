@@ -71,12 +71,11 @@
 
 mod scripts;
 
-use std::future::Future;
 use std::time::Duration;
 
 use ::redis::aio::ConnectionManager;
 
-use super::conn::{connect_lazily, glob_escape, load_scripts, run_on};
+use super::conn::{connect_lazily, glob_escape, load_scripts, Link};
 use ::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use ::redis::{RedisError, Script};
 use async_trait::async_trait;
@@ -133,9 +132,9 @@ impl OutboxKeys {
 
 /// Notices in Redis; see the [module documentation](self) for the layout and guarantees.
 /// Cloning is cheap and clones share the connection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RedisOutbox {
-    connection: ConnectionManager,
+    connection: Link,
     keys: OutboxKeys,
     scheduled_key: String,
     stream_key: String,
@@ -144,15 +143,6 @@ pub struct RedisOutbox {
     move_script: Script,
     ack_script: Script,
     forget_script: Script,
-}
-
-impl std::fmt::Debug for RedisOutbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The connection's own Debug shows the URL, and with it the password.
-        f.debug_struct("RedisOutbox")
-            .field("keys", &self.keys)
-            .finish_non_exhaustive()
-    }
 }
 
 impl RedisOutbox {
@@ -171,7 +161,7 @@ impl RedisOutbox {
         Self::on(connection, &prefix).await
     }
 
-    async fn on(connection: ConnectionManager, prefix: &str) -> Self {
+    async fn on(connection: Link, prefix: &str) -> Self {
         let keys = OutboxKeys::new(prefix);
         let outbox = Self {
             connection,
@@ -212,11 +202,12 @@ impl RedisOutbox {
 
     async fn prepare(&self) -> Result<(), StoreError> {
         let stream = self.stream_key.clone();
-        self.run(|mut connection| {
-            let stream = stream.clone();
-            async move { create_group(&mut connection, &stream).await }
-        })
-        .await?;
+        self.connection
+            .run(|mut connection| {
+                let stream = stream.clone();
+                async move { create_group(&mut connection, &stream).await }
+            })
+            .await?;
         load_scripts(
             &self.connection,
             &[
@@ -228,16 +219,6 @@ impl RedisOutbox {
             ],
         )
         .await
-    }
-
-    /// Runs one command within [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE), once more if the connection was refused
-    /// (the command never reached a server; the manager is reconnecting meanwhile).
-    async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
-    where
-        F: Fn(ConnectionManager) -> Fut,
-        Fut: Future<Output = Result<T, RedisError>>,
-    {
-        run_on(&self.connection, command).await
     }
 
     /// Takes over, for `consumer`, up to `max` entries pending longer than `stale_after`.
@@ -253,6 +234,7 @@ impl RedisOutbox {
         for _ in 0..AUTOCLAIM_ROUNDS {
             let count = max - taken.len();
             let reply: Option<StreamAutoClaimReply> = self
+                .connection
                 .run(|mut connection| {
                     let mut autoclaim = ::redis::cmd("XAUTOCLAIM");
                     autoclaim
@@ -293,22 +275,24 @@ impl RedisOutbox {
 
     /// Moves up to `max` notices due at `now` from the sorted set to the stream.
     async fn move_due(&self, now: DateTime<Utc>, max: usize) -> Result<(), StoreError> {
-        self.run(|mut connection| {
-            let mut invocation = self.move_script.key(&self.scheduled_key);
-            invocation
-                .key(&self.stream_key)
-                .arg(now.timestamp_millis())
-                .arg(max)
-                .arg(GROUP);
-            async move { invocation.invoke_async::<i64>(&mut connection).await }
-        })
-        .await?;
+        self.connection
+            .run(|mut connection| {
+                let mut invocation = self.move_script.key(&self.scheduled_key);
+                invocation
+                    .key(&self.stream_key)
+                    .arg(now.timestamp_millis())
+                    .arg(max)
+                    .arg(GROUP);
+                async move { invocation.invoke_async::<i64>(&mut connection).await }
+            })
+            .await?;
         Ok(())
     }
 
     /// Reads up to `max` entries no consumer has read yet, for `consumer`.
     async fn read_new(&self, consumer: &str, max: usize) -> Result<Vec<StreamId>, StoreError> {
         let reply: Option<StreamReadReply> = self
+            .connection
             .run(|mut connection| {
                 let mut read = ::redis::cmd("XREADGROUP");
                 read.arg("GROUP")
@@ -355,6 +339,7 @@ impl RedisOutbox {
         }
         let keys: Vec<String> = found.iter().map(|(_, id)| self.notice_key(id)).collect();
         let stored: Vec<Option<Vec<u8>>> = self
+            .connection
             .run(|mut connection| {
                 let mut get = ::redis::cmd("MGET");
                 get.arg(&keys);
@@ -391,6 +376,7 @@ impl RedisOutbox {
     async fn ack_entry(&self, receipt: &str, id: Option<&str>) -> Result<bool, StoreError> {
         let notice_key = id.map(|id| self.notice_key(id));
         let acked: i64 = self
+            .connection
             .run(|mut connection| {
                 let mut invocation = self.ack_script.key(&self.stream_key);
                 if let Some(notice_key) = &notice_key {
@@ -420,6 +406,7 @@ impl Outbox for RedisOutbox {
             IfScheduled::Replace => "replace",
         };
         let scheduled: i64 = self
+            .connection
             .run(|mut connection| {
                 let mut invocation = self.schedule_script.key(&self.scheduled_key);
                 invocation
@@ -437,12 +424,13 @@ impl Outbox for RedisOutbox {
 
     async fn cancel(&self, id: &str) -> Result<(), StoreError> {
         let notice_key = self.notice_key(id);
-        self.run(|mut connection| {
-            let mut invocation = self.cancel_script.key(&self.scheduled_key);
-            invocation.key(&notice_key).arg(id);
-            async move { invocation.invoke_async::<i64>(&mut connection).await }
-        })
-        .await?;
+        self.connection
+            .run(|mut connection| {
+                let mut invocation = self.cancel_script.key(&self.scheduled_key);
+                invocation.key(&notice_key).arg(id);
+                async move { invocation.invoke_async::<i64>(&mut connection).await }
+            })
+            .await?;
         Ok(())
     }
 
@@ -476,12 +464,13 @@ impl Outbox for RedisOutbox {
     }
 
     async fn scheduled_count(&self) -> Result<usize, StoreError> {
-        self.run(|mut connection| {
-            let mut count = ::redis::cmd("ZCARD");
-            count.arg(&self.scheduled_key);
-            async move { count.query_async(&mut connection).await }
-        })
-        .await
+        self.connection
+            .run(|mut connection| {
+                let mut count = ::redis::cmd("ZCARD");
+                count.arg(&self.scheduled_key);
+                async move { count.query_async(&mut connection).await }
+            })
+            .await
     }
 
     async fn forget_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
@@ -490,6 +479,7 @@ impl Outbox for RedisOutbox {
         let mut dropped = 0;
         loop {
             let (next, gone): (String, usize) = self
+                .connection
                 .run(|mut connection| {
                     let mut invocation = self.forget_script.key(&self.scheduled_key);
                     invocation
