@@ -8,7 +8,9 @@ use sferum_bot::config::Settings;
 use sferum_bot::script;
 use sferum_bot::service::sandbox::SandboxConfig;
 
-use super::helpers::{engine, TestBot, CODE};
+use sferum_bot::script::Msg;
+
+use super::helpers::{engine, rendered, TestBot, CODE};
 
 /// The guide's steps from the link to the e-journal, pressing «Готово» (or «Понятно»).
 const GUIDE: &[(&str, &str)] = &[
@@ -98,12 +100,9 @@ async fn the_menu_tells_the_two_variant1_paths_apart_in_one_question() {
     chat.send("/start").await;
     chat.press("Я родитель").await;
     chat.press("У ребёнка нет Госуслуг").await;
-    assert!(
-        chat.last_text().contains("Ссылка от учителя уже есть?"),
-        "{}",
-        chat.text()
-    );
+    chat.assert_said("menu-how-to-start");
     chat.press("Да, ссылка на этого бота").await;
+    chat.assert_said("menu-bot-link");
     assert!(
         chat.last_text().contains("https://t.me/"),
         "{}",
@@ -149,17 +148,16 @@ async fn the_messenger_is_max_by_default_and_vk_where_a_region_says_so() {
         chat.send("/start").await;
         chat.press("Я родитель").await;
         chat.press("У ребёнка есть Госуслуги").await;
+        chat.assert_said("v2-install");
         let text = chat.last_text();
-        assert!(
-            text.contains(&format!("Установите приложение {name}")),
-            "{setting:?}: {text}"
-        );
+        assert!(text.contains(name), "{setting:?}: {text}");
         assert_eq!(
             text.contains("в инструкции области он ещё называется «VK Мессенджер»"),
             note,
             "{setting:?}: {text}"
         );
         chat.press("Готово").await;
+        chat.assert_said("v2-create");
         assert!(
             chat.last_text().contains(name),
             "{setting:?}: {}",
@@ -186,6 +184,7 @@ async fn the_check_screen_shows_the_whole_contact_to_its_owner() {
     let bot = TestBot::new();
     let mut chat = bot.chat(1);
     up_to_the_check(&mut chat, "89123456789").await;
+    chat.assert_said("v1-confirm-contact");
     assert!(
         chat.last_text().contains("+7 912 345-67-89"),
         "{}",
@@ -193,6 +192,7 @@ async fn the_check_screen_shows_the_whole_contact_to_its_owner() {
     );
     let mut other = bot.chat(2);
     up_to_the_check(&mut other, "Masha.Petrova2015@mail.ru").await;
+    other.assert_said("v1-confirm-contact");
     assert!(
         other.last_text().contains("masha.petrova2015@mail.ru"),
         "{}",
@@ -229,7 +229,7 @@ async fn a_name_unlike_the_documents_is_questioned_once_with_the_reason() {
         chat.send(CODE).await;
         chat.send(name).await;
         assert_eq!(chat.at, "variant1/name", "{name}: {}", chat.text());
-        assert!(chat.last_text().contains("в документах"), "{}", chat.text());
+        chat.assert_said("name-doubt");
         chat.send(name).await;
         assert_eq!(
             chat.at, "variant1/confirm_application",
@@ -264,11 +264,7 @@ async fn the_resend_button_comes_by_itself_once_a_new_code_may_be_asked_for() {
     let kept = inbox.take();
     let (to, reply) = kept.first().expect("a message");
     assert_eq!(*to, 1);
-    assert!(
-        reply.text.contains("можно запросить новый"),
-        "{}",
-        reply.text
-    );
+    assert_eq!(reply.message, "resend-ready", "{}", reply.text);
     assert!(reply
         .buttons
         .iter()
@@ -297,10 +293,13 @@ async fn the_rules_reach_every_rule_and_the_r3_text_says_it_once() {
     up_to_the_check(&mut chat, "89123456789").await;
     chat.press("Да, это ребёнка").await;
     assert_eq!(chat.at, "variant1/already_registered", "{}", chat.text());
+    let said = chat.last_messages();
     assert_eq!(
-        chat.last_text().matches("уже зарегистрирован").count(),
+        said.iter()
+            .filter(|m| *m == "error-address-already-registered")
+            .count(),
         1,
-        "{}",
+        "{said:?}\n{}",
         chat.text()
     );
 }
@@ -330,11 +329,7 @@ async fn two_children_from_one_chat_are_kept_apart_through_both_parent_invitatio
 
     // A second invitation while the first child waits to invite a parent.
     chat.send("/start demo-class").await;
-    assert!(
-        chat.last_text().contains("для другого ребёнка"),
-        "{}",
-        chat.text()
-    );
+    chat.assert_said("child-another");
     chat.press("Да, для другого ребёнка").await;
     assert_eq!(chat.at, "variant1/welcome");
     register_until_approved(&mut chat, "89120000002", "Петрова Анна Сергеевна").await;
@@ -342,15 +337,14 @@ async fn two_children_from_one_chat_are_kept_apart_through_both_parent_invitatio
     let second = chat.invitation_token();
 
     chat.send("/children").await;
+    chat.assert_said("children-list");
     let list = chat.last_text();
-    assert!(
-        list.contains("Петрова Анна Сергеевна — родитель приглашён"),
-        "{list}"
-    );
-    assert!(
-        list.contains("Петров Иван Сергеевич — заявка одобрена"),
-        "{list}"
-    );
+    for line in [
+        child_line("Петрова Анна Сергеевна", Msg::ChildStatusParentInvited),
+        child_line("Петров Иван Сергеевич", Msg::ChildStatusApproved),
+    ] {
+        assert!(list.contains(&line), "{line}: {list}");
+    }
     chat.press("Продолжить: Петров Иван Сергеевич").await;
     assert_eq!(chat.at, "variant1/approved", "{}", chat.text());
     chat.press("Пригласить родителя").await;
@@ -358,8 +352,10 @@ async fn two_children_from_one_chat_are_kept_apart_through_both_parent_invitatio
     assert_ne!(first, second, "each child's own parent invitation");
 
     chat.send("/children").await;
+    chat.assert_said("children-list");
     assert!(
-        chat.last_text().contains("родитель приглашён"),
+        chat.last_text()
+            .contains(&rendered("ru", Msg::ChildStatusParentInvited.id(), &[])),
         "{}",
         chat.text()
     );
@@ -374,7 +370,7 @@ async fn the_same_child_again_starts_over_and_a_lone_child_is_told_how_children_
     let bot = TestBot::new();
     let mut chat = bot.chat(1);
     chat.send("/children").await;
-    assert!(chat.last_text().contains("один ребёнок"), "{}", chat.text());
+    chat.assert_said("children-none");
     chat.send("/start demo-class").await;
     chat.press("Войти в аккаунт").await;
     chat.send("89120000001").await;
@@ -382,11 +378,7 @@ async fn the_same_child_again_starts_over_and_a_lone_child_is_told_how_children_
     chat.press("Нет, для того же").await;
     assert_eq!(chat.at, "variant1/welcome");
     chat.send("/children").await;
-    assert!(
-        chat.last_text().contains("один ребёнок"),
-        "nothing parked: {}",
-        chat.text()
-    );
+    chat.assert_said("children-none"); // nothing parked
 }
 
 #[tokio::test]
@@ -411,15 +403,23 @@ async fn a_decision_on_a_parked_childs_application_brings_that_child_back() {
     ))
     .await;
     assert_eq!(chat.at, "variant1/approved", "{}", chat.text());
-    assert!(
-        chat.last_text().contains("Заявку приняли"),
-        "{}",
-        chat.text()
-    );
+    chat.assert_said("v1-approved");
     chat.send("/children").await;
+    chat.assert_said("children-list");
     assert!(
-        chat.last_text().contains("регистрация не закончена"),
+        chat.last_text()
+            .contains(&rendered("ru", Msg::ChildStatusStarted.id(), &[])),
         "the second child is kept: {}",
         chat.text()
     );
+}
+
+/// A child's line in the `/children` list: the name and the status, as the bot renders them.
+fn child_line(name: &str, status: Msg) -> String {
+    let status = rendered("ru", status.id(), &[]);
+    rendered(
+        "ru",
+        Msg::ChildLine.id(),
+        &[("child_name", name.into()), ("status", status.into())],
+    )
 }

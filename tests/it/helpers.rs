@@ -11,6 +11,7 @@ use sferum_bot::backend::memory::MemoryStore;
 use sferum_bot::clock::ManualClock;
 use sferum_bot::config::Settings;
 use sferum_bot::engine::{ButtonTarget, Engine, Input};
+use sferum_bot::i18n::{Arg, Args};
 use sferum_bot::runtime::notifier::{Courier, Undelivered};
 use sferum_bot::runtime::{Bot, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
@@ -121,15 +122,7 @@ impl TestBot {
     }
 
     pub fn chat(&self, chat: ChatId) -> Transcript<'_> {
-        Transcript {
-            bot: &self.bot,
-            chat,
-            lang: None,
-            last: Vec::new(),
-            text: String::new(),
-            at: String::new(),
-            seeds: Vec::new(),
-        }
+        transcript(&self.bot, chat)
     }
 }
 
@@ -140,6 +133,8 @@ pub struct Transcript<'b> {
     pub lang: Option<String>,
     last: Vec<Reply>,
     text: String,
+    /// The message id of every reply so far, in order.
+    messages: Vec<String>,
     /// Where the conversation is, as `scenario/step`.
     pub at: String,
     /// Every seed ID the conversation passed through, in order.
@@ -183,10 +178,8 @@ impl Transcript<'_> {
         chat: ChatId,
         label: &str,
     ) -> &mut Self {
-        let input = sent
-            .iter()
-            .filter(|(c, _)| *c == chat)
-            .flat_map(|(_, r)| r.buttons.iter())
+        let input = replies_to(sent, chat)
+            .flat_map(|r| r.buttons.iter())
             .find(|b| b.label == label)
             .and_then(|b| b.action.callback_data())
             .and_then(|data| Input::from_callback(&data))
@@ -208,6 +201,7 @@ impl Transcript<'_> {
             .unwrap_or_else(|e| panic!("the turn failed: {e}\n{}", self.text));
         self.bot.delivered(&handled).await;
         for reply in &handled.replies {
+            self.messages.push(reply.message.clone());
             for (i, line) in reply.text.lines().enumerate() {
                 let mark = if i == 0 { "<<<" } else { "   " };
                 let _ = writeln!(self.text, "{mark} {line}");
@@ -286,6 +280,88 @@ impl Transcript<'_> {
             .flat_map(|r| r.buttons.iter().map(|b| b.label.clone()))
             .collect()
     }
+
+    /// The message ids of the latest messages of the bot, in order.
+    pub fn last_messages(&self) -> Vec<String> {
+        self.last.iter().map(|r| r.message.clone()).collect()
+    }
+
+    /// Whether one of the latest messages of the bot is the message `id`.
+    pub fn said(&self, id: &str) -> bool {
+        self.last.iter().any(|r| r.message == id)
+    }
+
+    /// Whether the bot said the message `id` at any point of the conversation.
+    pub fn ever_said(&self, id: &str) -> bool {
+        self.messages.iter().any(|m| m == id)
+    }
+
+    /// One of the latest messages of the bot is the message `id`.
+    #[track_caller]
+    pub fn assert_said(&self, id: &str) {
+        assert!(
+            self.said(id),
+            "{}",
+            self.unexpected(&format!(
+                "«{id}» is not among the latest messages {:?}",
+                self.last_messages()
+            ))
+        );
+    }
+
+    /// None of the latest messages of the bot is the message `id`.
+    #[track_caller]
+    pub fn assert_not_said(&self, id: &str) {
+        assert!(
+            !self.said(id),
+            "{}",
+            self.unexpected(&format!(
+                "«{id}» is among the latest messages {:?}",
+                self.last_messages()
+            ))
+        );
+    }
+
+    /// The bot said the message `id` at some point of the conversation.
+    #[track_caller]
+    pub fn assert_ever_said(&self, id: &str) {
+        assert!(
+            self.ever_said(id),
+            "{}",
+            self.unexpected(&format!(
+                "«{id}» was never said; said so far: {:?}",
+                self.messages
+            ))
+        );
+    }
+
+    /// A failure message: what went wrong, then the conversation so far.
+    fn unexpected(&self, what: &str) -> String {
+        format!("{what}; the conversation so far:\n{}", self.text)
+    }
+}
+
+/// The replies among `sent` (what a notifier delivered) that went to `chat`, in order.
+pub fn replies_to(sent: &[(ChatId, Reply)], chat: ChatId) -> impl Iterator<Item = &Reply> {
+    sent.iter().filter(move |(c, _)| *c == chat).map(|(_, r)| r)
+}
+
+/// The message ids of the replies among `sent` that went to `chat`, in order.
+pub fn messages_to(sent: &[(ChatId, Reply)], chat: ChatId) -> Vec<String> {
+    replies_to(sent, chat).map(|r| r.message.clone()).collect()
+}
+
+/// The shipped message `id` as `lang` renders it with `args`: to find a value (a rendered
+/// status, a count, a language) in a reply without copying the locale's wording.
+pub fn rendered(lang: &str, id: &str, args: &[(&str, Arg)]) -> String {
+    let args: Args = args
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    engine()
+        .locales()
+        .format(lang, id, &args)
+        .unwrap_or_else(|e| panic!("«{id}» in {lang}: {e}"))
 }
 
 /// A conversation of `chat` with any bot (one on another service, say).
@@ -296,6 +372,7 @@ pub fn transcript(bot: &Bot, chat: ChatId) -> Transcript<'_> {
         lang: None,
         last: Vec::new(),
         text: String::new(),
+        messages: Vec::new(),
         at: String::new(),
         seeds: Vec::new(),
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use fluent_syntax::ast;
 use sferum_bot::i18n::Locales;
 
-use super::helpers::{crate_dir, TestBot};
+use super::helpers::{crate_dir, rendered, TestBot, Transcript};
 
 /// Every key of one locale (`message`, `-term`, `message.attribute`, `-term.attribute`) and the
 /// file that defines it, as `locales/<lang>/<file>.ftl`.
@@ -261,11 +261,7 @@ async fn an_english_client_gets_the_english_menu() {
     let mut chat = bot.chat(1);
     chat.lang = Some("en".into());
     chat.send("/start").await;
-    assert!(
-        chat.last_text().contains("Who are you?"),
-        "not the English menu:\n{}",
-        chat.text()
-    );
+    assert_said_in(&chat, "menu-start", "en");
     assert!(
         chat.last_buttons().iter().any(|b| b == "I'm a parent"),
         "no English buttons:\n{}",
@@ -273,7 +269,7 @@ async fn an_english_client_gets_the_english_menu() {
     );
     chat.press("I'm a parent").await;
     assert_eq!(chat.at, "menu/parent");
-    assert!(chat.last_text().contains("Gosuslugi"), "{}", chat.text());
+    assert_said_in(&chat, "menu-parent", "en");
 }
 
 #[tokio::test]
@@ -282,15 +278,11 @@ async fn a_client_language_with_a_region_picks_english_and_an_unknown_one_russia
     let mut english = bot.chat(1);
     english.lang = Some("en-GB".into());
     english.send("/start").await;
-    assert!(
-        english.last_text().contains("Who are you?"),
-        "{}",
-        english.text()
-    );
+    assert_said_in(&english, "menu-start", "en");
     let mut other = bot.chat(2);
     other.lang = Some("de".into());
     other.send("/start").await;
-    assert!(other.last_text().contains("Кто вы?"), "{}", other.text());
+    assert_said_in(&other, "menu-start", "ru");
 }
 
 #[tokio::test]
@@ -311,11 +303,7 @@ async fn lang_offers_both_languages_and_switches() {
     }
 
     chat.send("/lang ru").await;
-    assert!(
-        chat.last_text().contains("Кто вы?"),
-        "/lang ru did not switch to Russian:\n{}",
-        chat.text()
-    );
+    assert_said_in(&chat, "menu-start", "ru"); // /lang ru switched to Russian
     assert!(
         chat.last_buttons().iter().any(|b| b == "Я родитель"),
         "{}",
@@ -324,14 +312,22 @@ async fn lang_offers_both_languages_and_switches() {
 
     // The choice outlives the client's language, which still says `en`.
     chat.send("/menu").await;
-    assert!(chat.last_text().contains("Кто вы?"), "{}", chat.text());
+    assert_said_in(&chat, "menu-start", "ru");
 
     // And the button switches back.
     chat.send("/lang").await;
     chat.press("English").await;
+    assert_said_in(&chat, "menu-start", "en"); // the «English» button switched to English
+}
+
+/// One of the latest messages is `id`, in the language `lang`: its text as `lang` renders it.
+#[track_caller]
+fn assert_said_in(chat: &Transcript<'_>, id: &str, lang: &str) {
+    chat.assert_said(id);
+    let text = rendered(lang, id, &[]);
     assert!(
-        chat.last_text().contains("Who are you?"),
-        "the «English» button did not switch to English:\n{}",
+        chat.last_text().contains(&text),
+        "«{id}» is not said in `{lang}` ({text:?}); the conversation so far:\n{}",
         chat.text()
     );
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::helpers::{crate_dir, TestBot, Transcript, CODE};
+use super::helpers::{crate_dir, rendered, TestBot, Transcript, CODE};
 
 const STUDENT: i64 = 300;
 const PARENT: i64 = 400;
@@ -271,6 +271,17 @@ async fn several_children_are_registered_separately() {
     insta::assert_snapshot!(several_children(&TestBot::new()).await.text);
 }
 
+/// The latest message shows the progress line «step of total».
+#[track_caller]
+fn assert_progress(chat: &Transcript<'_>, step: i64, total: i64) {
+    let line = rendered(
+        "ru",
+        sferum_bot::script::Msg::Progress.id(),
+        &[("step", step.into()), ("total", total.into())],
+    );
+    assert!(chat.last_text().contains(&line), "{line}: {}", chat.text());
+}
+
 /// A1.1 to A1.3 and the end of the diary scenario.
 async fn through_the_diary(chat: &mut Transcript<'_>) {
     chat.press("Готово").await;
@@ -293,7 +304,8 @@ async fn variant2_without_journal_access_goes_through_the_diary_and_back() {
     through_the_diary(&mut chat).await;
     chat.press("Продолжить регистрацию").await;
     assert_eq!(chat.at, "variant2/journal");
-    assert!(chat.last_text().contains("Шаг 4 из 9"), "{}", chat.text());
+    chat.assert_said("v2-journal");
+    assert_progress(&chat, 4, 9);
 }
 
 #[tokio::test]
@@ -308,7 +320,8 @@ async fn parent_chats_without_diary_access_go_through_the_diary_and_back() {
     through_the_diary(&mut chat).await;
     chat.press("Продолжить подключение чатов").await;
     assert_eq!(chat.at, "parent_chats/journal");
-    assert!(chat.last_text().contains("Шаг 4 из 5"), "{}", chat.text());
+    chat.assert_said("pc-journal");
+    assert_progress(&chat, 4, 5);
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::service::OpKey;
 use sferum_bot::store::ChatId;
 
-use super::helpers::{engine, transcript, Inbox, CODE};
+use super::helpers::{engine, messages_to, rendered, replies_to, transcript, Inbox, CODE};
 use super::redis_server::RedisServer;
 
 const TEACHER: ChatId = 700;
@@ -90,17 +90,13 @@ impl World {
 }
 
 fn texts(sent: &[(ChatId, Reply)], chat: ChatId) -> Vec<String> {
-    sent.iter()
-        .filter(|(c, _)| *c == chat)
-        .map(|(_, r)| r.text.clone())
-        .collect()
+    replies_to(sent, chat).map(|r| r.text.clone()).collect()
 }
 
 /// The callback of button `label` on a notifier message to `chat`.
 fn button(sent: &[(ChatId, Reply)], chat: ChatId, label: &str) -> Input {
-    sent.iter()
-        .filter(|(c, _)| *c == chat)
-        .flat_map(|(_, r)| r.buttons.iter())
+    replies_to(sent, chat)
+        .flat_map(|r| r.buttons.iter())
         .find(|b| b.label == label)
         .and_then(|b| b.action.callback_data())
         .and_then(|data| Input::from_callback(&data))
@@ -111,8 +107,17 @@ async fn bind_teacher(bot: &Bot) {
     let mut teacher = transcript(bot, TEACHER);
     teacher.send("/start demo-teacher").await;
     assert_eq!(teacher.at, "teacher/bound");
+    teacher.assert_said("teacher-bound");
     assert!(teacher.last_text().contains("Иванова Мария Петровна"));
     assert!(teacher.last_text().contains("5А, 7Б"));
+}
+
+/// The teacher was told that exactly one application waits for a decision.
+#[track_caller]
+fn assert_one_pending(teacher: &super::helpers::Transcript<'_>) {
+    teacher.assert_ever_said("pending-count");
+    let one = rendered("ru", "pending-count", &[("count", 1i64.into())]);
+    assert!(teacher.text().contains(&one), "{one}: {}", teacher.text());
 }
 
 async fn submit_application(bot: &Bot) {
@@ -145,12 +150,9 @@ async fn a_teacher_binds_the_chat_and_creates_an_invitation_with_a_qr_code() {
     bind_teacher(&bot).await;
     let mut teacher = transcript(&bot, TEACHER);
     teacher.send("/invite").await;
-    assert!(
-        teacher.last_text().contains("Для какого класса"),
-        "{}",
-        teacher.text()
-    );
+    teacher.assert_said("teacher-choose-class");
     teacher.press("7Б").await;
+    teacher.assert_said("teacher-invite-link");
     let link = teacher
         .last_text()
         .lines()
@@ -168,11 +170,8 @@ async fn a_teacher_binds_the_chat_and_creates_an_invitation_with_a_qr_code() {
     // The link opens the class invitation for a student.
     let mut student = transcript(&bot, STUDENT);
     student.send(&format!("/start {link}")).await;
-    assert!(
-        student.last_text().contains("класс 7Б"),
-        "{}",
-        student.text()
-    );
+    student.assert_said("v1-welcome");
+    assert!(student.last_text().contains("7Б"), "{}", student.text());
 }
 
 #[tokio::test]
@@ -182,7 +181,7 @@ async fn invite_and_pending_are_for_teachers_only() {
     let mut stranger = transcript(&bot, STRANGER);
     stranger.send("/start").await;
     stranger.send("/pending").await;
-    assert!(stranger.last_text().contains("для классного руководителя"));
+    stranger.assert_said("teacher-only");
 }
 
 #[tokio::test]
@@ -193,22 +192,24 @@ async fn the_full_loop_student_teacher_approval_student_told() {
     submit_application(&bot).await;
     assert_eq!(notifier.deliver_due().await.expect("delivered"), 1);
     let sent = inbox.take();
+    assert_eq!(
+        messages_to(&sent, TEACHER),
+        ["teacher-new-application"],
+        "{sent:#?}"
+    );
     let to_teacher = texts(&sent, TEACHER);
-    assert_eq!(to_teacher.len(), 1, "{sent:#?}");
     assert!(to_teacher[0].contains("Петров Иван Сергеевич"));
     assert!(to_teacher[0].contains("5А"));
     let approve = button(&sent, TEACHER, "Одобрить");
     let mut teacher = transcript(&bot, TEACHER);
     teacher.input(approve).await;
-    assert!(
-        teacher.last_text().contains("Заявка одобрена"),
-        "{}",
-        teacher.text()
-    );
+    teacher.assert_said("decision-approved");
     notifier.deliver_due().await.expect("delivered");
     let sent = inbox.take();
-    let to_student = texts(&sent, STUDENT).join("\n");
-    assert!(to_student.contains("Заявку приняли"), "{sent:#?}");
+    assert!(
+        messages_to(&sent, STUDENT).contains(&"v1-approved".to_owned()),
+        "{sent:#?}"
+    );
     // The student goes on from there: invite a parent (V1.6).
     let mut student = transcript(&bot, STUDENT);
     student
@@ -217,7 +218,7 @@ async fn the_full_loop_student_teacher_approval_student_told() {
     assert_eq!(student.at, "variant1/parent_invite");
     // /pending is empty now.
     teacher.send("/pending").await;
-    assert!(teacher.last_text().contains("нет"), "{}", teacher.text());
+    teacher.assert_said("pending-none");
 }
 
 #[tokio::test]
@@ -228,23 +229,18 @@ async fn a_teacher_rejects_with_a_reason_from_the_list_or_typed() {
     submit_application(&bot).await;
     let mut teacher = transcript(&bot, TEACHER);
     teacher.send("/pending").await;
-    assert!(
-        teacher.text().contains("Ждёт решения 1 заявка"),
-        "{}",
-        teacher.text()
-    );
+    assert_one_pending(&teacher);
     teacher.press("Отклонить").await;
-    assert!(teacher.last_text().contains("Почему заявка отклонена"));
+    teacher.assert_said("reject-reason-choose");
     teacher.press("Другая причина — напишу").await;
     teacher.send("В классе нет такого ученика").await;
-    assert!(
-        teacher.last_text().contains("Заявка отклонена"),
-        "{}",
-        teacher.text()
-    );
+    teacher.assert_said("decision-rejected");
     notifier.deliver_due().await.expect("delivered");
-    let to_student = texts(&inbox.take(), STUDENT).join("\n");
-    assert!(to_student.contains("заявку отклонили"), "{to_student}");
+    let to_student = messages_to(&inbox.take(), STUDENT);
+    assert!(
+        to_student.contains(&"v1-rejected".to_owned()),
+        "{to_student:?}"
+    );
 }
 
 #[tokio::test]
@@ -257,11 +253,7 @@ async fn a_listed_reason_rejects_at_once() {
     teacher.send("/pending").await;
     teacher.press("Отклонить").await;
     teacher.press("Ошибка в ФИО").await;
-    assert!(
-        teacher.last_text().contains("Заявка отклонена"),
-        "{}",
-        teacher.text()
-    );
+    teacher.assert_said("decision-rejected");
 }
 
 #[tokio::test]
@@ -275,18 +267,10 @@ async fn a_forged_decision_from_another_chat_changes_nothing() {
     // The student (or anyone) replays the teacher's button in their own chat.
     let mut forger = transcript(&bot, STUDENT);
     forger.input(approve).await;
-    assert!(
-        forger.text().contains("только классный руководитель"),
-        "{}",
-        forger.text()
-    );
+    forger.assert_ever_said("decision-not-allowed");
     let mut teacher = transcript(&bot, TEACHER);
     teacher.send("/pending").await;
-    assert!(
-        teacher.text().contains("Ждёт решения 1 заявка"),
-        "still pending: {}",
-        teacher.text()
-    );
+    assert_one_pending(&teacher); // still pending
 }
 
 #[tokio::test]
@@ -301,11 +285,7 @@ async fn a_second_decision_is_refused() {
     teacher.input(button(&sent, TEACHER, "Одобрить")).await;
     teacher.input(button(&sent, TEACHER, "Отклонить")).await;
     teacher.press("Ошибка в ФИО").await;
-    assert!(
-        teacher.last_text().contains("решение уже принято"),
-        "{}",
-        teacher.text()
-    );
+    teacher.assert_said("decision-already");
 }
 
 #[tokio::test]
@@ -361,8 +341,11 @@ async fn a_decision_made_outside_the_bot_is_noticed() {
         .expect("decided");
     assert_eq!(notifier.check_decisions().await.expect("checked"), 1);
     notifier.deliver_due().await.expect("delivered");
-    let to_student = texts(&inbox.take(), STUDENT).join("\n");
-    assert!(to_student.contains("Заявку приняли"), "{to_student}");
+    let to_student = messages_to(&inbox.take(), STUDENT);
+    assert!(
+        to_student.contains(&"v1-approved".to_owned()),
+        "{to_student:?}"
+    );
     assert_eq!(
         notifier.check_decisions().await.expect("checked"),
         0,
@@ -385,9 +368,8 @@ async fn a_pending_application_nudges_its_teacher_once_after_two_working_days() 
     assert!(texts(&inbox.take(), TEACHER).is_empty(), "not on Monday");
     world.clock.set(at(2026, 9, 15, 6, 0, 0));
     notifier.deliver_due().await.expect("ran");
-    let nudges = texts(&inbox.take(), TEACHER);
-    assert_eq!(nudges.len(), 1, "{nudges:?}");
-    assert!(nudges[0].contains("два рабочих дня"));
+    let nudges = messages_to(&inbox.take(), TEACHER);
+    assert_eq!(nudges, ["teacher-still-pending"]);
     world.clock.advance(Duration::days(5));
     notifier.deliver_due().await.expect("ran");
     assert!(inbox.take().iter().all(|(c, _)| *c != TEACHER), "once");
@@ -400,8 +382,9 @@ async fn the_diary_reminder_counts_working_days_over_the_new_year() {
     let world = World::new(start);
     let (bot, notifier, inbox) = world.process().await;
     let parent = submit_diary_application(&bot).await;
+    parent.assert_said("a1-form-sent");
     assert!(
-        parent.last_text().contains("до 15.01.2026"),
+        parent.last_text().contains("15.01.2026"),
         "{}",
         parent.text()
     );
@@ -413,12 +396,8 @@ async fn the_diary_reminder_counts_working_days_over_the_new_year() {
     );
     world.clock.set(at(2026, 1, 15, 5, 0, 0));
     notifier.deliver_due().await.expect("ran");
-    let reminders = texts(&inbox.take(), STUDENT);
-    assert_eq!(reminders.len(), 1, "{reminders:?}");
-    assert!(
-        reminders[0].contains("проверьте его статус")
-            || reminders[0].contains("Проверьте его статус")
-    );
+    let reminders = messages_to(&inbox.take(), STUDENT);
+    assert_eq!(reminders, ["a1-check-reminder"]);
     world.clock.advance(Duration::days(3));
     notifier.deliver_due().await.expect("ran");
     assert!(texts(&inbox.take(), STUDENT).is_empty(), "once");
@@ -431,8 +410,9 @@ async fn the_diary_reminder_skips_the_may_holidays() {
     let world = World::new(start);
     let (bot, _, _) = world.process().await;
     let parent = submit_diary_application(&bot).await;
+    parent.assert_said("a1-form-sent");
     assert!(
-        parent.last_text().contains("до 07.05.2026"),
+        parent.last_text().contains("07.05.2026"),
         "{}",
         parent.text()
     );
@@ -454,15 +434,13 @@ async fn a_silent_user_gets_one_gentle_reminder_and_can_switch_them_off() {
     world.clock.advance(Duration::hours(2));
     notifier.deliver_due().await.expect("ran");
     let sent = inbox.take();
-    let reminders = texts(&sent, STUDENT);
-    assert_eq!(reminders.len(), 1, "{reminders:?}");
-    assert!(reminders[0].contains("регистрация не закончена"));
+    assert_eq!(messages_to(&sent, STUDENT), ["idle-reminder"]);
     world.clock.advance(Duration::days(3));
     notifier.deliver_due().await.expect("ran");
     assert!(texts(&inbox.take(), STUDENT).is_empty(), "once");
     // Switching them off: no reminder after the next pause.
     student.press_from(&sent, STUDENT, "Не напоминать").await;
-    assert!(student.last_text().contains("больше не буду напоминать"));
+    student.assert_said("reminders-off");
     student.send("+7 912 345-67-89").await;
     world.clock.advance(Duration::days(2));
     notifier.deliver_due().await.expect("ran");
@@ -521,18 +499,8 @@ async fn a_teacher_keeps_the_desk_after_reset_but_not_after_forget() {
     let mut teacher = transcript(&bot, TEACHER);
     teacher.send("/reset").await;
     teacher.send("/pending").await;
-    assert!(
-        teacher
-            .last_text()
-            .contains("Заявок, ожидающих решения, нет"),
-        "{}",
-        teacher.text()
-    );
+    teacher.assert_said("pending-none");
     teacher.send("/forget").await;
     teacher.send("/pending").await;
-    assert!(
-        teacher.last_text().contains("для классного руководителя"),
-        "{}",
-        teacher.text()
-    );
+    teacher.assert_said("teacher-only");
 }
