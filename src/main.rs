@@ -12,7 +12,7 @@ use sferum_bot::backend;
 use sferum_bot::clock::{Clock, SystemClock};
 use sferum_bot::config::Settings;
 use sferum_bot::runtime::notifier::Notifier;
-use sferum_bot::runtime::Bot;
+use sferum_bot::runtime::Assistant;
 use sferum_bot::script;
 use sferum_bot::service::http::{HttpConfig, HttpService};
 use sferum_bot::service::sandbox::Sandbox;
@@ -149,17 +149,19 @@ fn registration_service(
     }
 }
 
-async fn core(settings: &Settings) -> Result<Bot, String> {
+async fn core(settings: &Settings) -> Result<Assistant, String> {
     let engine = startup::engine(settings).map_err(|e| e.to_string())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let backends = backend::open(settings)
         .await
         .map_err(|e| format!("Redis: {e}"))?;
     let service = registration_service(settings, clock.clone())?;
-    Ok(Bot::new(Arc::new(engine), service, backends.store, clock)
-        .with_outbox(backends.outbox)
-        .with_directory(backends.directory)
-        .with_limits(backends.limits, settings.limit_key.expose().as_bytes()))
+    Ok(
+        Assistant::new(Arc::new(engine), service, backends.store, clock)
+            .with_outbox(backends.outbox)
+            .with_directory(backends.directory)
+            .with_limits(backends.limits, settings.limit_key.expose().as_bytes()),
+    )
 }
 
 async fn chat(

@@ -10,11 +10,11 @@ use crate::notify::{IfScheduled, Notice, NoticeKind};
 use crate::service::{ApplicationStatus, Decision, OpKey, Rejection, RejectionCode, ServiceError};
 use crate::store::ChatId;
 
-use super::{Bot, RuntimeError};
+use super::{Assistant, RuntimeError};
 use crate::script::vocab::RuntimeEvent;
 use crate::script::Msg;
 
-impl Bot {
+impl Assistant {
     /// Carries out a teacher's request and says how it went. Only the chat bound to the
     /// teacher may act for them: a chat that opened a forwarded teacher link gets nothing.
     pub async fn carry_out(&self, chat: ChatId, request: DeskRequest) -> Vec<Say> {

@@ -7,7 +7,7 @@ use super::*;
 use crate::engine::ButtonView;
 use crate::script::Msg;
 
-impl Bot {
+impl Assistant {
     /// Carries out what a turn set in motion beyond the conversation, and says what the person
     /// must know of it. A failure here is logged and does not undo the user's progress:
     /// teachers still find the application in /pending, and the pending check notices

@@ -3,7 +3,7 @@
 //! back into the engine), renders what the bot says, commits the session, the update id and
 //! the replies in one write, then carries out what follows (`follow`: reminders, teachers,
 //! applications, forgetting; [`desk`]: teachers' requests) and hands the replies to a
-//! transport, which reports them [`Bot::delivered`]. [`notifier`] delivers what the outbox
+//! transport, which reports them [`Assistant::delivered`]. [`notifier`] delivers what the outbox
 //! holds, the replies of a process that died among them.
 
 pub mod desk;
@@ -42,7 +42,7 @@ fn flood_quota(per_second: u32, burst: u32) -> governor::Quota {
     governor::Quota::per_second(nonzero(per_second)).allow_burst(nonzero(burst))
 }
 
-/// What [`Bot::admit`] decides about one more update of a chat.
+/// What [`Assistant::admit`] decides about one more update of a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     Go,
@@ -66,8 +66,10 @@ pub enum RuntimeError {
     Render(#[from] I18nError),
 }
 
-/// The bot's conversation machinery, shared by every transport.
-pub struct Bot {
+/// The bot behind every transport: it runs each update as one transaction (the engine, the
+/// service, the commit) and then what follows it. Named apart from `teloxide::Bot`, the
+/// Telegram client.
+pub struct Assistant {
     engine: Arc<Engine>,
     service: Arc<dyn RegistrationService>,
     store: Arc<dyn SessionStore>,
@@ -86,7 +88,7 @@ pub struct Bot {
     chat_locks: Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-impl Bot {
+impl Assistant {
     pub fn new(
         engine: Arc<Engine>,
         service: Arc<dyn RegistrationService>,

@@ -18,7 +18,7 @@ use crate::service::ApplicationStatus;
 use crate::store::{ChatId, StoreError};
 
 use super::desk::application_card;
-use super::{Bot, Reply};
+use super::{Assistant, Reply};
 use crate::script::Msg;
 
 fn retry(error: impl std::fmt::Display) -> Undelivered {
@@ -48,7 +48,7 @@ pub trait Courier: Send + Sync {
 }
 
 pub struct Notifier {
-    bot: Arc<Bot>,
+    bot: Arc<Assistant>,
     courier: Arc<dyn Courier>,
     /// This replica's name in the consumer group.
     consumer: String,
@@ -57,7 +57,11 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(bot: Arc<Bot>, courier: Arc<dyn Courier>, consumer: impl Into<String>) -> Self {
+    pub fn new(
+        bot: Arc<Assistant>,
+        courier: Arc<dyn Courier>,
+        consumer: impl Into<String>,
+    ) -> Self {
         let per_second = |n: u32| Quota::per_second(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         Self {
             bot,

@@ -56,7 +56,7 @@ pub struct Handled {
     /// The conversation's language.
     pub lang: String,
     /// The outbox notice keeping the replies until they are delivered: tell
-    /// [`Bot::delivered`] once they are, or any replica delivers them after [`REPLY_GRACE`].
+    /// [`Assistant::delivered`] once they are, or any replica delivers them after [`REPLY_GRACE`].
     pub kept_as: Option<String>,
 }
 

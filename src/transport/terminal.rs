@@ -7,7 +7,7 @@ use std::io::Write;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::engine::{ButtonTarget, Command, Input, Say};
-use crate::runtime::{Bot, Handled, RuntimeError};
+use crate::runtime::{Assistant, Handled, RuntimeError};
 use crate::script::Msg;
 use crate::store::ChatId;
 
@@ -28,7 +28,7 @@ pub struct Options {
 
 /// Runs the chat until `input` ends.
 pub async fn run(
-    bot: &Bot,
+    bot: &Assistant,
     options: &Options,
     mut input: impl AsyncBufRead + Unpin,
     out: &mut impl Write,
@@ -72,7 +72,7 @@ pub async fn run(
 }
 
 async fn turn(
-    bot: &Bot,
+    bot: &Assistant,
     options: &Options,
     input: Input,
     out: &mut impl Write,

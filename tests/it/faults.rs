@@ -1,7 +1,7 @@
 //! Faults a region meets at the start of a school year, as counts a user would notice: lost
 //! answers, duplicate SMS, duplicate applications, duplicate messages. Real Redis (each test its
 //! own `redis-server`), the sandbox service counting what it really does, replicas as separate
-//! `Bot`s on one Redis, a crash as a turn's future dropped mid-call.
+//! `Assistant`s on one Redis, a crash as a turn's future dropped mid-call.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use sferum_bot::backend::redis::RedisOutbox;
 use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::clock::ManualClock;
 use sferum_bot::engine::Input;
-use sferum_bot::runtime::{Bot, Handled};
+use sferum_bot::runtime::{Assistant, Handled};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::store::{ChatId, SessionStore};
 
@@ -54,10 +54,10 @@ async fn redis_store(server: &RedisServer) -> Arc<RedisStore> {
 
 /// A replica of the bot: its own process state, the shared Redis (sessions and outbox) and
 /// service.
-async fn replica(store: &Arc<RedisStore>, service: &Service, clock: &ManualClock) -> Bot {
+async fn replica(store: &Arc<RedisStore>, service: &Service, clock: &ManualClock) -> Assistant {
     let outbox = Arc::new(RedisOutbox::beside(store).await);
     let store: Arc<dyn SessionStore> = store.clone();
-    Bot::new(
+    Assistant::new(
         engine(),
         service.sandbox.clone(),
         store,
@@ -66,7 +66,7 @@ async fn replica(store: &Arc<RedisStore>, service: &Service, clock: &ManualClock
     .with_outbox(outbox)
 }
 
-async fn turn(bot: &Bot, input: Input) -> Handled {
+async fn turn(bot: &Assistant, input: Input) -> Handled {
     let handled = bot
         .handle(CHAT, None, input)
         .await
@@ -163,7 +163,7 @@ async fn keys_of(server: &wiremock::MockServer, path: &str) -> Vec<String> {
         .collect()
 }
 
-async fn update(bot: &Bot, id: i64, input: Input) -> Option<Handled> {
+async fn update(bot: &Assistant, id: i64, input: Input) -> Option<Handled> {
     bot.handle_update(CHAT, Some(id), None, input)
         .await
         .unwrap_or_else(|e| panic!("update {id}: {e}"))
@@ -182,7 +182,7 @@ async fn a_crash_during_a_service_call_loses_no_answer_and_sends_no_second_sms()
     let process = |_: u32| async {
         let outbox = Arc::new(RedisOutbox::beside(&store).await);
         let store: Arc<dyn SessionStore> = store.clone();
-        Bot::new(engine(), http.clone(), store, Arc::new(clock.clone())).with_outbox(outbox)
+        Assistant::new(engine(), http.clone(), store, Arc::new(clock.clone())).with_outbox(outbox)
     };
     let first = process(1).await;
     let welcome = update(&first, 1, Input::from_text("/start class-token-1"))
@@ -544,7 +544,7 @@ async fn sigkill_of_the_real_binary_during_a_service_call_loses_no_answer_and_se
 }
 
 /// The student taps through to the code for `phone` and asks to change the number.
-async fn code_to(bot: &Bot, phone: &str) -> Handled {
+async fn code_to(bot: &Assistant, phone: &str) -> Handled {
     let check = turn(bot, Input::from_text(phone)).await;
     let sent = turn(bot, press(&check, "Да, это ребёнка")).await;
     if sent.at.to_string() == "variant1/code" {

@@ -13,7 +13,7 @@ use sferum_bot::config::Settings;
 use sferum_bot::engine::{ButtonTarget, Engine, Input};
 use sferum_bot::i18n::{Arg, Args};
 use sferum_bot::runtime::notifier::{Courier, Undelivered};
-use sferum_bot::runtime::{Bot, Reply};
+use sferum_bot::runtime::{Assistant, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::startup;
 use sferum_bot::store::{ChatId, SessionStore};
@@ -78,7 +78,7 @@ fn fixed_code() -> SandboxConfig {
 
 /// A bot on the sandbox (code always [`CODE`]) and a memory store.
 pub struct TestBot {
-    pub bot: Arc<Bot>,
+    pub bot: Arc<Assistant>,
     pub clock: ManualClock,
     pub store: Arc<dyn SessionStore>,
 }
@@ -102,7 +102,7 @@ impl TestBot {
     ) -> Self {
         let clock = ManualClock::new(monday_morning());
         let sandbox = Arc::new(Sandbox::with_config(Arc::new(clock.clone()), config));
-        let mut bot = Bot::new(engine, sandbox, store.clone(), Arc::new(clock.clone()));
+        let mut bot = Assistant::new(engine, sandbox, store.clone(), Arc::new(clock.clone()));
         if let Some(outbox) = outbox {
             bot = bot.with_outbox(outbox);
         }
@@ -128,7 +128,7 @@ impl TestBot {
 
 /// A conversation of one chat, recorded as text.
 pub struct Transcript<'b> {
-    bot: &'b Bot,
+    bot: &'b Assistant,
     chat: ChatId,
     pub lang: Option<String>,
     last: Vec<Reply>,
@@ -365,7 +365,7 @@ pub fn rendered(lang: &str, id: &str, args: &[(&str, Arg)]) -> String {
 }
 
 /// A conversation of `chat` with any bot (one on another service, say).
-pub fn transcript(bot: &Bot, chat: ChatId) -> Transcript<'_> {
+pub fn transcript(bot: &Assistant, chat: ChatId) -> Transcript<'_> {
     Transcript {
         bot,
         chat,

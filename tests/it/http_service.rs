@@ -15,7 +15,7 @@ use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 use sferum_bot::backend::memory::MemoryStore;
 use sferum_bot::clock::ManualClock;
 use sferum_bot::domain::{ChildName, Email, InviteToken, Phone, VerificationCode};
-use sferum_bot::runtime::Bot;
+use sferum_bot::runtime::Assistant;
 use sferum_bot::service::http::{HttpConfig, HttpService, Secret};
 use sferum_bot::service::{
     Address, Application, ApplicationState, ApplicationStatus, ClassInfo, Decision, Invite,
@@ -1484,8 +1484,8 @@ async fn logs_name_templates_and_statuses_but_no_personal_data_or_token() {
 
 // ----- whole conversations through the engine --------------------------------------------------
 
-fn http_bot(server: &MockServer) -> Bot {
-    Bot::new(
+fn http_bot(server: &MockServer) -> Assistant {
+    Assistant::new(
         helpers::engine(),
         Arc::new(service(server)),
         Arc::new(MemoryStore::new()),

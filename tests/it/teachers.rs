@@ -15,7 +15,7 @@ use sferum_bot::clock::ManualClock;
 use sferum_bot::engine::Input;
 use sferum_bot::notify::{IfScheduled, Notice, NoticeKind};
 use sferum_bot::runtime::notifier::{Courier, Notifier, Undelivered};
-use sferum_bot::runtime::{Bot, Reply};
+use sferum_bot::runtime::{Assistant, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::service::OpKey;
 use sferum_bot::store::ChatId;
@@ -64,7 +64,7 @@ impl World {
     }
 
     /// One bot process: its own connections to the same Redis.
-    async fn process(&self) -> (Arc<Bot>, Notifier, Arc<Inbox>) {
+    async fn process(&self) -> (Arc<Assistant>, Notifier, Arc<Inbox>) {
         let url = self.redis.url();
         let store = RedisStore::connect(&url, RedisStoreConfig::default())
             .await
@@ -74,7 +74,7 @@ impl World {
             .await
             .expect("directory");
         let bot = Arc::new(
-            Bot::new(
+            Assistant::new(
                 engine(),
                 self.sandbox.clone(),
                 Arc::new(store),
@@ -103,7 +103,7 @@ fn button(sent: &[(ChatId, Reply)], chat: ChatId, label: &str) -> Input {
         .unwrap_or_else(|| panic!("no button «{label}» sent to {chat}: {sent:#?}"))
 }
 
-async fn bind_teacher(bot: &Bot) {
+async fn bind_teacher(bot: &Assistant) {
     let mut teacher = transcript(bot, TEACHER);
     teacher.send("/start demo-teacher").await;
     assert_eq!(teacher.at, "teacher/bound");
@@ -120,7 +120,7 @@ fn assert_one_pending(teacher: &super::helpers::Transcript<'_>) {
     assert!(teacher.text().contains(&one), "{one}: {}", teacher.text());
 }
 
-async fn submit_application(bot: &Bot) {
+async fn submit_application(bot: &Assistant) {
     let mut student = transcript(bot, STUDENT);
     student.send("/start demo-class").await;
     student.press("Войти в аккаунт").await;
@@ -133,7 +133,7 @@ async fn submit_application(bot: &Bot) {
 }
 
 /// A parent finds diary access by asking, and says the application is submitted (A1.2).
-async fn submit_diary_application(bot: &Bot) -> super::helpers::Transcript<'_> {
+async fn submit_diary_application(bot: &Assistant) -> super::helpers::Transcript<'_> {
     let mut parent = transcript(bot, STUDENT);
     parent
         .send("как получить доступ к электронному дневнику")

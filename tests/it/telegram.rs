@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::clock::ManualClock;
-use sferum_bot::runtime::Bot;
+use sferum_bot::runtime::Assistant;
 use sferum_bot::transport::telegram::{self, Telegram};
 
 use super::helpers::{engine, monday_morning};
@@ -124,7 +124,7 @@ impl Harness {
             .await
             .expect("the test Redis accepts connections");
         let outbox = sferum_bot::backend::redis::RedisOutbox::beside(&store).await;
-        let core = Bot::new(
+        let core = Assistant::new(
             engine(),
             Arc::new(http_service::service(&self.registration)),
             Arc::new(store),
@@ -836,7 +836,7 @@ async fn fifty_messages_in_a_second_reach_the_service_only_as_far_as_the_flood_l
     let store = RedisStore::connect(&h.redis.url(), RedisStoreConfig::default())
         .await
         .expect("Redis");
-    let core = Bot::new(
+    let core = Assistant::new(
         engine(),
         Arc::new(http_service::service(&h.registration)),
         Arc::new(store),

@@ -33,7 +33,7 @@
 //!
 //! So a common update costs two round trips before its replies go out (claim + commit), and
 //! one more once they are delivered: the outbox drops the kept replies
-//! ([`crate::runtime::Bot::delivered`]). A conflicting commit costs one more claim and commit
+//! ([`crate::runtime::Assistant::delivered`]). A conflicting commit costs one more claim and commit
 //! per retry of the runtime.
 //!
 //! # Damaged data

@@ -40,7 +40,7 @@ use teloxide::RequestError;
 use crate::engine::{ButtonTarget, Input, Say};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
-use crate::runtime::{Admission, Bot as Core, Handled, Reply, RuntimeError};
+use crate::runtime::{Admission, Assistant, Handled, Reply, RuntimeError};
 use crate::script::Msg;
 
 /// Telegram's limit on a message's length, in UTF-16 code units... counted here in characters,
@@ -139,11 +139,11 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
 #[derive(Clone)]
 pub struct Telegram {
     api: teloxide::Bot,
-    core: Arc<Core>,
+    core: Arc<Assistant>,
 }
 
 impl Telegram {
-    pub fn new(api: teloxide::Bot, core: Arc<Core>) -> Self {
+    pub fn new(api: teloxide::Bot, core: Arc<Assistant>) -> Self {
         Self { api, core }
     }
 
@@ -152,7 +152,7 @@ impl Telegram {
     }
 
     /// The runtime behind this transport.
-    pub fn core(&self) -> &Arc<Core> {
+    pub fn core(&self) -> &Arc<Assistant> {
         &self.core
     }
 
