@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 /// How long an application is followed (decisions usually come within days).
 pub const TRACKING_TTL: Duration = Duration::from_secs(60 * 86_400);
@@ -22,7 +22,7 @@ pub const TRACKING_TTL: Duration = Duration::from_secs(60 * 86_400);
 pub struct TrackedApplication {
     pub application_id: String,
     /// The chat of the student who submitted it.
-    pub student_chat: ChatId,
+    pub student_chat: ChatKey,
     pub teacher_id: String,
     pub class: String,
     pub child_name: String,
@@ -33,14 +33,14 @@ pub struct TrackedApplication {
 pub trait Directory: Send + Sync {
     /// `chat` serves teacher `teacher_id`, unless another chat already does: the first chat to
     /// open a teacher's link keeps it (a forwarded link takes nothing over).
-    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError>;
-    async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError>;
+    async fn bind_teacher(&self, teacher_id: &str, chat: ChatKey) -> Result<Binding, StoreError>;
+    async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatKey>, StoreError>;
     /// Whether `chat` acts for the teacher: their bound chat, or one it connected.
-    async fn serves(&self, teacher_id: &str, chat: ChatId) -> Result<bool, StoreError>;
+    async fn serves(&self, teacher_id: &str, chat: ChatKey) -> Result<bool, StoreError>;
     /// The bound chat connected `chat` too.
-    async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError>;
+    async fn allow_chat(&self, teacher_id: &str, chat: ChatKey) -> Result<(), StoreError>;
     /// `chat` no longer serves the teacher (`/unbind`).
-    async fn unbind(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError>;
+    async fn unbind(&self, teacher_id: &str, chat: ChatKey) -> Result<(), StoreError>;
     async fn track(&self, application: &TrackedApplication) -> Result<(), StoreError>;
     async fn tracked(&self, application_id: &str)
         -> Result<Option<TrackedApplication>, StoreError>;
@@ -49,12 +49,12 @@ pub trait Directory: Send + Sync {
     async fn untrack(&self, application_id: &str) -> Result<(), StoreError>;
     /// The parent invitation `token` was issued from `chat` (a student's), so the child hears
     /// when a parent links with it.
-    async fn issued_from(&self, token: &str, chat: ChatId) -> Result<(), StoreError>;
+    async fn issued_from(&self, token: &str, chat: ChatKey) -> Result<(), StoreError>;
     /// The chat a parent invitation was issued from, if the bot issued it.
-    async fn issuer_of(&self, token: &str) -> Result<Option<ChatId>, StoreError>;
+    async fn issuer_of(&self, token: &str) -> Result<Option<ChatKey>, StoreError>;
     /// Forgets `chat`: its teacher binding, the applications its student submitted and the
     /// parent invitations it issued.
-    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError>;
+    async fn forget_chat(&self, chat: ChatKey) -> Result<(), StoreError>;
 }
 
 /// What [`Directory::bind_teacher`] did.
@@ -63,5 +63,5 @@ pub enum Binding {
     /// The chat serves the teacher (now, or already).
     Bound,
     /// Another chat serves the teacher: nothing changed.
-    Taken { by: ChatId },
+    Taken { by: ChatKey },
 }

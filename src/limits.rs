@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::service::OpKey;
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 pub(crate) const HOUR_MS: i64 = 60 * 60 * 1000;
 pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
@@ -73,11 +73,11 @@ pub trait Limits: Send + Sync {
     /// wait. A `key` already taken is let through again without counting.
     async fn take_code(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         address: &AddressTag,
         key: OpKey,
         now: DateTime<Utc>,
     ) -> Result<Result<(), TryAgainIn>, StoreError>;
     /// Forgets `chat`'s counts (`/forget`).
-    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError>;
+    async fn forget_chat(&self, chat: ChatKey) -> Result<(), StoreError>;
 }

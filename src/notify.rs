@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 /// Something to tell a chat, at or after a given time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,7 +17,7 @@ pub struct Notice {
     /// Unique per logical notice (e.g. `new-application:a-1`): scheduling the same id twice
     /// keeps one notice.
     pub id: String,
-    pub chat: ChatId,
+    pub chat: ChatKey,
     pub kind: NoticeKind,
 }
 
@@ -78,5 +78,5 @@ pub trait Outbox: Send + Sync {
     /// How many notices are scheduled and not yet claimed (for tests and operations).
     async fn scheduled_count(&self) -> Result<usize, StoreError>;
     /// Drops every notice of `chat`, scheduled or in flight (`/forget`). Returns how many.
-    async fn forget_chat(&self, chat: ChatId) -> Result<usize, StoreError>;
+    async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError>;
 }

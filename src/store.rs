@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::engine::Session;
 use crate::notify::Notice;
 
-/// Which conversation: a Telegram chat id, or the terminal's own.
-pub type ChatId = i64;
+pub use crate::domain::{Channel, ChatKey};
 
 /// A stored session's revision; 0 means "nothing stored".
 pub type Revision = u64;
@@ -90,10 +89,10 @@ pub struct Committed {
 pub trait SessionStore: Send + Sync {
     /// Loads the session of `chat`, unless `update_id` was already committed (a redelivery):
     /// one round trip. Nothing is marked: only [`SessionStore::commit`] records an update.
-    async fn claim(&self, chat: ChatId, update_id: Option<i64>) -> Result<Claim, StoreError>;
+    async fn claim(&self, chat: ChatKey, update_id: Option<i64>) -> Result<Claim, StoreError>;
 
     /// The session of `chat`, if any.
-    async fn load(&self, chat: ChatId) -> Result<Option<Loaded>, StoreError> {
+    async fn load(&self, chat: ChatKey) -> Result<Option<Loaded>, StoreError> {
         match self.claim(chat, None).await? {
             Claim::New(loaded) => Ok(loaded),
             Claim::AlreadyHandled => Err(StoreError::Unavailable(
@@ -104,12 +103,12 @@ pub trait SessionStore: Send + Sync {
 
     /// Stores a turn if the stored revision is still `commit.expected` and its update was not
     /// committed meanwhile (else [`StoreError::Conflict`]: the runtime runs the turn again).
-    async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError>;
+    async fn commit(&self, chat: ChatKey, commit: &Commit<'_>) -> Result<Committed, StoreError>;
 
     /// Saves `session` alone (no update, nothing to deliver); returns the new revision.
     async fn save(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         session: &Session,
         expected: Revision,
     ) -> Result<Revision, StoreError> {
@@ -124,7 +123,7 @@ pub trait SessionStore: Send + Sync {
 
     /// The language `chat` speaks, for a message from outside its turn (a teacher's card):
     /// stores that can answer it without decoding the whole session do.
-    async fn language(&self, chat: ChatId) -> Result<Option<String>, StoreError> {
+    async fn language(&self, chat: ChatKey) -> Result<Option<String>, StoreError> {
         Ok(self
             .load(chat)
             .await?
@@ -133,5 +132,5 @@ pub trait SessionStore: Send + Sync {
     }
 
     /// Forgets everything about `chat`.
-    async fn delete(&self, chat: ChatId) -> Result<(), StoreError>;
+    async fn delete(&self, chat: ChatKey) -> Result<(), StoreError>;
 }

@@ -13,6 +13,7 @@
 //! Every type serialises as its canonical form, and deserialising parses again: a value read
 //! back from a store or a service obeys the same rules as one typed by a person.
 
+pub mod chat;
 pub mod code;
 pub mod contact;
 pub mod email;
@@ -20,6 +21,7 @@ pub mod invite;
 pub mod name;
 pub mod phone;
 
+pub use chat::{Channel, ChatKey};
 pub use code::{CodeError, VerificationCode};
 pub use contact::{parse_parent_phone, ChildContact, ContactError, ParentPhoneError};
 pub use email::{Email, EmailError};

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ChildName, InviteToken, VerificationCode};
+use crate::domain::{ChatKey, ChildName, InviteToken, VerificationCode};
 use crate::i18n::Args;
 use crate::script::vocab::Operation;
 use crate::script::Msg;
@@ -75,7 +75,7 @@ pub enum DeskAction {
     /// Create an invitation for this class.
     InviteClass { class_id: String },
     /// Connect (or not) another chat that opened this teacher's link.
-    AllowChat { chat: i64, allow: bool },
+    AllowChat { chat: ChatKey, allow: bool },
 }
 
 impl DeskAction {
@@ -372,7 +372,7 @@ pub enum DeskRequest {
     /// Connect (or not) another chat to this teacher.
     AllowChat {
         teacher_id: String,
-        chat: i64,
+        chat: ChatKey,
         allow: bool,
     },
     /// This chat no longer serves the teacher (`/unbind`).
@@ -424,6 +424,14 @@ mod tests {
             }),
             ButtonTarget::Desk(DeskAction::InviteClass {
                 class_id: "c-5a".into(),
+            }),
+            ButtonTarget::Desk(DeskAction::AllowChat {
+                chat: ChatKey::max(-4_000_000_000),
+                allow: true,
+            }),
+            ButtonTarget::Desk(DeskAction::AllowChat {
+                chat: ChatKey::telegram(77),
+                allow: false,
             }),
         ] {
             let data = target.callback_data().expect("a press");

@@ -8,7 +8,7 @@ use crate::engine::{ButtonView, DeskAction, DeskRequest, Say};
 use crate::i18n::{Arg, Args};
 use crate::notify::{IfScheduled, Notice, NoticeKind};
 use crate::service::{ApplicationStatus, Decision, OpKey, Rejection, RejectionCode, ServiceError};
-use crate::store::ChatId;
+use crate::store::ChatKey;
 
 use super::{Assistant, RuntimeError};
 use crate::script::vocab::RuntimeEvent;
@@ -17,7 +17,7 @@ use crate::script::Msg;
 impl Assistant {
     /// Carries out a teacher's request and says how it went. Only the chat bound to the
     /// teacher may act for them: a chat that opened a forwarded teacher link gets nothing.
-    pub async fn carry_out(&self, chat: ChatId, request: DeskRequest) -> Vec<Say> {
+    pub async fn carry_out(&self, chat: ChatKey, request: DeskRequest) -> Vec<Say> {
         let teacher_id = match &request {
             DeskRequest::CreateInvite { teacher_id, .. }
             | DeskRequest::ListPending { teacher_id }
@@ -68,7 +68,7 @@ impl Assistant {
     }
 
     /// The bound chat's answer to «Подключить ещё один чат?»: the other chat is told either way.
-    async fn allow_chat(&self, teacher_id: &str, other: ChatId, allow: bool) -> Say {
+    async fn allow_chat(&self, teacher_id: &str, other: ChatKey, allow: bool) -> Say {
         if allow {
             if let Err(error) = self.directory.allow_chat(teacher_id, other).await {
                 tracing::warn!(%error, "a chat could not be connected");
@@ -96,7 +96,7 @@ impl Assistant {
     /// occasion): a message to someone other than the person whose turn it is.
     pub(crate) async fn tell_now(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         id: String,
         says: Vec<Say>,
     ) -> Result<(), RuntimeError> {
@@ -114,7 +114,7 @@ impl Assistant {
     }
 
     /// The language `chat` speaks (its session's), else the default.
-    pub(crate) async fn language_of(&self, chat: ChatId) -> String {
+    pub(crate) async fn language_of(&self, chat: ChatKey) -> String {
         match self.store.language(chat).await {
             Ok(Some(lang)) => lang,
             _ => crate::i18n::DEFAULT_LANG.to_owned(),
@@ -164,7 +164,7 @@ impl Assistant {
 
     async fn decide(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         teacher_id: &str,
         application_id: &str,
         decision: Decision,
@@ -176,7 +176,7 @@ impl Assistant {
         if let Some(app) = &tracked {
             if app.teacher_id != teacher_id {
                 tracing::warn!(
-                    chat,
+                    chat = %chat,
                     application = application_id,
                     "decision refused: this chat's teacher is not the application's teacher"
                 );
@@ -198,7 +198,7 @@ impl Assistant {
             .await
         {
             Ok(status) => {
-                tracing::info!(chat, application = application_id, ?status, "decision made");
+                tracing::info!(chat = %chat, application = application_id, ?status, "decision made");
                 self.tell_student(tracked.as_ref()).await;
                 let message = match status {
                     ApplicationStatus::Approved => Msg::DecisionApproved,
@@ -208,7 +208,7 @@ impl Assistant {
             }
             Err(ServiceError::Rejected(Rejection::AlreadyDecided { .. })) => {
                 tracing::warn!(
-                    chat,
+                    chat = %chat,
                     application = application_id,
                     "decision refused: already decided"
                 );
@@ -217,7 +217,7 @@ impl Assistant {
             }
             Err(ServiceError::Rejected(Rejection::NotClassTeacher)) => {
                 tracing::warn!(
-                    chat,
+                    chat = %chat,
                     application = application_id,
                     "decision refused by the service: not the class teacher"
                 );

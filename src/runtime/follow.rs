@@ -12,13 +12,13 @@ impl Assistant {
     /// must know of it. A failure here is logged and does not undo the user's progress:
     /// teachers still find the application in /pending, and the pending check notices
     /// decisions.
-    pub(super) async fn follow_up(&self, chat: ChatId, follow: FollowUp) -> Option<Say> {
+    pub(super) async fn follow_up(&self, chat: ChatKey, follow: FollowUp) -> Option<Say> {
         let now = self.clock.now();
         let result = match follow {
             FollowUp::TeacherBound { teacher_id } => {
                 match self.directory.bind_teacher(&teacher_id, chat).await {
                     Ok(Binding::Bound) => {
-                        tracing::info!(chat, teacher = %teacher_id, "a teacher bound this chat");
+                        tracing::info!(chat = %chat, teacher = %teacher_id, "a teacher bound this chat");
                         Ok(())
                     }
                     Ok(Binding::Taken { by }) => return Some(self.refuse_binding(chat, by).await),
@@ -46,7 +46,7 @@ impl Assistant {
             }
             FollowUp::ParentLinked { token, phone } => {
                 if let Err(error) = self.tell_child_of_parent(&token, &phone).await {
-                    tracing::error!(chat, %error, "the child could not be told of the parent");
+                    tracing::error!(chat = %chat, %error, "the child could not be told of the parent");
                 }
                 Ok(())
             }
@@ -54,7 +54,7 @@ impl Assistant {
             FollowUp::Forget | FollowUp::Desk(_) | FollowUp::Schedule { .. } => Ok(()),
         };
         if let Err(error) = result {
-            tracing::error!(chat, %error, "a follow-up of the turn failed");
+            tracing::error!(chat = %chat, %error, "a follow-up of the turn failed");
         }
         None
     }
@@ -79,7 +79,7 @@ impl Assistant {
     /// A teacher's link opened in a second chat: that chat is not bound (it gets nothing of the
     /// class until the bound chat connects it) and is told so; the bound chat is asked at once
     /// «Подключить ещё один чат к вашему классу?».
-    pub(super) async fn refuse_binding(&self, chat: ChatId, bound: ChatId) -> Say {
+    pub(super) async fn refuse_binding(&self, chat: ChatKey, bound: ChatKey) -> Say {
         tracing::warn!(
             event = "binding_refused",
             "a teacher link was opened in a second chat"
@@ -135,7 +135,7 @@ impl Assistant {
 
     /// `/forget` beyond the session: the teacher binding, followed applications, and every
     /// notice and reminder of the chat.
-    pub(super) async fn forget_elsewhere(&self, chat: ChatId) -> Result<(), StoreError> {
+    pub(super) async fn forget_elsewhere(&self, chat: ChatKey) -> Result<(), StoreError> {
         self.directory.forget_chat(chat).await?;
         self.limits.forget_chat(chat).await?;
         self.outbox.forget_chat(chat).await.map(drop)

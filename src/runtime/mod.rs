@@ -25,7 +25,7 @@ use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
 use crate::script::Msg;
 use crate::service::{OpKey, RegistrationService, Rejection, ServiceError};
-use crate::store::{ChatId, Claim, Commit, Keep, Loaded, SessionStore, StoreError};
+use crate::store::{ChatKey, Claim, Commit, Keep, Loaded, SessionStore, StoreError};
 
 /// How many times a turn is retried when another replica saved the same chat meanwhile.
 const CONFLICT_RETRIES: usize = 3;
@@ -81,11 +81,11 @@ pub struct Assistant {
     /// The key of the address tags of the code limits (`LIMIT_KEY`).
     limit_key: Vec<u8>,
     /// Updates a chat may send before the rest are dropped (flood control), in this process.
-    flood: governor::DefaultKeyedRateLimiter<ChatId>,
+    flood: governor::DefaultKeyedRateLimiter<ChatKey>,
     /// When each flooding chat was last told to slow down.
-    flood_told: Mutex<HashMap<ChatId, chrono::DateTime<chrono::Utc>>>,
+    flood_told: Mutex<HashMap<ChatKey, chrono::DateTime<chrono::Utc>>>,
     /// One lock per chat: a chat's updates are handled one at a time within this process.
-    chat_locks: Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<()>>>>,
+    chat_locks: Mutex<HashMap<ChatKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Assistant {
@@ -134,7 +134,7 @@ impl Assistant {
     /// sustained flow, bursts of [`FLOOD_BURST`]). Past it, the first update is answered once
     /// with a calm «подождите» and the rest are dropped before any service call or session
     /// write.
-    pub fn admit(&self, chat: ChatId) -> Admission {
+    pub fn admit(&self, chat: ChatKey) -> Admission {
         if self.flood.check_key(&chat).is_ok() {
             return Admission::Go;
         }
@@ -211,7 +211,7 @@ impl Assistant {
         session
     }
 
-    fn chat_lock(&self, chat: ChatId) -> Arc<tokio::sync::Mutex<()>> {
+    fn chat_lock(&self, chat: ChatKey) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.chat_locks.lock().unwrap_or_else(|e| e.into_inner());
         if locks.len() > 10_000 {
             locks.retain(|_, lock| Arc::strong_count(lock) > 1);
@@ -223,7 +223,7 @@ impl Assistant {
     /// used for a new conversation.
     pub async fn handle(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Handled, RuntimeError> {
@@ -243,7 +243,7 @@ impl Assistant {
     /// When another replica committed the chat meanwhile the turn runs again from the new state.
     pub async fn handle_update(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         update_id: Option<i64>,
         client_lang: Option<&str>,
         input: Input,
@@ -255,7 +255,7 @@ impl Assistant {
             attempt += 1;
             let loaded = match self.store.claim(chat, update_id).await? {
                 Claim::AlreadyHandled => {
-                    tracing::info!(chat, ?update_id, "redelivered update ignored");
+                    tracing::info!(chat = %chat, ?update_id, "redelivered update ignored");
                     return Ok(None);
                 }
                 Claim::New(loaded) => loaded,
@@ -265,7 +265,7 @@ impl Assistant {
                 .await
             {
                 Err(RuntimeError::Store(StoreError::Conflict)) if attempt < CONFLICT_RETRIES => {
-                    tracing::info!(chat, attempt, "session changed concurrently; retrying");
+                    tracing::info!(chat = %chat, attempt, "session changed concurrently; retrying");
                 }
                 other => return other.map(Some),
             }
@@ -275,7 +275,7 @@ impl Assistant {
     /// A code request past a limit: the refusal the person hears (the service is not called).
     async fn code_limit(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         request: &Request,
         session: &crate::engine::Session,
         key: OpKey,
@@ -322,7 +322,7 @@ impl Assistant {
 
     async fn handle_loaded(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         loaded: Option<Loaded>,
         update_id: Option<i64>,
         client_lang: Option<&str>,
@@ -335,7 +335,7 @@ impl Assistant {
             Some(loaded) => match loaded.session {
                 Some(session) => (session, loaded.revision),
                 None => {
-                    tracing::warn!(chat, "stored session cannot be decoded; starting again");
+                    tracing::warn!(chat = %chat, "stored session cannot be decoded; starting again");
                     says.push(Say::plain(Msg::SessionLost));
                     let mut fresh = self.new_session(client_lang, now);
                     fresh.fresh = false;
@@ -375,10 +375,10 @@ impl Assistant {
             match &result {
                 // A wrong code or a used invitation is an ordinary answer, not a fault.
                 Err(ServiceError::Rejected(rejection)) => {
-                    tracing::debug!(chat, op = %awaiting.op, code = rejection.code(), "service refused");
+                    tracing::debug!(chat = %chat, op = %awaiting.op, code = rejection.code(), "service refused");
                 }
                 Err(error) => {
-                    tracing::warn!(chat, op = %awaiting.op, %error, "service call failed")
+                    tracing::warn!(chat = %chat, op = %awaiting.op, %error, "service call failed")
                 }
                 Ok(_) => {}
             }
@@ -393,7 +393,7 @@ impl Assistant {
         if forget {
             self.store.delete(chat).await?;
             self.forget_elsewhere(chat).await?;
-            tracing::info!(chat, "forgot the user at their request");
+            tracing::info!(chat = %chat, "forgot the user at their request");
         } else {
             // The replies, until delivered, and what the turn schedules are committed with it.
             let mut notices: Vec<(Notice, chrono::DateTime<chrono::Utc>)> = scheduled
@@ -439,7 +439,7 @@ impl Assistant {
         replies.extend(self.render_all(&session.lang, &more)?);
         let seed = step.and_then(|s| s.seed.clone());
         let expects = step.and_then(|s| s.input);
-        tracing::debug!(chat, at = %session.at, "turn done");
+        tracing::debug!(chat = %chat, at = %session.at, "turn done");
         Ok(Handled {
             replies,
             at: session.at,
@@ -505,7 +505,7 @@ pub async fn perform(
 
 /// The notice that runs `event` in `chat`'s conversation when due: one per chat and event, so
 /// scheduling it again moves it.
-fn event_notice(chat: ChatId, event: String) -> Notice {
+fn event_notice(chat: ChatKey, event: String) -> Notice {
     Notice {
         id: format!("event:{chat}:{event}"),
         chat,

@@ -15,7 +15,7 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use crate::engine::Input;
 use crate::notify::{IfScheduled, Notice, NoticeKind};
 use crate::service::ApplicationStatus;
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 use super::desk::application_card;
 use super::{Assistant, Reply};
@@ -44,7 +44,7 @@ pub enum Undelivered {
 /// Delivers a message to a chat.
 #[async_trait]
 pub trait Courier: Send + Sync {
-    async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), Undelivered>;
+    async fn send(&self, chat: ChatKey, reply: &Reply) -> Result<(), Undelivered>;
 }
 
 pub struct Notifier {
@@ -53,7 +53,7 @@ pub struct Notifier {
     /// This replica's name in the consumer group.
     consumer: String,
     overall: DefaultDirectRateLimiter,
-    per_chat: DefaultKeyedRateLimiter<ChatId>,
+    per_chat: DefaultKeyedRateLimiter<ChatKey>,
 }
 
 impl Notifier {
@@ -182,7 +182,7 @@ impl Notifier {
         self.send_all(teacher_chat, &[card]).await
     }
 
-    async fn send_all(&self, chat: ChatId, replies: &[Reply]) -> Result<usize, Undelivered> {
+    async fn send_all(&self, chat: ChatKey, replies: &[Reply]) -> Result<usize, Undelivered> {
         for reply in replies {
             self.overall.until_ready().await;
             self.per_chat.until_key_ready(&chat).await;

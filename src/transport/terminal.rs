@@ -9,10 +9,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use crate::engine::{ButtonTarget, Command, Input, Say};
 use crate::runtime::{Assistant, Handled, RuntimeError};
 use crate::script::Msg;
-use crate::store::ChatId;
+use crate::store::ChatKey;
 
 /// The terminal's conversation id.
-pub const TERMINAL_CHAT: ChatId = 1;
+pub const TERMINAL_CHAT: ChatKey = ChatKey::telegram(1);
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -12,12 +12,12 @@ use sferum_bot::clock::ManualClock;
 use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Assistant, Handled};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
-use sferum_bot::store::{ChatId, SessionStore};
+use sferum_bot::store::{ChatKey, SessionStore};
 
 use super::helpers::{engine, monday_morning, press_on as press, text_of as text, Inbox, CODE};
 use super::redis_server::RedisServer;
 
-const CHAT: ChatId = 31_337;
+const CHAT: ChatKey = ChatKey::telegram(31_337);
 
 /// A registration service shared by every replica, counting the codes it sends.
 struct Service {
@@ -249,12 +249,12 @@ async fn replies_of_a_process_that_died_after_its_commit_are_delivered_once_by_a
     clock.advance(sferum_bot::runtime::REPLY_GRACE + chrono::Duration::seconds(1));
     assert_eq!(notifier.deliver_due().await, Ok(1));
     assert_eq!(notifier.deliver_due().await, Ok(0), "once");
-    let sent: Vec<(ChatId, String)> = recorder
+    let sent: Vec<(ChatKey, String)> = recorder
         .take()
         .into_iter()
         .map(|(chat, reply)| (chat, reply.text))
         .collect();
-    let expected: Vec<(ChatId, String)> = committed
+    let expected: Vec<(ChatKey, String)> = committed
         .replies
         .iter()
         .map(|r| (CHAT, r.text.clone()))
@@ -636,16 +636,17 @@ async fn a_forwarded_teacher_link_takes_nothing_over_and_the_teacher_is_told() {
     let sent = inbox.take();
     assert!(
         sent.iter()
-            .any(|(chat, r)| *chat == 700 && r.text.contains("открыли в другом чате")),
+            .any(|(chat, r)| *chat == ChatKey::telegram(700)
+                && r.text.contains("открыли в другом чате")),
         "the teacher is told: {sent:#?}"
     );
     assert!(
-        sent.iter().all(|(chat, _)| *chat != 999),
+        sent.iter().all(|(chat, _)| *chat != ChatKey::telegram(999)),
         "nothing of the class reaches the second chat: {sent:#?}"
     );
     assert!(
         sent.iter()
-            .any(|(chat, r)| *chat == 700 && r.text.contains("Петров Иван")),
+            .any(|(chat, r)| *chat == ChatKey::telegram(700) && r.text.contains("Петров Иван")),
         "the new application goes to the teacher's own chat: {sent:#?}"
     );
 }
@@ -671,7 +672,7 @@ async fn a_parent_linking_to_the_childs_account_is_announced_to_the_child() {
     let to_child: Vec<String> = inbox
         .take()
         .into_iter()
-        .filter(|(chat, _)| *chat == 100)
+        .filter(|(chat, _)| *chat == ChatKey::telegram(100))
         .map(|(_, r)| r.text)
         .collect();
     assert_eq!(to_child.len(), 1, "{to_child:?}");
@@ -695,12 +696,13 @@ async fn the_bound_teacher_connects_a_second_chat_and_either_chat_can_unbind() {
     notifier.deliver_due().await.expect("delivered");
     let asked = inbox.take();
     assert!(
-        asked
-            .iter()
-            .any(|(chat, r)| *chat == 700 && r.text.contains("Подключить ещё один чат")),
+        asked.iter().any(|(chat, r)| *chat == ChatKey::telegram(700)
+            && r.text.contains("Подключить ещё один чат")),
         "{asked:#?}"
     );
-    teacher.press_from(&asked, 700, "Да, подключить").await;
+    teacher
+        .press_from(&asked, ChatKey::telegram(700), "Да, подключить")
+        .await;
     assert!(
         teacher.last_text().contains("второй чат подключён"),
         "{}",
@@ -710,7 +712,7 @@ async fn the_bound_teacher_connects_a_second_chat_and_either_chat_can_unbind() {
     let told: Vec<_> = inbox
         .take()
         .into_iter()
-        .filter(|(c, _)| *c == 701)
+        .filter(|(c, _)| *c == ChatKey::telegram(701))
         .collect();
     assert!(told[0].1.text.contains("подтвердил"), "{told:#?}");
     phone.send("/pending").await;
@@ -746,26 +748,40 @@ async fn in_redis_the_first_chat_keeps_a_teacher_and_others_join_only_when_allow
     let b = RedisDirectory::connect(&server.url(), "sferum:")
         .await
         .expect("another replica");
-    assert_eq!(a.bind_teacher("t-7", 700).await, Ok(Binding::Bound));
     assert_eq!(
-        b.bind_teacher("t-7", 700).await,
+        a.bind_teacher("t-7", ChatKey::telegram(700)).await,
+        Ok(Binding::Bound)
+    );
+    assert_eq!(
+        b.bind_teacher("t-7", ChatKey::telegram(700)).await,
         Ok(Binding::Bound),
         "again: the same chat"
     );
     assert_eq!(
-        b.bind_teacher("t-7", 999).await,
-        Ok(Binding::Taken { by: 700 })
+        b.bind_teacher("t-7", ChatKey::telegram(999)).await,
+        Ok(Binding::Taken {
+            by: ChatKey::telegram(700)
+        })
     );
-    assert_eq!(a.teacher_chat("t-7").await, Ok(Some(700)));
-    assert_eq!(a.serves("t-7", 999).await, Ok(false));
-    b.allow_chat("t-7", 999).await.expect("allowed");
-    assert_eq!(a.serves("t-7", 999).await, Ok(true));
-    a.unbind("t-7", 999).await.expect("unbound");
-    assert_eq!(b.serves("t-7", 999).await, Ok(false));
-    assert_eq!(b.serves("t-7", 700).await, Ok(true));
-    a.forget_chat(700).await.expect("forgotten");
     assert_eq!(
-        b.bind_teacher("t-7", 999).await,
+        a.teacher_chat("t-7").await,
+        Ok(Some(ChatKey::telegram(700)))
+    );
+    assert_eq!(a.serves("t-7", ChatKey::telegram(999)).await, Ok(false));
+    b.allow_chat("t-7", ChatKey::telegram(999))
+        .await
+        .expect("allowed");
+    assert_eq!(a.serves("t-7", ChatKey::telegram(999)).await, Ok(true));
+    a.unbind("t-7", ChatKey::telegram(999))
+        .await
+        .expect("unbound");
+    assert_eq!(b.serves("t-7", ChatKey::telegram(999)).await, Ok(false));
+    assert_eq!(b.serves("t-7", ChatKey::telegram(700)).await, Ok(true));
+    a.forget_chat(ChatKey::telegram(700))
+        .await
+        .expect("forgotten");
+    assert_eq!(
+        b.bind_teacher("t-7", ChatKey::telegram(999)).await,
         Ok(Binding::Bound),
         "free again"
     );

@@ -263,7 +263,7 @@ async fn the_resend_button_comes_by_itself_once_a_new_code_may_be_asked_for() {
     assert_eq!(notifier.deliver_due().await, Ok(1));
     let kept = inbox.take();
     let (to, reply) = kept.first().expect("a message");
-    assert_eq!(*to, 1);
+    assert_eq!(*to, sferum_bot::store::ChatKey::telegram(1));
     assert_eq!(reply.message, "resend-ready", "{}", reply.text);
     assert!(reply
         .buttons

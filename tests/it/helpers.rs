@@ -16,7 +16,7 @@ use sferum_bot::runtime::notifier::{Courier, Undelivered};
 use sferum_bot::runtime::{Assistant, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::startup;
-use sferum_bot::store::{ChatId, SessionStore};
+use sferum_bot::store::{ChatKey, SessionStore};
 
 /// The code the test sandbox always sends.
 pub const CODE: &str = "123456";
@@ -48,11 +48,11 @@ pub fn monday_morning() -> DateTime<Utc> {
 
 /// Collects what a notifier sends, as Telegram would show it.
 #[derive(Default)]
-pub struct Inbox(std::sync::Mutex<Vec<(ChatId, Reply)>>);
+pub struct Inbox(std::sync::Mutex<Vec<(ChatKey, Reply)>>);
 
 #[async_trait::async_trait]
 impl Courier for Inbox {
-    async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), Undelivered> {
+    async fn send(&self, chat: ChatKey, reply: &Reply) -> Result<(), Undelivered> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -63,7 +63,7 @@ impl Courier for Inbox {
 
 impl Inbox {
     /// Everything delivered since the last take.
-    pub fn take(&self) -> Vec<(ChatId, Reply)> {
+    pub fn take(&self) -> Vec<(ChatKey, Reply)> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
@@ -121,7 +121,7 @@ impl TestBot {
         (notifier, inbox)
     }
 
-    pub fn chat(&self, chat: ChatId) -> Transcript<'_> {
+    pub fn chat(&self, chat: impl AsChat) -> Transcript<'_> {
         transcript(&self.bot, chat)
     }
 }
@@ -129,7 +129,7 @@ impl TestBot {
 /// A conversation of one chat, recorded as text.
 pub struct Transcript<'b> {
     bot: &'b Assistant,
-    chat: ChatId,
+    chat: ChatKey,
     pub lang: Option<String>,
     last: Vec<Reply>,
     text: String,
@@ -174,8 +174,8 @@ impl Transcript<'_> {
     /// The user presses `label` on a message the notifier sent to `chat`.
     pub async fn press_from(
         &mut self,
-        sent: &[(ChatId, Reply)],
-        chat: ChatId,
+        sent: &[(ChatKey, Reply)],
+        chat: ChatKey,
         label: &str,
     ) -> &mut Self {
         let input = replies_to(sent, chat)
@@ -342,12 +342,12 @@ impl Transcript<'_> {
 }
 
 /// The replies among `sent` (what a notifier delivered) that went to `chat`, in order.
-pub fn replies_to(sent: &[(ChatId, Reply)], chat: ChatId) -> impl Iterator<Item = &Reply> {
+pub fn replies_to(sent: &[(ChatKey, Reply)], chat: ChatKey) -> impl Iterator<Item = &Reply> {
     sent.iter().filter(move |(c, _)| *c == chat).map(|(_, r)| r)
 }
 
 /// The message ids of the replies among `sent` that went to `chat`, in order.
-pub fn messages_to(sent: &[(ChatId, Reply)], chat: ChatId) -> Vec<String> {
+pub fn messages_to(sent: &[(ChatKey, Reply)], chat: ChatKey) -> Vec<String> {
     replies_to(sent, chat).map(|r| r.message.clone()).collect()
 }
 
@@ -365,10 +365,10 @@ pub fn rendered(lang: &str, id: &str, args: &[(&str, Arg)]) -> String {
 }
 
 /// A conversation of `chat` with any bot (one on another service, say).
-pub fn transcript(bot: &Assistant, chat: ChatId) -> Transcript<'_> {
+pub fn transcript(bot: &Assistant, chat: impl AsChat) -> Transcript<'_> {
     Transcript {
         bot,
-        chat,
+        chat: chat.chat(),
         lang: None,
         last: Vec::new(),
         text: String::new(),
@@ -415,4 +415,21 @@ pub fn text_of(handled: &sferum_bot::runtime::Handled) -> String {
         .map(|r| r.text.as_str())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A chat in a test: a bare number is a Telegram chat, as every chat was before MAX.
+pub trait AsChat {
+    fn chat(self) -> ChatKey;
+}
+
+impl AsChat for i64 {
+    fn chat(self) -> ChatKey {
+        ChatKey::telegram(self)
+    }
+}
+
+impl AsChat for ChatKey {
+    fn chat(self) -> ChatKey {
+        self
+    }
 }

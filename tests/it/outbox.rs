@@ -18,7 +18,7 @@ use redis::AsyncCommands;
 use sferum_bot::backend::memory::MemoryOutbox;
 use sferum_bot::backend::redis::{RedisOutbox, GROUP};
 use sferum_bot::notify::{Claimed, IfScheduled, Notice, NoticeKind, Outbox};
-use sferum_bot::store::StoreError;
+use sferum_bot::store::{ChatKey, StoreError};
 
 use super::redis_server::RedisServer;
 
@@ -73,7 +73,7 @@ async fn redis_outbox(server: &RedisServer) -> RedisOutbox {
 fn new_application(application: &str) -> Notice {
     Notice {
         id: format!("new-application:{application}"),
-        chat: -100_500,
+        chat: ChatKey::telegram(-100_500),
         kind: NoticeKind::NewApplication {
             application_id: application.to_owned(),
         },
@@ -83,7 +83,7 @@ fn new_application(application: &str) -> Notice {
 fn event(id: &str, event: &str) -> Notice {
     Notice {
         id: id.to_owned(),
-        chat: 4242,
+        chat: ChatKey::telegram(4242),
         kind: NoticeKind::Event {
             event: event.to_owned(),
         },

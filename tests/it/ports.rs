@@ -10,14 +10,14 @@ use sferum_bot::backend::redis::{RedisDirectory, RedisOutbox, RedisStore, RedisS
 use sferum_bot::directory::{Binding, Directory, TrackedApplication};
 use sferum_bot::engine::Session;
 use sferum_bot::notify::{Notice, NoticeKind, Outbox};
-use sferum_bot::store::{ChatId, Claim, Commit, Keep, SessionStore, StoreError};
+use sferum_bot::store::{ChatKey, Claim, Commit, Keep, SessionStore, StoreError};
 
 use super::helpers::engine;
 use super::redis_server::RedisServer;
 
 const PREFIX: &str = "sferum:";
-const CHAT: ChatId = 4_242;
-const OTHER: ChatId = 4_343;
+const CHAT: ChatKey = ChatKey::telegram(4_242);
+const OTHER: ChatKey = ChatKey::telegram(4_343);
 
 /// Two replicas of one backend: the session store, the outbox beside it and the directory.
 struct Replica {
@@ -60,6 +60,7 @@ on_every_backend!(two_commits_from_one_revision_conflict);
 on_every_backend!(a_committed_update_is_handled_once);
 on_every_backend!(notices_kept_with_a_commit_are_the_outboxs);
 on_every_backend!(delete_forgets_and_a_new_conversation_starts_at_zero);
+on_every_backend!(the_same_number_in_two_messengers_is_two_chats);
 on_every_backend!(the_first_chat_keeps_a_teacher);
 on_every_backend!(a_connected_chat_serves_until_unbound);
 on_every_backend!(applications_are_followed_until_untracked);
@@ -103,7 +104,7 @@ fn commit<'a>(session: &'a Session, expected: u64, update_id: Option<i64>) -> Co
     }
 }
 
-async fn load(replica: &Replica, chat: ChatId) -> Option<(String, u64)> {
+async fn load(replica: &Replica, chat: ChatKey) -> Option<(String, u64)> {
     replica
         .store
         .load(chat)
@@ -319,7 +320,7 @@ async fn a_connected_chat_serves_until_unbound(a: &Replica, b: &Replica) {
     );
 }
 
-fn application(id: &str, student_chat: ChatId, minutes: i64) -> TrackedApplication {
+fn application(id: &str, student_chat: ChatKey, minutes: i64) -> TrackedApplication {
     TrackedApplication {
         application_id: id.to_owned(),
         student_chat,
@@ -380,5 +381,43 @@ async fn forget_chat_drops_binding_applications_and_invitations(a: &Replica, b: 
     assert_eq!(
         a.directory.issuer_of("par-2").await.expect("answers"),
         Some(OTHER)
+    );
+}
+
+async fn the_same_number_in_two_messengers_is_two_chats(a: &Replica, b: &Replica) {
+    let telegram = ChatKey::telegram(42);
+    let max = ChatKey::max(42);
+    let in_telegram = session("ru");
+    let in_max = session("en");
+    // Each messenger numbers its updates on its own: update 9 of each is handled once each.
+    a.store
+        .commit(telegram, &commit(&in_telegram, 0, Some(9)))
+        .await
+        .expect("the Telegram chat's turn");
+    assert!(matches!(
+        b.store.claim(max, Some(9)).await.expect("answers"),
+        Claim::New(None)
+    ));
+    b.store
+        .commit(max, &commit(&in_max, 0, Some(9)))
+        .await
+        .expect("the MAX chat's turn");
+    assert_eq!(load(a, telegram).await, Some(("ru".to_owned(), 1)));
+    assert_eq!(load(a, max).await, Some(("en".to_owned(), 1)));
+    a.store.delete(max).await.expect("forgotten");
+    assert_eq!(load(b, telegram).await, Some(("ru".to_owned(), 1)));
+    assert_eq!(load(b, max).await, None);
+    a.directory
+        .bind_teacher("t-1", telegram)
+        .await
+        .expect("bound");
+    assert_eq!(
+        b.directory.bind_teacher("t-1", max).await.expect("answers"),
+        Binding::Taken { by: telegram }
+    );
+    b.directory.forget_chat(max).await.expect("forgotten");
+    assert_eq!(
+        a.directory.teacher_chat("t-1").await.expect("answers"),
+        Some(telegram)
     );
 }

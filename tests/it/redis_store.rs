@@ -15,13 +15,13 @@ use redis::AsyncCommands;
 use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Handled, RuntimeError};
-use sferum_bot::store::{ChatId, StoreError};
+use sferum_bot::store::{Channel, ChatKey, StoreError};
 
 use super::helpers::{press_on as press, text_of, TestBot, CODE};
 use super::redis_server::RedisServer;
 
-const CHAT: ChatId = 4242;
-const OTHER_CHAT: ChatId = -100_777;
+const CHAT: ChatKey = ChatKey::telegram(4242);
+const OTHER_CHAT: ChatKey = ChatKey::telegram(-100_777);
 /// The first words of the "session-restarted" message.
 const RESTARTED: &str = "Бот обновился";
 /// The apology for a session that cannot be read.
@@ -48,7 +48,7 @@ async fn bot_on(store: &Arc<RedisStore>) -> TestBot {
 }
 
 /// One turn that must succeed.
-async fn turn(bot: &TestBot, chat: ChatId, input: Input) -> Handled {
+async fn turn(bot: &TestBot, chat: ChatKey, input: Input) -> Handled {
     let handled = bot
         .bot
         .handle(chat, None, input)
@@ -58,7 +58,7 @@ async fn turn(bot: &TestBot, chat: ChatId, input: Input) -> Handled {
     handled
 }
 
-async fn say(bot: &TestBot, chat: ChatId, text: &str) -> Handled {
+async fn say(bot: &TestBot, chat: ChatKey, text: &str) -> Handled {
     turn(bot, chat, Input::from_text(text)).await
 }
 
@@ -67,7 +67,7 @@ fn buttons_of(handled: &Handled) -> usize {
 }
 
 /// `/start demo-class`, «Войти в аккаунт»: the student is asked for the child's contact.
-async fn up_to_contact(bot: &TestBot, chat: ChatId) -> Handled {
+async fn up_to_contact(bot: &TestBot, chat: ChatKey) -> Handled {
     let welcome = say(bot, chat, "/start demo-class").await;
     let contact = turn(bot, chat, press(&welcome, "Войти в аккаунт")).await;
     assert_eq!(contact.at.to_string(), "variant1/contact");
@@ -161,7 +161,7 @@ async fn a_session_expires_after_its_ttl_and_activity_renews_it() {
         (MONTH_MS - 60_000..=MONTH_MS).contains(&ttl),
         "a saved session lives 30 days, PTTL = {ttl}"
     );
-    let ttl = pttl(&mut redis, &store.update_key(9001)).await;
+    let ttl = pttl(&mut redis, &store.update_key(Channel::Telegram, 9001)).await;
     assert!(
         (DAY_MS - 60_000..=DAY_MS).contains(&ttl),
         "an update id is remembered a day, PTTL = {ttl}"
@@ -350,7 +350,7 @@ async fn a_corrupt_session_restarts_politely() {
 
 /// The next message after a damaged session: the `apology` and the main menu;
 /// the message after that is an ordinary turn, not another apology.
-async fn recovers(bot: &TestBot, chat: ChatId, apology: &str) {
+async fn recovers(bot: &TestBot, chat: ChatKey, apology: &str) {
     let restarted = say(bot, chat, "8 (912) 345-67-89").await;
     let text = text_of(&restarted);
     assert!(
@@ -580,7 +580,7 @@ async fn redis_round_trips_per_update_and_session_memory() {
         .unwrap_or_else(|e| panic!("HSTRLEN: {e}"));
     let dedupe: i64 = redis::cmd("MEMORY")
         .arg("USAGE")
-        .arg(store.update_key(update_id))
+        .arg(store.update_key(Channel::Telegram, update_id))
         .query_async(&mut redis)
         .await
         .unwrap_or_else(|e| panic!("MEMORY USAGE: {e}"));

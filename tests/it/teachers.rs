@@ -18,14 +18,14 @@ use sferum_bot::runtime::notifier::{Courier, Notifier, Undelivered};
 use sferum_bot::runtime::{Assistant, Reply};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::service::OpKey;
-use sferum_bot::store::ChatId;
+use sferum_bot::store::ChatKey;
 
 use super::helpers::{engine, messages_to, rendered, replies_to, transcript, Inbox, CODE};
 use super::redis_server::RedisServer;
 
-const TEACHER: ChatId = 700;
-const STUDENT: ChatId = 100;
-const STRANGER: ChatId = 999;
+const TEACHER: ChatKey = ChatKey::telegram(700);
+const STUDENT: ChatKey = ChatKey::telegram(100);
+const STRANGER: ChatKey = ChatKey::telegram(999);
 
 /// An instant given in UTC.
 fn at(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> DateTime<Utc> {
@@ -89,12 +89,12 @@ impl World {
     }
 }
 
-fn texts(sent: &[(ChatId, Reply)], chat: ChatId) -> Vec<String> {
+fn texts(sent: &[(ChatKey, Reply)], chat: ChatKey) -> Vec<String> {
     replies_to(sent, chat).map(|r| r.text.clone()).collect()
 }
 
 /// The callback of button `label` on a notifier message to `chat`.
-fn button(sent: &[(ChatId, Reply)], chat: ChatId, label: &str) -> Input {
+fn button(sent: &[(ChatKey, Reply)], chat: ChatKey, label: &str) -> Input {
     replies_to(sent, chat)
         .flat_map(|r| r.buttons.iter())
         .find(|b| b.label == label)
@@ -452,7 +452,7 @@ struct Blocked(Mutex<usize>);
 
 #[async_trait]
 impl Courier for Blocked {
-    async fn send(&self, _chat: ChatId, _reply: &Reply) -> Result<(), Undelivered> {
+    async fn send(&self, _chat: ChatKey, _reply: &Reply) -> Result<(), Undelivered> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         Err(Undelivered::Never(
             "Forbidden: bot was blocked by the user".into(),

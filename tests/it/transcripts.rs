@@ -2,10 +2,11 @@
 //! read as the real conversation, plus the rules a user would notice on the way.
 
 use chrono::Duration;
+use sferum_bot::store::ChatKey;
 
 use super::helpers::{TestBot, CODE};
 
-const STUDENT: i64 = 100;
+const STUDENT: ChatKey = ChatKey::telegram(100);
 const PARENT: i64 = 200;
 
 /// A student's Variant 1 from the class link to the parent invitation; returns the link.

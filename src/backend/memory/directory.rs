@@ -6,14 +6,14 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::directory::{Binding, Directory, TrackedApplication};
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 #[derive(Debug, Default)]
 pub struct MemoryDirectory {
-    teachers: Mutex<HashMap<String, ChatId>>,
+    teachers: Mutex<HashMap<String, ChatKey>>,
     /// Chats a teacher's bound chat connected too.
-    extra: Mutex<HashMap<String, Vec<ChatId>>>,
-    invites: Mutex<HashMap<String, ChatId>>,
+    extra: Mutex<HashMap<String, Vec<ChatKey>>>,
+    invites: Mutex<HashMap<String, ChatKey>>,
     applications: Mutex<HashMap<String, TrackedApplication>>,
 }
 
@@ -25,7 +25,7 @@ impl MemoryDirectory {
 
 #[async_trait]
 impl Directory for MemoryDirectory {
-    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError> {
+    async fn bind_teacher(&self, teacher_id: &str, chat: ChatKey) -> Result<Binding, StoreError> {
         let mut teachers = self.teachers.lock().unwrap_or_else(|e| e.into_inner());
         match teachers.get(teacher_id) {
             Some(by) if *by != chat => Ok(Binding::Taken { by: *by }),
@@ -36,18 +36,18 @@ impl Directory for MemoryDirectory {
         }
     }
 
-    async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError> {
+    async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatKey>, StoreError> {
         let teachers = self.teachers.lock().unwrap_or_else(|e| e.into_inner());
         Ok(teachers.get(teacher_id).copied())
     }
 
-    async fn serves(&self, teacher_id: &str, chat: ChatId) -> Result<bool, StoreError> {
+    async fn serves(&self, teacher_id: &str, chat: ChatKey) -> Result<bool, StoreError> {
         let bound = self.teacher_chat(teacher_id).await? == Some(chat);
         let extra = self.extra.lock().unwrap_or_else(|e| e.into_inner());
         Ok(bound || extra.get(teacher_id).is_some_and(|c| c.contains(&chat)))
     }
 
-    async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+    async fn allow_chat(&self, teacher_id: &str, chat: ChatKey) -> Result<(), StoreError> {
         let mut extra = self.extra.lock().unwrap_or_else(|e| e.into_inner());
         let chats = extra.entry(teacher_id.to_owned()).or_default();
         if !chats.contains(&chat) {
@@ -56,7 +56,7 @@ impl Directory for MemoryDirectory {
         Ok(())
     }
 
-    async fn unbind(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+    async fn unbind(&self, teacher_id: &str, chat: ChatKey) -> Result<(), StoreError> {
         let mut teachers = self.teachers.lock().unwrap_or_else(|e| e.into_inner());
         if teachers.get(teacher_id) == Some(&chat) {
             teachers.remove(teacher_id);
@@ -96,7 +96,7 @@ impl Directory for MemoryDirectory {
         Ok(())
     }
 
-    async fn issued_from(&self, token: &str, chat: ChatId) -> Result<(), StoreError> {
+    async fn issued_from(&self, token: &str, chat: ChatKey) -> Result<(), StoreError> {
         self.invites
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -104,12 +104,12 @@ impl Directory for MemoryDirectory {
         Ok(())
     }
 
-    async fn issuer_of(&self, token: &str) -> Result<Option<ChatId>, StoreError> {
+    async fn issuer_of(&self, token: &str) -> Result<Option<ChatKey>, StoreError> {
         let invites = self.invites.lock().unwrap_or_else(|e| e.into_inner());
         Ok(invites.get(token).copied())
     }
 
-    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+    async fn forget_chat(&self, chat: ChatKey) -> Result<(), StoreError> {
         self.invites
             .lock()
             .unwrap_or_else(|e| e.into_inner())

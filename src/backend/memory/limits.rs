@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn, DAY_MS, HOUR_MS};
 use crate::service::OpKey;
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 /// The wait until the oldest of `times` (ms) leaves a window of `window` ms, if `times` holds
 /// `limit` or more within it.
@@ -45,7 +45,7 @@ impl MemoryLimits {
 impl Limits for MemoryLimits {
     async fn take_code(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         address: &AddressTag,
         key: OpKey,
         now: DateTime<Utc>,
@@ -86,7 +86,7 @@ impl Limits for MemoryLimits {
         Ok(Ok(()))
     }
 
-    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+    async fn forget_chat(&self, chat: ChatKey) -> Result<(), StoreError> {
         self.state
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -112,15 +112,23 @@ mod tests {
         let limits = MemoryLimits::new(CodeLimits::default());
         for n in 0..3 {
             let address = AddressTag::of(&format!("+7912000000{n}"), b"k");
-            let taken = limits.take_code(1, &address, OpKey::random(), at(n)).await;
+            let taken = limits
+                .take_code(ChatKey::telegram(1), &address, OpKey::random(), at(n))
+                .await;
             assert_eq!(taken, Ok(Ok(())));
         }
         let address = AddressTag::of("+79120000009", b"k");
-        let over = limits.take_code(1, &address, OpKey::random(), at(10)).await;
+        let over = limits
+            .take_code(ChatKey::telegram(1), &address, OpKey::random(), at(10))
+            .await;
         assert_eq!(over, Ok(Err(TryAgainIn(Duration::from_secs(50 * 60)))));
-        let later = limits.take_code(1, &address, OpKey::random(), at(61)).await;
+        let later = limits
+            .take_code(ChatKey::telegram(1), &address, OpKey::random(), at(61))
+            .await;
         assert_eq!(later, Ok(Ok(())), "an hour after the first");
-        let other_chat = limits.take_code(2, &address, OpKey::random(), at(61)).await;
+        let other_chat = limits
+            .take_code(ChatKey::telegram(2), &address, OpKey::random(), at(61))
+            .await;
         assert_eq!(other_chat, Ok(Ok(())));
     }
 
@@ -132,10 +140,20 @@ mod tests {
         });
         let address = AddressTag::of("+79120000001", b"k");
         let key = OpKey::random();
-        assert_eq!(limits.take_code(1, &address, key, at(0)).await, Ok(Ok(())));
-        assert_eq!(limits.take_code(1, &address, key, at(1)).await, Ok(Ok(())));
+        assert_eq!(
+            limits
+                .take_code(ChatKey::telegram(1), &address, key, at(0))
+                .await,
+            Ok(Ok(()))
+        );
+        assert_eq!(
+            limits
+                .take_code(ChatKey::telegram(1), &address, key, at(1))
+                .await,
+            Ok(Ok(()))
+        );
         assert!(limits
-            .take_code(1, &address, OpKey::random(), at(2))
+            .take_code(ChatKey::telegram(1), &address, OpKey::random(), at(2))
             .await
             .is_ok_and(|r| r.is_err()));
     }

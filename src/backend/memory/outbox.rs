@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::notify::{Claimed, IfScheduled, Notice, Outbox};
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 /// Notices in a map behind a mutex; see the [module documentation](self).
 #[derive(Debug, Default)]
@@ -162,7 +162,7 @@ impl Outbox for MemoryOutbox {
         Ok(self.state().scheduled.len())
     }
 
-    async fn forget_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
+    async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError> {
         let mut state = self.state();
         let before = state.scheduled.len() + state.claimed.len();
         state.scheduled.retain(|_, (_, notice)| notice.chat != chat);
@@ -181,7 +181,7 @@ mod tests {
     fn notice(id: &str) -> Notice {
         Notice {
             id: id.to_owned(),
-            chat: 7,
+            chat: ChatKey::telegram(7),
             kind: NoticeKind::NewApplication {
                 application_id: id.to_owned(),
             },

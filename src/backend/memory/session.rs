@@ -6,13 +6,15 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::store::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
+use crate::store::{
+    Channel, ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError,
+};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    sessions: Mutex<HashMap<ChatId, (String, Revision)>>,
+    sessions: Mutex<HashMap<ChatKey, (String, Revision)>>,
     /// The updates whose turn was committed.
-    committed_updates: Mutex<HashSet<i64>>,
+    committed_updates: Mutex<HashSet<(Channel, i64)>>,
 }
 
 impl MemoryStore {
@@ -23,12 +25,12 @@ impl MemoryStore {
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn claim(&self, chat: ChatId, update_id: Option<i64>) -> Result<Claim, StoreError> {
+    async fn claim(&self, chat: ChatKey, update_id: Option<i64>) -> Result<Claim, StoreError> {
         let committed = self
             .committed_updates
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if update_id.is_some_and(|id| committed.contains(&id)) {
+        if update_id.is_some_and(|id| committed.contains(&(chat.channel, id))) {
             return Ok(Claim::AlreadyHandled);
         }
         let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
@@ -42,7 +44,7 @@ impl SessionStore for MemoryStore {
 
     /// Nothing outlives this process, so notices are left to the outbox (`notices_kept` is
     /// false): there is no other replica to finish them.
-    async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
+    async fn commit(&self, chat: ChatKey, commit: &Commit<'_>) -> Result<Committed, StoreError> {
         let json = crate::store::encode(commit.session)?;
         let mut committed = self
             .committed_updates
@@ -50,12 +52,14 @@ impl SessionStore for MemoryStore {
             .unwrap_or_else(|e| e.into_inner());
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let current = sessions.get(&chat).map_or(0, |(_, r)| *r);
-        let taken = commit.update_id.is_some_and(|id| committed.contains(&id));
+        let taken = commit
+            .update_id
+            .is_some_and(|id| committed.contains(&(chat.channel, id)));
         if current != commit.expected || taken {
             return Err(StoreError::Conflict);
         }
         if let Some(id) = commit.update_id {
-            committed.insert(id);
+            committed.insert((chat.channel, id));
         }
         let revision = current + 1;
         sessions.insert(chat, (json, revision));
@@ -65,7 +69,7 @@ impl SessionStore for MemoryStore {
         })
     }
 
-    async fn delete(&self, chat: ChatId) -> Result<(), StoreError> {
+    async fn delete(&self, chat: ChatKey) -> Result<(), StoreError> {
         self.sessions
             .lock()
             .unwrap_or_else(|e| e.into_inner())

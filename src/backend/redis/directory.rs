@@ -5,7 +5,7 @@ use redis::AsyncCommands;
 
 use super::conn::{connect_lazily, Link};
 use crate::directory::{Binding, Directory, TrackedApplication, TRACKING_TTL};
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 /// The directory in Redis: `teacher:{id}` → chat, `chat-teacher:{chat}` → id,
 /// `application:{id}` → JSON (with a TTL), and the set `applications` of followed ids.
@@ -21,11 +21,11 @@ pub struct RedisDirectory {
 const BIND_SCRIPT: &str = r"
 local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] then
-  return tonumber(current)
+  return current
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
-return tonumber(ARGV[1])
+return ARGV[1]
 ";
 
 impl RedisDirectory {
@@ -77,17 +77,21 @@ impl RedisDirectory {
 
 #[async_trait]
 impl Directory for RedisDirectory {
-    async fn bind_teacher(&self, teacher_id: &str, chat: ChatId) -> Result<Binding, StoreError> {
+    async fn bind_teacher(&self, teacher_id: &str, chat: ChatKey) -> Result<Binding, StoreError> {
         let teacher_key = self.key(&format!("teacher:{teacher_id}"));
         let chat_key = self.key(&format!("chat-teacher:{chat}"));
-        let by: i64 = self
+        let by: String = self
             .connection
             .run(|mut c| {
                 let mut invocation = self.bind_script.key(&teacher_key);
-                invocation.key(&chat_key).arg(chat).arg(teacher_id);
+                invocation
+                    .key(&chat_key)
+                    .arg(chat.to_string())
+                    .arg(teacher_id);
                 async move { invocation.invoke_async(&mut c).await }
             })
             .await?;
+        let by = chat_of(&by)?;
         Ok(if by == chat {
             Binding::Bound
         } else {
@@ -95,11 +99,12 @@ impl Directory for RedisDirectory {
         })
     }
 
-    async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatId>, StoreError> {
-        self.get(self.key(&format!("teacher:{teacher_id}"))).await
+    async fn teacher_chat(&self, teacher_id: &str) -> Result<Option<ChatKey>, StoreError> {
+        let chat: Option<String> = self.get(self.key(&format!("teacher:{teacher_id}"))).await?;
+        chat.as_deref().map(chat_of).transpose()
     }
 
-    async fn serves(&self, teacher_id: &str, chat: ChatId) -> Result<bool, StoreError> {
+    async fn serves(&self, teacher_id: &str, chat: ChatKey) -> Result<bool, StoreError> {
         if self.teacher_chat(teacher_id).await? == Some(chat) {
             return Ok(true);
         }
@@ -107,24 +112,30 @@ impl Directory for RedisDirectory {
         self.connection
             .run(|mut c| {
                 let key = key.clone();
-                async move { c.sismember(key, chat).await }
+                async move { c.sismember(key, chat.to_string()).await }
             })
             .await
     }
 
-    async fn allow_chat(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+    async fn allow_chat(&self, teacher_id: &str, chat: ChatKey) -> Result<(), StoreError> {
         let mut pipe = redis::pipe();
         pipe.atomic()
-            .sadd(self.key(&format!("teacher-extra:{teacher_id}")), chat)
+            .sadd(
+                self.key(&format!("teacher-extra:{teacher_id}")),
+                chat.to_string(),
+            )
             .set(self.key(&format!("chat-teacher:{chat}")), teacher_id);
         self.pipeline(pipe).await
     }
 
-    async fn unbind(&self, teacher_id: &str, chat: ChatId) -> Result<(), StoreError> {
+    async fn unbind(&self, teacher_id: &str, chat: ChatKey) -> Result<(), StoreError> {
         let bound = self.teacher_chat(teacher_id).await?;
         let mut pipe = redis::pipe();
         pipe.atomic()
-            .srem(self.key(&format!("teacher-extra:{teacher_id}")), chat)
+            .srem(
+                self.key(&format!("teacher-extra:{teacher_id}")),
+                chat.to_string(),
+            )
             .del(self.key(&format!("chat-teacher:{chat}")));
         if bound == Some(chat) {
             pipe.del(self.key(&format!("teacher:{teacher_id}")));
@@ -179,7 +190,7 @@ impl Directory for RedisDirectory {
         self.pipeline(pipe).await
     }
 
-    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+    async fn forget_chat(&self, chat: ChatKey) -> Result<(), StoreError> {
         let teacher: Option<String> = self.get(self.key(&format!("chat-teacher:{chat}"))).await?;
         if let Some(teacher_id) = teacher {
             self.unbind(&teacher_id, chat).await?;
@@ -205,13 +216,13 @@ impl Directory for RedisDirectory {
         self.pipeline(pipe).await
     }
 
-    async fn issued_from(&self, token: &str, chat: ChatId) -> Result<(), StoreError> {
+    async fn issued_from(&self, token: &str, chat: ChatKey) -> Result<(), StoreError> {
         let issued_key = self.key(&format!("chat-invites:{chat}"));
         let mut pipe = redis::pipe();
         pipe.atomic()
             .set_ex(
                 self.key(&format!("parent-invite:{token}")),
-                chat,
+                chat.to_string(),
                 TRACKING_TTL.as_secs(),
             )
             .sadd(&issued_key, token)
@@ -219,7 +230,17 @@ impl Directory for RedisDirectory {
         self.pipeline(pipe).await
     }
 
-    async fn issuer_of(&self, token: &str) -> Result<Option<ChatId>, StoreError> {
-        self.get(self.key(&format!("parent-invite:{token}"))).await
+    async fn issuer_of(&self, token: &str) -> Result<Option<ChatKey>, StoreError> {
+        let chat: Option<String> = self
+            .get(self.key(&format!("parent-invite:{token}")))
+            .await?;
+        chat.as_deref().map(chat_of).transpose()
     }
+}
+
+/// A chat as the directory stores it (`ChatKey`'s `Display`).
+fn chat_of(stored: &str) -> Result<ChatKey, StoreError> {
+    stored
+        .parse()
+        .map_err(|_| StoreError::Unavailable("the directory holds a damaged chat".to_owned()))
 }

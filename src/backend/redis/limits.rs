@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::conn::{connect_lazily, Link};
 use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
 use crate::service::OpKey;
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 /// `KEYS[1]`: the chat's set, `KEYS[2]`: the address's set. `ARGV`: now (ms), the operation's
 /// key, the chat's hourly and daily limits, the address's daily limit.
@@ -79,7 +79,7 @@ impl RedisLimits {
         }
     }
 
-    fn chat_key(&self, chat: ChatId) -> String {
+    fn chat_key(&self, chat: ChatKey) -> String {
         format!("{}limit:chat:{chat}", self.prefix)
     }
 }
@@ -88,7 +88,7 @@ impl RedisLimits {
 impl Limits for RedisLimits {
     async fn take_code(
         &self,
-        chat: ChatId,
+        chat: ChatKey,
         address: &AddressTag,
         key: OpKey,
         now: DateTime<Utc>,
@@ -116,7 +116,7 @@ impl Limits for RedisLimits {
         })
     }
 
-    async fn forget_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+    async fn forget_chat(&self, chat: ChatKey) -> Result<(), StoreError> {
         let key = self.chat_key(chat);
         self.connection
             .run(|mut connection| {

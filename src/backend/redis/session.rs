@@ -69,7 +69,9 @@ use async_trait::async_trait;
 use super::conn::{connect_lazily, glob_escape, load_scripts, millis, Link, SCAN_BATCH};
 use super::outbox::{notice_ttl_ms, OutboxKeys};
 use crate::engine::Session;
-use crate::store::{ChatId, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError};
+use crate::store::{
+    Channel, ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError,
+};
 
 /// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key. Marks nothing: the
 /// commit records the update.
@@ -236,13 +238,19 @@ impl RedisStore {
     }
 
     /// The key of `chat`'s session.
-    pub fn session_key(&self, chat: ChatId) -> String {
+    pub fn session_key(&self, chat: ChatKey) -> String {
         format!("{}session:{chat}", self.prefix)
     }
 
     /// The key that marks `update_id` as taken.
-    pub fn update_key(&self, update_id: i64) -> String {
-        format!("{}update:{update_id}", self.prefix)
+    ///
+    /// Update ids are numbered by each messenger on its own: MAX's carry its name, Telegram's
+    /// are written as they always were.
+    pub fn update_key(&self, channel: Channel, update_id: i64) -> String {
+        match channel {
+            Channel::Telegram => format!("{}update:{update_id}", self.prefix),
+            Channel::Max => format!("{}update:max:{update_id}", self.prefix),
+        }
     }
 
     async fn load_scripts(&self) -> Result<(), StoreError> {
@@ -252,9 +260,9 @@ impl RedisStore {
 
 #[async_trait]
 impl SessionStore for RedisStore {
-    async fn claim(&self, chat: ChatId, update_id: Option<i64>) -> Result<Claim, StoreError> {
+    async fn claim(&self, chat: ChatKey, update_id: Option<i64>) -> Result<Claim, StoreError> {
         let session_key = self.session_key(chat);
-        let update_key = update_id.map(|id| self.update_key(id));
+        let update_key = update_id.map(|id| self.update_key(chat.channel, id));
         let reply: Vec<Value> = self
             .connection
             .run(|mut connection| {
@@ -268,12 +276,12 @@ impl SessionStore for RedisStore {
         decode_claim(chat, &reply)
     }
 
-    async fn commit(&self, chat: ChatId, commit: &Commit<'_>) -> Result<Committed, StoreError> {
+    async fn commit(&self, chat: ChatKey, commit: &Commit<'_>) -> Result<Committed, StoreError> {
         let json = crate::store::encode(commit.session)?;
         let key = self.session_key(chat);
         let update_key = commit
             .update_id
-            .map_or_else(|| key.clone(), |id| self.update_key(id));
+            .map_or_else(|| key.clone(), |id| self.update_key(chat.channel, id));
         let update_ttl = commit
             .update_id
             .map_or_else(String::new, |_| self.dedupe_ttl_ms.to_string());
@@ -314,7 +322,7 @@ impl SessionStore for RedisStore {
             })
         } else {
             tracing::debug!(
-                chat,
+                chat = %chat,
                 expected = commit.expected,
                 stored = revision,
                 "session or update committed meanwhile"
@@ -323,7 +331,7 @@ impl SessionStore for RedisStore {
         }
     }
 
-    async fn language(&self, chat: ChatId) -> Result<Option<String>, StoreError> {
+    async fn language(&self, chat: ChatKey) -> Result<Option<String>, StoreError> {
         let key = self.session_key(chat);
         let lang: Option<String> = self
             .connection
@@ -349,7 +357,7 @@ impl SessionStore for RedisStore {
         }
     }
 
-    async fn delete(&self, chat: ChatId) -> Result<(), StoreError> {
+    async fn delete(&self, chat: ChatKey) -> Result<(), StoreError> {
         // The update keys name no chat: the session is all there is.
         let key = self.session_key(chat);
         self.connection
@@ -367,7 +375,7 @@ impl SessionStore for RedisStore {
 }
 
 /// Reads the claim script's answer (see [`CLAIM_SCRIPT`]).
-fn decode_claim(chat: ChatId, reply: &[Value]) -> Result<Claim, StoreError> {
+fn decode_claim(chat: ChatKey, reply: &[Value]) -> Result<Claim, StoreError> {
     let malformed = || StoreError::Unavailable("the claim script answered unexpectedly".to_owned());
     match reply {
         [Value::Int(0)] => Ok(Claim::AlreadyHandled),
@@ -380,12 +388,12 @@ fn decode_claim(chat: ChatId, reply: &[Value]) -> Result<Claim, StoreError> {
                     Err(error) => {
                         // The error text may quote the data: log only its category.
                         let category = format!("{:?}", error.classify());
-                        tracing::warn!(chat, revision, %category, "stored session does not decode");
+                        tracing::warn!(chat = %chat, revision, %category, "stored session does not decode");
                         None
                     }
                 },
                 [] | [Value::Nil] => {
-                    tracing::warn!(chat, revision, "stored session has no data");
+                    tracing::warn!(chat = %chat, revision, "stored session has no data");
                     None
                 }
                 _ => return Err(malformed()),
@@ -406,10 +414,16 @@ mod tests {
 
     #[test]
     fn the_claim_answer_is_read_in_every_shape() {
-        assert_eq!(decode_claim(1, &[Value::Int(0)]), Ok(Claim::AlreadyHandled));
-        assert_eq!(decode_claim(1, &[Value::Int(1)]), Ok(Claim::New(None)));
         assert_eq!(
-            decode_claim(1, &[Value::Int(1), Value::Int(7)]),
+            decode_claim(ChatKey::telegram(1), &[Value::Int(0)]),
+            Ok(Claim::AlreadyHandled)
+        );
+        assert_eq!(
+            decode_claim(ChatKey::telegram(1), &[Value::Int(1)]),
+            Ok(Claim::New(None))
+        );
+        assert_eq!(
+            decode_claim(ChatKey::telegram(1), &[Value::Int(1), Value::Int(7)]),
             Ok(Claim::New(Some(Loaded {
                 session: None,
                 revision: 7
@@ -417,7 +431,7 @@ mod tests {
         );
         assert_eq!(
             decode_claim(
-                1,
+                ChatKey::telegram(1),
                 &[
                     Value::Int(1),
                     Value::Int(3),
@@ -429,8 +443,8 @@ mod tests {
                 revision: 3
             })))
         );
-        assert!(decode_claim(1, &[]).is_err());
-        assert!(decode_claim(1, &[Value::Okay]).is_err());
+        assert!(decode_claim(ChatKey::telegram(1), &[]).is_err());
+        assert!(decode_claim(ChatKey::telegram(1), &[Value::Okay]).is_err());
     }
 
     #[test]

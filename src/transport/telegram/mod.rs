@@ -37,6 +37,7 @@ use teloxide::types::{
 };
 use teloxide::RequestError;
 
+use crate::domain::{Channel, ChatKey};
 use crate::engine::{ButtonTarget, Input, Say};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
@@ -204,7 +205,7 @@ impl Telegram {
             return Ok(Received::Nothing);
         };
         if incoming != Incoming::Ignore {
-            match self.core.admit(chat.0) {
+            match self.core.admit(ChatKey::telegram(chat.0)) {
                 Admission::Go => {}
                 Admission::Warn => {
                     return Ok(self.notice(chat, lang.as_deref(), Msg::FloodSlowDown.id()))
@@ -216,7 +217,12 @@ impl Telegram {
             Incoming::Input(input) => {
                 return match self
                     .core
-                    .handle_update(chat.0, Some(update_id), lang.as_deref(), input)
+                    .handle_update(
+                        ChatKey::telegram(chat.0),
+                        Some(update_id),
+                        lang.as_deref(),
+                        input,
+                    )
                     .await
                 {
                     Ok(Some(handled)) => Ok(Received::Turn(chat, handled)),
@@ -345,8 +351,11 @@ pub fn qr_png(text: &str) -> Option<Vec<u8>> {
 
 #[async_trait::async_trait]
 impl Courier for Telegram {
-    async fn send(&self, chat: i64, reply: &Reply) -> Result<(), Undelivered> {
-        Telegram::send(self, ChatId(chat), reply)
+    async fn send(&self, chat: ChatKey, reply: &Reply) -> Result<(), Undelivered> {
+        if chat.channel != Channel::Telegram {
+            return Err(Undelivered::Never(format!("{chat} is not a Telegram chat")));
+        }
+        Telegram::send(self, ChatId(chat.id), reply)
             .await
             .map_err(|error| {
                 if send::never_deliverable(&error) {

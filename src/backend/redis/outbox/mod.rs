@@ -83,7 +83,7 @@ use chrono::{DateTime, Utc};
 use scripts::{ACK_SCRIPT, CANCEL_SCRIPT, FORGET_SCRIPT, MOVE_SCRIPT, SCHEDULE_SCRIPT};
 
 use crate::notify::{Claimed, IfScheduled, Notice, Outbox};
-use crate::store::{ChatId, StoreError};
+use crate::store::{ChatKey, StoreError};
 
 /// How long a notice key outlives its due time: it names a chat, so it must expire, and long
 /// after any delivery attempt could still want it.
@@ -473,7 +473,7 @@ impl Outbox for RedisOutbox {
             .await
     }
 
-    async fn forget_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
+    async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError> {
         let pattern = format!("{}*", glob_escape(&self.keys.notice("")));
         let mut cursor = "0".to_owned();
         let mut dropped = 0;
@@ -484,7 +484,7 @@ impl Outbox for RedisOutbox {
                     let mut invocation = self.forget_script.key(&self.scheduled_key);
                     invocation
                         .arg(&pattern)
-                        .arg(chat)
+                        .arg(chat.to_string())
                         .arg(&cursor)
                         .arg(crate::backend::redis::SCAN_BATCH);
                     async move { invocation.invoke_async(&mut connection).await }
