@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use sferum_bot::backend;
 use sferum_bot::clock::{Clock, SystemClock};
 use sferum_bot::config::Settings;
+use sferum_bot::runtime::messengers::Messengers;
 use sferum_bot::runtime::notifier::Notifier;
 use sferum_bot::runtime::Assistant;
 use sferum_bot::script;
@@ -18,6 +19,7 @@ use sferum_bot::service::http::{HttpConfig, HttpService};
 use sferum_bot::service::sandbox::Sandbox;
 use sferum_bot::service::RegistrationService;
 use sferum_bot::startup;
+use sferum_bot::store::Channel;
 use sferum_bot::transport::{telegram, terminal};
 
 #[derive(Parser)]
@@ -222,11 +224,8 @@ async fn run(mut settings: Settings) -> ExitCode {
         tracing::warn!(%error, "could not set the command menu");
     }
     let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
-    let notifier = Notifier::new(
-        bot,
-        Arc::new(telegram.clone()),
-        settings.replica_name.clone(),
-    );
+    let messengers = Messengers::new().with(Channel::Telegram, Arc::new(telegram.clone()));
+    let notifier = Notifier::new(bot, Arc::new(messengers), settings.replica_name.clone());
     let notifier = tokio::spawn(notifier.run(
         Duration::from_secs(2),
         Duration::from_secs(10 * 60),

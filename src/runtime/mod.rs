@@ -8,6 +8,7 @@
 
 pub mod desk;
 mod follow;
+pub mod messengers;
 pub mod notifier;
 mod reply;
 

@@ -504,3 +504,52 @@ async fn a_teacher_keeps_the_desk_after_reset_but_not_after_forget() {
     teacher.send("/pending").await;
     teacher.assert_said("teacher-only");
 }
+
+#[tokio::test]
+async fn a_teacher_in_telegram_approves_a_student_in_max_and_each_hears_where_they_are() {
+    use sferum_bot::runtime::messengers::Messengers;
+    use sferum_bot::store::Channel;
+
+    let world = World::new(school_morning());
+    let (bot, _, _) = world.process().await;
+    let (telegram, max) = (Arc::new(Inbox::default()), Arc::new(Inbox::default()));
+    let couriers = Messengers::new()
+        .with(Channel::Telegram, telegram.clone())
+        .with(Channel::Max, max.clone());
+    let notifier = Notifier::new(bot.clone(), Arc::new(couriers), "test-replica");
+    bind_teacher(&bot).await;
+    // The same number as the teacher's Telegram chat, in MAX: another person.
+    let student = ChatKey::max(TEACHER.id);
+    let mut in_max = transcript(&bot, student);
+    in_max
+        .submit_application("+7 912 345-67-89", "Петров Иван Сергеевич")
+        .await;
+    assert_eq!(in_max.at, "variant1/submitted");
+    assert_eq!(notifier.deliver_due().await.expect("delivered"), 1);
+    let to_teacher = telegram.take();
+    assert_eq!(
+        messages_to(&to_teacher, TEACHER),
+        ["teacher-new-application"]
+    );
+    assert!(
+        max.take().is_empty(),
+        "nothing of the teacher's goes to MAX"
+    );
+    let mut teacher = transcript(&bot, TEACHER);
+    teacher
+        .input(button(&to_teacher, TEACHER, "Одобрить"))
+        .await;
+    teacher.assert_said("decision-approved");
+    notifier.deliver_due().await.expect("delivered");
+    let to_student = max.take();
+    assert!(
+        messages_to(&to_student, student).contains(&"v1-approved".to_owned()),
+        "{to_student:#?}"
+    );
+    assert!(
+        telegram.take().iter().all(|(chat, _)| *chat != student),
+        "the student hears in MAX only"
+    );
+    // The teacher's own conversation was never touched by the student's.
+    assert_eq!(teacher.at, "teacher/bound");
+}
