@@ -2,9 +2,10 @@
 //! operation run once per [`OpKey`].
 
 use async_trait::async_trait;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
-use super::state::{ApplicationRecord, IssuedKind, LinkRecord, VerificationRecord};
+use super::invites::Resolved;
+use super::state::{ApplicationRecord, IssuedKind, LinkRecord, State, VerificationRecord};
 use super::{
     rejected, secs_until, CodeNotice, Sandbox, MAX_STARTS_PER_WINDOW, START_WINDOW_MINUTES,
 };
@@ -58,9 +59,7 @@ impl RegistrationService for Sandbox {
     ) -> Result<Verification, ServiceError> {
         self.keyed(key, || {
             let now = self.clock.now();
-            let code = self.new_code();
-            let (verification, notice) = {
-                let mut state = self.lock();
+            self.sending_code(|state| {
                 if purpose == Purpose::ParentLink && matches!(address, Address::Email(_)) {
                     return Err(rejected(Rejection::ChannelNotAllowed));
                 }
@@ -85,33 +84,10 @@ impl RegistrationService for Sandbox {
 
                 let id = format!("v-{}", state.next_verification);
                 state.next_verification += 1;
-                let record = VerificationRecord {
-                    address: address.clone(),
-                    purpose,
-                    code: code.clone(),
-                    expires_at: now + self.config.code_ttl,
-                    resend_after: now + self.config.resend_after,
-                    attempts_left: self.config.max_attempts,
-                    verified: false,
-                    consumed: false,
-                };
-                let verification = Verification {
-                    verification_id: id.clone(),
-                    code_length: code.chars().count(),
-                    expires_at: record.expires_at,
-                    resend_after: record.resend_after,
-                };
+                let (record, sent) = self.fresh_code(&id, address.clone(), purpose, now);
                 state.verifications.insert(id, record);
-                (
-                    verification,
-                    CodeNotice {
-                        masked_address: address.masked(),
-                        code,
-                    },
-                )
-            };
-            self.notify(&verification.verification_id, notice);
-            Ok(verification)
+                Ok(sent)
+            })
         })
     }
 
@@ -122,9 +98,7 @@ impl RegistrationService for Sandbox {
     ) -> Result<Verification, ServiceError> {
         self.keyed(key, || {
             let now = self.clock.now();
-            let code = self.new_code();
-            let (verification, notice) = {
-                let mut state = self.lock();
+            self.sending_code(|state| {
                 let record = state.verification_mut(verification_id)?;
                 if record.verified || record.consumed {
                     return Err(ServiceError::Protocol(
@@ -136,25 +110,12 @@ impl RegistrationService for Sandbox {
                         retry_after_secs: secs_until(now, record.resend_after),
                     }));
                 }
-                record.code = code.clone();
-                record.expires_at = now + self.config.code_ttl;
-                record.resend_after = now + self.config.resend_after;
-                record.attempts_left = self.config.max_attempts;
-                (
-                    Verification {
-                        verification_id: verification_id.to_owned(),
-                        code_length: code.chars().count(),
-                        expires_at: record.expires_at,
-                        resend_after: record.resend_after,
-                    },
-                    CodeNotice {
-                        masked_address: record.address.masked(),
-                        code,
-                    },
-                )
-            };
-            self.notify(verification_id, notice);
-            Ok(verification)
+                // Neither verified nor consumed: a fresh record loses nothing of the old one.
+                let (fresh, sent) =
+                    self.fresh_code(verification_id, record.address.clone(), record.purpose, now);
+                *record = fresh;
+                Ok(sent)
+            })
         })
     }
 
@@ -199,15 +160,12 @@ impl RegistrationService for Sandbox {
         self.keyed(key, || {
             let now = self.clock.now();
             let mut state = self.lock();
-            let verification = state.verification_mut(verification_id)?;
-            if !verification.verified
-                || verification.consumed
-                || verification.purpose != Purpose::StudentRegistration
-            {
-                return Err(rejected(Rejection::VerificationNotCompleted));
-            }
-            let address = verification.address.as_str().to_owned();
-            let resolved = state.resolve(invite.as_str(), now)?;
+            let (address, resolved) = state.redeemable(
+                verification_id,
+                Purpose::StudentRegistration,
+                invite.as_str(),
+                now,
+            )?;
             let Invite::Class {
                 class_id,
                 class,
@@ -226,10 +184,7 @@ impl RegistrationService for Sandbox {
                 .map(|c| c.teacher_id.clone())
                 .ok_or(rejected(Rejection::InviteNotFound))?;
 
-            state.mark_used(invite.as_str(), &resolved);
-            if let Some(verification) = state.verifications.get_mut(verification_id) {
-                verification.consumed = true;
-            }
+            state.redeem(verification_id, invite.as_str(), &resolved);
             state.registered_children.insert(address);
             let seq = state.next_application;
             state.next_application += 1;
@@ -382,14 +337,8 @@ impl RegistrationService for Sandbox {
         self.keyed(key, || {
             let now = self.clock.now();
             let mut state = self.lock();
-            let verification = state.verification_mut(verification_id)?;
-            if !verification.verified
-                || verification.consumed
-                || verification.purpose != Purpose::ParentLink
-            {
-                return Err(rejected(Rejection::VerificationNotCompleted));
-            }
-            let resolved = state.resolve(invite.as_str(), now)?;
+            let (_, resolved) =
+                state.redeemable(verification_id, Purpose::ParentLink, invite.as_str(), now)?;
             let Invite::Parent {
                 child_name,
                 class,
@@ -399,10 +348,7 @@ impl RegistrationService for Sandbox {
             else {
                 return Err(rejected(Rejection::InviteNotFound));
             };
-            state.mark_used(invite.as_str(), &resolved);
-            if let Some(verification) = state.verifications.get_mut(verification_id) {
-                verification.consumed = true;
-            }
+            state.redeem(verification_id, invite.as_str(), &resolved);
             let link_id = format!("l-{}", state.next_link);
             state.next_link += 1;
             state
@@ -438,5 +384,83 @@ impl RegistrationService for Sandbox {
             });
             Ok(status)
         })
+    }
+}
+
+impl Sandbox {
+    /// Runs `issue` under the lock, then tells the code listener, outside the lock, of the code
+    /// it sent.
+    fn sending_code(
+        &self,
+        issue: impl FnOnce(&mut State) -> Result<(Verification, CodeNotice), ServiceError>,
+    ) -> Result<Verification, ServiceError> {
+        let (verification, notice) = issue(&mut self.lock())?;
+        self.notify(&verification.verification_id, notice);
+        Ok(verification)
+    }
+
+    /// A new code for the verification `id` of `address` for `purpose`, sent `now`: the record
+    /// that keeps it, with what the client is told and what the code listener hears.
+    fn fresh_code(
+        &self,
+        id: &str,
+        address: Address,
+        purpose: Purpose,
+        now: DateTime<Utc>,
+    ) -> (VerificationRecord, (Verification, CodeNotice)) {
+        let code = self.new_code();
+        let record = VerificationRecord {
+            address,
+            purpose,
+            code: code.clone(),
+            expires_at: now + self.config.code_ttl,
+            resend_after: now + self.config.resend_after,
+            attempts_left: self.config.max_attempts,
+            verified: false,
+            consumed: false,
+        };
+        let verification = Verification {
+            verification_id: id.to_owned(),
+            code_length: code.chars().count(),
+            expires_at: record.expires_at,
+            resend_after: record.resend_after,
+        };
+        let notice = CodeNotice {
+            masked_address: record.address.masked(),
+            code,
+        };
+        (record, (verification, notice))
+    }
+}
+
+/// What an application and a parent link both redeem: a completed verification and an
+/// invitation.
+impl State {
+    /// Checks, spending nothing, that `verification_id` is completed, not yet consumed and for
+    /// `purpose`, and that the invitation `token` is open: the verified address, with the
+    /// invitation.
+    fn redeemable(
+        &self,
+        verification_id: &str,
+        purpose: Purpose,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Resolved), ServiceError> {
+        let verification = self.verification(verification_id)?;
+        if !verification.verified || verification.consumed || verification.purpose != purpose {
+            return Err(rejected(Rejection::VerificationNotCompleted));
+        }
+        let address = verification.address.as_str().to_owned();
+        let resolved = self.resolve(token, now)?;
+        Ok((address, resolved))
+    }
+
+    /// Spends what [`State::redeemable`] checked: the verification, and the invitation if it
+    /// is single-use.
+    fn redeem(&mut self, verification_id: &str, token: &str, resolved: &Resolved) {
+        self.mark_used(token, resolved);
+        if let Some(verification) = self.verifications.get_mut(verification_id) {
+            verification.consumed = true;
+        }
     }
 }

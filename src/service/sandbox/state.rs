@@ -100,12 +100,20 @@ impl State {
         state
     }
 
+    pub(super) fn verification(&self, id: &str) -> Result<&VerificationRecord, ServiceError> {
+        self.verifications.get(id).ok_or_else(unknown_verification)
+    }
+
     pub(super) fn verification_mut(
         &mut self,
         id: &str,
     ) -> Result<&mut VerificationRecord, ServiceError> {
         self.verifications
             .get_mut(id)
-            .ok_or_else(|| ServiceError::Protocol("unknown verification id".to_owned()))
+            .ok_or_else(unknown_verification)
     }
+}
+
+fn unknown_verification() -> ServiceError {
+    ServiceError::Protocol("unknown verification id".to_owned())
 }

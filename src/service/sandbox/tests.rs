@@ -10,7 +10,8 @@ use crate::clock::ManualClock;
 use crate::domain::{ChildName, Email, InviteToken, Phone, VerificationCode};
 use crate::service::{
     Address, Application, ApplicationState, ApplicationStatus, ClassInfo, Decision, Invite,
-    LinkStatus, LinkedChild, PendingApplication, Purpose, RegistrationService, Verification,
+    IssuedInvite, LinkStatus, LinkedChild, ParentLink, PendingApplication, Purpose,
+    RegistrationService, Verification,
 };
 
 const CODE: &str = "123456";
@@ -69,26 +70,143 @@ fn refusal<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> Rejection {
     }
 }
 
-/// Starts and completes a verification, returning its id.
-async fn verified(sandbox: &Sandbox, address: &Address, purpose: Purpose) -> String {
-    let verification = sandbox
+// The operations as a test calls them: each under a new key.
+
+async fn start_for(
+    sandbox: &Sandbox,
+    address: &Address,
+    purpose: Purpose,
+) -> Result<Verification, ServiceError> {
+    sandbox
         .start_verification(OpKey::random(), address, purpose)
         .await
-        .expect("verification starts");
+}
+
+async fn check(sandbox: &Sandbox, verification_id: &str, raw: &str) -> Result<(), ServiceError> {
     sandbox
-        .check_code(OpKey::random(), &verification.verification_id, &code(CODE))
+        .check_code(OpKey::random(), verification_id, &code(raw))
+        .await
+}
+
+async fn resend(sandbox: &Sandbox, verification_id: &str) -> Result<Verification, ServiceError> {
+    sandbox.resend_code(OpKey::random(), verification_id).await
+}
+
+async fn submit(
+    sandbox: &Sandbox,
+    invite: &InviteToken,
+    verification_id: &str,
+) -> Result<Application, ServiceError> {
+    sandbox
+        .submit_application(OpKey::random(), invite, verification_id, &child())
+        .await
+}
+
+async fn decide(
+    sandbox: &Sandbox,
+    application_id: &str,
+    teacher_id: &str,
+    decision: &Decision,
+) -> Result<ApplicationStatus, ServiceError> {
+    sandbox
+        .decide(OpKey::random(), application_id, teacher_id, decision)
+        .await
+}
+
+async fn invite_class(
+    sandbox: &Sandbox,
+    class_id: &str,
+    teacher_id: &str,
+) -> Result<IssuedInvite, ServiceError> {
+    sandbox
+        .create_class_invite(OpKey::random(), class_id, teacher_id)
+        .await
+}
+
+async fn invite_parent(
+    sandbox: &Sandbox,
+    application_id: &str,
+) -> Result<IssuedInvite, ServiceError> {
+    sandbox
+        .create_parent_invite(OpKey::random(), application_id)
+        .await
+}
+
+async fn link_parent(
+    sandbox: &Sandbox,
+    invite: &InviteToken,
+    verification_id: &str,
+) -> Result<ParentLink, ServiceError> {
+    sandbox
+        .create_parent_link(OpKey::random(), invite, verification_id)
+        .await
+}
+
+async fn confirm_link(
+    sandbox: &Sandbox,
+    link_id: &str,
+    confirmed: bool,
+) -> Result<LinkStatus, ServiceError> {
+    sandbox
+        .confirm_parent_link(OpKey::random(), link_id, confirmed)
+        .await
+}
+
+// The fixtures: the steps a test needs done before what it is about.
+
+/// A started, not yet completed, student's verification of [`STUDENT_PHONE`]: its id.
+async fn started_student(sandbox: &Sandbox) -> String {
+    start_for(sandbox, &phone(STUDENT_PHONE), Purpose::StudentRegistration)
+        .await
+        .expect("starts")
+        .verification_id
+}
+
+/// Starts and completes a verification, returning its id.
+async fn verified(sandbox: &Sandbox, address: &Address, purpose: Purpose) -> String {
+    let verification = start_for(sandbox, address, purpose)
+        .await
+        .expect("verification starts");
+    check(sandbox, &verification.verification_id, CODE)
         .await
         .expect("the code is right");
     verification.verification_id
 }
 
+/// A completed student's verification of `raw`: its id.
+async fn verified_student_at(sandbox: &Sandbox, raw: &str) -> String {
+    verified(sandbox, &phone(raw), Purpose::StudentRegistration).await
+}
+
+/// A completed student's verification of [`STUDENT_PHONE`]: its id.
+async fn verified_student(sandbox: &Sandbox) -> String {
+    verified_student_at(sandbox, STUDENT_PHONE).await
+}
+
+/// A completed parent's verification of `raw`: its id.
+async fn verified_parent(sandbox: &Sandbox, raw: &str) -> String {
+    verified(sandbox, &phone(raw), Purpose::ParentLink).await
+}
+
 /// A student registered through `invite` with `address`: the application.
 async fn apply(sandbox: &Sandbox, invite: &str, address: &str) -> Application {
-    let vid = verified(sandbox, &phone(address), Purpose::StudentRegistration).await;
-    sandbox
-        .submit_application(OpKey::random(), &token(invite), &vid, &child())
+    let vid = verified_student_at(sandbox, address).await;
+    submit(sandbox, &token(invite), &vid)
         .await
         .expect("the application is accepted")
+}
+
+/// The student of [`STUDENT_PHONE`] registered through the demo class invitation: the
+/// application.
+async fn submitted(sandbox: &Sandbox) -> Application {
+    apply(sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await
+}
+
+/// The demo teacher approves the application `id`.
+async fn approve(sandbox: &Sandbox, id: &str) {
+    decide(sandbox, id, "t-7", &Decision::Approve)
+        .await
+        .expect("approved");
 }
 
 #[tokio::test]
@@ -153,9 +271,8 @@ async fn demo_invitations_are_reusable() {
         .is_ok());
 
     for parent_phone in ["+79000000001", "+79000000002"] {
-        let vid = verified(&sandbox, &phone(parent_phone), Purpose::ParentLink).await;
-        let link = sandbox
-            .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &vid)
+        let vid = verified_parent(&sandbox, parent_phone).await;
+        let link = link_parent(&sandbox, &token(DEMO_PARENT_TOKEN), &vid)
             .await
             .expect("the demo parent invitation links again");
         assert_eq!(link.child.name, "Петров Иван");
@@ -181,8 +298,7 @@ async fn a_repeated_key_is_answered_as_before_and_sends_no_second_code() {
     assert!(first.is_ok());
     assert_eq!(first, again, "the same verification, not a new one");
     assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let other = sandbox
-        .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
+    let other = start_for(&sandbox, &address, Purpose::StudentRegistration)
         .await
         .expect("a new operation");
     assert_ne!(Ok(other), first, "another key is another operation");
@@ -192,14 +308,13 @@ async fn a_repeated_key_is_answered_as_before_and_sends_no_second_code() {
 #[tokio::test]
 async fn a_started_verification_reports_its_id_length_and_times() {
     let (sandbox, _) = sandbox();
-    let first = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
+    let first = start_for(
+        &sandbox,
+        &phone(STUDENT_PHONE),
+        Purpose::StudentRegistration,
+    )
+    .await
+    .expect("starts");
     assert_eq!(
         first,
         Verification {
@@ -209,14 +324,13 @@ async fn a_started_verification_reports_its_id_length_and_times() {
             resend_after: start() + Duration::seconds(60),
         }
     );
-    let second = sandbox
-        .start_verification(
-            OpKey::random(),
-            &email("ivan@example.ru"),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("an email is fine for a student");
+    let second = start_for(
+        &sandbox,
+        &email("ivan@example.ru"),
+        Purpose::StudentRegistration,
+    )
+    .await
+    .expect("an email is fine for a student");
     assert_eq!(second.verification_id, "v-2");
     assert_eq!(sandbox.last_code("v-2").as_deref(), Some(CODE));
     assert_eq!(sandbox.last_code("v-99"), None);
@@ -224,30 +338,24 @@ async fn a_started_verification_reports_its_id_length_and_times() {
 
 #[tokio::test]
 async fn random_codes_are_digits_of_the_configured_length() {
-    let clock = ManualClock::new(start());
-    let sandbox = Sandbox::with_config(
-        Arc::new(clock),
-        SandboxConfig {
-            code_length: 4,
-            ..SandboxConfig::default()
-        },
-    );
-    let verification = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
+    let (sandbox, _) = sandbox_with(SandboxConfig {
+        code_length: 4,
+        ..SandboxConfig::default()
+    });
+    let verification = start_for(
+        &sandbox,
+        &phone(STUDENT_PHONE),
+        Purpose::StudentRegistration,
+    )
+    .await
+    .expect("starts");
     assert_eq!(verification.code_length, 4);
     let sent = sandbox
         .last_code(&verification.verification_id)
         .expect("a code was sent");
     assert_eq!(sent.len(), 4);
     assert!(sent.chars().all(|c| c.is_ascii_digit()), "{sent:?}");
-    sandbox
-        .check_code(OpKey::random(), &verification.verification_id, &code(&sent))
+    check(&sandbox, &verification.verification_id, &sent)
         .await
         .expect("the sent code is right");
 }
@@ -266,15 +374,9 @@ async fn the_code_listener_hears_every_sent_code_with_a_masked_address() {
         })
     };
     let address = phone(STUDENT_PHONE);
-    let verification = sandbox
-        .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
-        .await
-        .expect("starts");
+    let vid = started_student(&sandbox).await;
     clock.advance(Duration::seconds(60));
-    sandbox
-        .resend_code(OpKey::random(), &verification.verification_id)
-        .await
-        .expect("resends");
+    resend(&sandbox, &vid).await.expect("resends");
     let heard = heard.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let expected = CodeNotice {
         masked_address: address.masked(),
@@ -287,21 +389,10 @@ async fn the_code_listener_hears_every_sent_code_with_a_masked_address() {
 #[tokio::test]
 async fn a_code_expires_after_its_ttl() {
     let (sandbox, clock) = sandbox();
-    let verification = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
+    let vid = started_student(&sandbox).await;
     clock.advance(Duration::minutes(10));
     assert_eq!(
-        refusal(
-            sandbox
-                .check_code(OpKey::random(), &verification.verification_id, &code(CODE))
-                .await
-        ),
+        refusal(check(&sandbox, &vid, CODE).await),
         Rejection::VerificationExpired
     );
 }
@@ -309,47 +400,25 @@ async fn a_code_expires_after_its_ttl() {
 #[tokio::test]
 async fn a_code_just_before_expiry_is_still_accepted() {
     let (sandbox, clock) = sandbox();
-    let verification = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
+    let vid = started_student(&sandbox).await;
     clock.advance(Duration::minutes(10) - Duration::seconds(1));
-    sandbox
-        .check_code(OpKey::random(), &verification.verification_id, &code(CODE))
-        .await
-        .expect("still valid");
+    check(&sandbox, &vid, CODE).await.expect("still valid");
 }
 
 #[tokio::test]
 async fn wrong_codes_count_attempts_down_then_the_code_is_locked() {
     let (sandbox, _) = sandbox();
-    let verification = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
-    let vid = verification.verification_id;
+    let vid = started_student(&sandbox).await;
     for left in (0..5).rev() {
         assert_eq!(
-            refusal(
-                sandbox
-                    .check_code(OpKey::random(), &vid, &code(WRONG))
-                    .await
-            ),
+            refusal(check(&sandbox, &vid, WRONG).await),
             Rejection::WrongCode {
                 attempts_left: left
             }
         );
     }
     assert_eq!(
-        refusal(sandbox.check_code(OpKey::random(), &vid, &code(CODE)).await),
+        refusal(check(&sandbox, &vid, CODE).await),
         Rejection::TooManyAttempts,
         "even the right code is refused once attempts are spent"
     );
@@ -358,24 +427,16 @@ async fn wrong_codes_count_attempts_down_then_the_code_is_locked() {
 #[tokio::test]
 async fn a_resend_is_refused_too_early_and_allowed_later_with_fresh_attempts() {
     let (sandbox, clock) = sandbox();
-    let verification = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
-    let vid = verification.verification_id;
+    let vid = started_student(&sandbox).await;
     assert_eq!(
-        refusal(sandbox.resend_code(OpKey::random(), &vid).await),
+        refusal(resend(&sandbox, &vid).await),
         Rejection::TooEarly {
             retry_after_secs: 60
         }
     );
     clock.advance(Duration::milliseconds(30_500));
     assert_eq!(
-        refusal(sandbox.resend_code(OpKey::random(), &vid).await),
+        refusal(resend(&sandbox, &vid).await),
         Rejection::TooEarly {
             retry_after_secs: 30
         },
@@ -383,7 +444,7 @@ async fn a_resend_is_refused_too_early_and_allowed_later_with_fresh_attempts() {
     );
     clock.advance(Duration::milliseconds(29_000));
     assert_eq!(
-        refusal(sandbox.resend_code(OpKey::random(), &vid).await),
+        refusal(resend(&sandbox, &vid).await),
         Rejection::TooEarly {
             retry_after_secs: 1
         },
@@ -391,16 +452,11 @@ async fn a_resend_is_refused_too_early_and_allowed_later_with_fresh_attempts() {
     );
 
     for _ in 0..5 {
-        let _ = sandbox
-            .check_code(OpKey::random(), &vid, &code(WRONG))
-            .await;
+        let _ = check(&sandbox, &vid, WRONG).await;
     }
     clock.advance(Duration::milliseconds(500));
     let now = start() + Duration::seconds(60);
-    let resent = sandbox
-        .resend_code(OpKey::random(), &vid)
-        .await
-        .expect("resends");
+    let resent = resend(&sandbox, &vid).await.expect("resends");
     assert_eq!(
         resent,
         Verification {
@@ -411,16 +467,11 @@ async fn a_resend_is_refused_too_early_and_allowed_later_with_fresh_attempts() {
         }
     );
     assert_eq!(
-        refusal(
-            sandbox
-                .check_code(OpKey::random(), &vid, &code(WRONG))
-                .await
-        ),
+        refusal(check(&sandbox, &vid, WRONG).await),
         Rejection::WrongCode { attempts_left: 4 },
         "attempts start over"
     );
-    sandbox
-        .check_code(OpKey::random(), &vid, &code(CODE))
+    check(&sandbox, &vid, CODE)
         .await
         .expect("the new code is right");
 }
@@ -428,43 +479,25 @@ async fn a_resend_is_refused_too_early_and_allowed_later_with_fresh_attempts() {
 #[tokio::test]
 async fn a_resend_revives_an_expired_code() {
     let (sandbox, clock) = sandbox();
-    let verification = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
-    let vid = verification.verification_id;
+    let vid = started_student(&sandbox).await;
     clock.advance(Duration::minutes(11));
-    sandbox
-        .resend_code(OpKey::random(), &vid)
-        .await
-        .expect("resends");
-    sandbox
-        .check_code(OpKey::random(), &vid, &code(CODE))
-        .await
-        .expect("valid again");
+    resend(&sandbox, &vid).await.expect("resends");
+    check(&sandbox, &vid, CODE).await.expect("valid again");
 }
 
 #[tokio::test]
 async fn unknown_verification_ids_are_protocol_errors() {
     let (sandbox, _) = sandbox();
     assert!(matches!(
-        sandbox.resend_code(OpKey::random(), "v-404").await,
+        resend(&sandbox, "v-404").await,
         Err(ServiceError::Protocol(_))
     ));
     assert!(matches!(
-        sandbox
-            .check_code(OpKey::random(), "v-404", &code(CODE))
-            .await,
+        check(&sandbox, "v-404", CODE).await,
         Err(ServiceError::Protocol(_))
     ));
     assert!(matches!(
-        sandbox
-            .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), "v-404", &child())
-            .await,
+        submit(&sandbox, &token(DEMO_CLASS_TOKEN), "v-404").await,
         Err(ServiceError::Protocol(_))
     ));
 }
@@ -473,19 +506,10 @@ async fn unknown_verification_ids_are_protocol_errors() {
 async fn parents_register_by_phone_only() {
     let (sandbox, _) = sandbox();
     assert_eq!(
-        refusal(
-            sandbox
-                .start_verification(
-                    OpKey::random(),
-                    &email("mama@example.ru"),
-                    Purpose::ParentLink
-                )
-                .await
-        ),
+        refusal(start_for(&sandbox, &email("mama@example.ru"), Purpose::ParentLink).await),
         Rejection::ChannelNotAllowed
     );
-    sandbox
-        .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
+    start_for(&sandbox, &phone(PARENT_PHONE), Purpose::ParentLink)
         .await
         .expect("a phone is fine for a parent");
 }
@@ -493,24 +517,19 @@ async fn parents_register_by_phone_only() {
 #[tokio::test]
 async fn a_childs_address_cannot_serve_a_parent_or_a_second_registration() {
     let (sandbox, _) = sandbox();
-    apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
+    submitted(&sandbox).await;
     assert_eq!(
-        refusal(
-            sandbox
-                .start_verification(OpKey::random(), &phone(STUDENT_PHONE), Purpose::ParentLink)
-                .await
-        ),
+        refusal(start_for(&sandbox, &phone(STUDENT_PHONE), Purpose::ParentLink).await),
         Rejection::AddressRegisteredAsChild
     );
     assert_eq!(
         refusal(
-            sandbox
-                .start_verification(
-                    OpKey::random(),
-                    &phone(STUDENT_PHONE),
-                    Purpose::StudentRegistration
-                )
-                .await
+            start_for(
+                &sandbox,
+                &phone(STUDENT_PHONE),
+                Purpose::StudentRegistration
+            )
+            .await
         ),
         Rejection::AddressAlreadyRegistered
     );
@@ -519,28 +538,13 @@ async fn a_childs_address_cannot_serve_a_parent_or_a_second_registration() {
 #[tokio::test]
 async fn an_address_registered_meanwhile_cannot_be_submitted_twice() {
     let (sandbox, _) = sandbox();
-    let first = verified(
-        &sandbox,
-        &phone(STUDENT_PHONE),
-        Purpose::StudentRegistration,
-    )
-    .await;
-    let second = verified(
-        &sandbox,
-        &phone(STUDENT_PHONE),
-        Purpose::StudentRegistration,
-    )
-    .await;
-    sandbox
-        .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &first, &child())
+    let first = verified_student(&sandbox).await;
+    let second = verified_student(&sandbox).await;
+    submit(&sandbox, &token(DEMO_CLASS_TOKEN), &first)
         .await
         .expect("the first is accepted");
     assert_eq!(
-        refusal(
-            sandbox
-                .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &second, &child())
-                .await
-        ),
+        refusal(submit(&sandbox, &token(DEMO_CLASS_TOKEN), &second).await),
         Rejection::AddressAlreadyRegistered
     );
 }
@@ -550,30 +554,23 @@ async fn more_than_five_starts_in_ten_minutes_are_too_many() {
     let (sandbox, clock) = sandbox();
     let address = phone(STUDENT_PHONE);
     for _ in 0..5 {
-        sandbox
-            .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
+        start_for(&sandbox, &address, Purpose::StudentRegistration)
             .await
             .expect("within the limit");
         clock.advance(Duration::seconds(30));
     }
     // The first start was 150 s ago: the window frees up in 450 s.
     assert_eq!(
-        refusal(
-            sandbox
-                .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
-                .await
-        ),
+        refusal(start_for(&sandbox, &address, Purpose::StudentRegistration).await),
         Rejection::TooManyRequests {
             retry_after_secs: 450
         }
     );
-    sandbox
-        .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
+    start_for(&sandbox, &phone(PARENT_PHONE), Purpose::ParentLink)
         .await
         .expect("another address is not limited");
     clock.advance(Duration::seconds(450));
-    sandbox
-        .start_verification(OpKey::random(), &address, Purpose::StudentRegistration)
+    start_for(&sandbox, &address, Purpose::StudentRegistration)
         .await
         .expect("the window moved on");
 }
@@ -581,39 +578,14 @@ async fn more_than_five_starts_in_ten_minutes_are_too_many() {
 #[tokio::test]
 async fn an_application_needs_a_completed_student_verification() {
     let (sandbox, _) = sandbox();
-    let pending = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
+    let pending = started_student(&sandbox).await;
     assert_eq!(
-        refusal(
-            sandbox
-                .submit_application(
-                    OpKey::random(),
-                    &token(DEMO_CLASS_TOKEN),
-                    &pending.verification_id,
-                    &child()
-                )
-                .await
-        ),
+        refusal(submit(&sandbox, &token(DEMO_CLASS_TOKEN), &pending).await),
         Rejection::VerificationNotCompleted
     );
-    let parents = verified(&sandbox, &phone(PARENT_PHONE), Purpose::ParentLink).await;
+    let parents = verified_parent(&sandbox, PARENT_PHONE).await;
     assert_eq!(
-        refusal(
-            sandbox
-                .submit_application(
-                    OpKey::random(),
-                    &token(DEMO_CLASS_TOKEN),
-                    &parents,
-                    &child()
-                )
-                .await
-        ),
+        refusal(submit(&sandbox, &token(DEMO_CLASS_TOKEN), &parents).await),
         Rejection::VerificationNotCompleted,
         "a parent's verification does not register a student"
     );
@@ -622,22 +594,12 @@ async fn an_application_needs_a_completed_student_verification() {
 #[tokio::test]
 async fn a_verification_completes_one_application_only() {
     let (sandbox, _) = sandbox();
-    let vid = verified(
-        &sandbox,
-        &phone(STUDENT_PHONE),
-        Purpose::StudentRegistration,
-    )
-    .await;
-    sandbox
-        .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &vid, &child())
+    let vid = verified_student(&sandbox).await;
+    submit(&sandbox, &token(DEMO_CLASS_TOKEN), &vid)
         .await
         .expect("accepted");
     assert_eq!(
-        refusal(
-            sandbox
-                .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &vid, &child())
-                .await
-        ),
+        refusal(submit(&sandbox, &token(DEMO_CLASS_TOKEN), &vid).await),
         Rejection::VerificationNotCompleted
     );
 }
@@ -645,25 +607,15 @@ async fn a_verification_completes_one_application_only() {
 #[tokio::test]
 async fn an_application_needs_a_class_invitation() {
     let (sandbox, _) = sandbox();
-    let vid = verified(
-        &sandbox,
-        &phone(STUDENT_PHONE),
-        Purpose::StudentRegistration,
-    )
-    .await;
+    let vid = verified_student(&sandbox).await;
     for other in [DEMO_PARENT_TOKEN, DEMO_TEACHER_TOKEN, "no-such-invite"] {
         assert_eq!(
-            refusal(
-                sandbox
-                    .submit_application(OpKey::random(), &token(other), &vid, &child())
-                    .await
-            ),
+            refusal(submit(&sandbox, &token(other), &vid).await),
             Rejection::InviteNotFound,
             "{other}"
         );
     }
-    let application = sandbox
-        .submit_application(OpKey::random(), &token(DEMO_CLASS_TOKEN), &vid, &child())
+    let application = submit(&sandbox, &token(DEMO_CLASS_TOKEN), &vid)
         .await
         .expect("the verification was not spent by the refusals");
     assert_eq!(
@@ -682,23 +634,14 @@ async fn an_application_needs_a_class_invitation() {
 async fn only_the_class_teacher_creates_class_invitations() {
     let (sandbox, _) = sandbox();
     assert_eq!(
-        refusal(
-            sandbox
-                .create_class_invite(OpKey::random(), "c-5a", "t-8")
-                .await
-        ),
+        refusal(invite_class(&sandbox, "c-5a", "t-8").await),
         Rejection::NotClassTeacher
     );
     assert_eq!(
-        refusal(
-            sandbox
-                .create_class_invite(OpKey::random(), "c-9z", "t-7")
-                .await
-        ),
+        refusal(invite_class(&sandbox, "c-9z", "t-7").await),
         Rejection::NotClassTeacher
     );
-    let issued = sandbox
-        .create_class_invite(OpKey::random(), "c-7b", "t-7")
+    let issued = invite_class(&sandbox, "c-7b", "t-7")
         .await
         .expect("t-7 teaches 7Б");
     assert_eq!(issued.expires_at, start() + Duration::days(7));
@@ -723,28 +666,16 @@ async fn only_the_class_teacher_creates_class_invitations() {
 #[tokio::test]
 async fn an_issued_class_invitation_serves_one_application() {
     let (sandbox, _) = sandbox();
-    let issued = sandbox
-        .create_class_invite(OpKey::random(), "c-7b", "t-7")
-        .await
-        .expect("issued");
+    let issued = invite_class(&sandbox, "c-7b", "t-7").await.expect("issued");
     let application = apply(&sandbox, issued.token.as_str(), "+79120000001").await;
     assert_eq!(application.class, "7Б");
     assert_eq!(
         refusal(sandbox.resolve_invite(&issued.token).await),
         Rejection::InviteUsed
     );
-    let vid = verified(
-        &sandbox,
-        &phone("+79120000002"),
-        Purpose::StudentRegistration,
-    )
-    .await;
+    let vid = verified_student_at(&sandbox, "+79120000002").await;
     assert_eq!(
-        refusal(
-            sandbox
-                .submit_application(OpKey::random(), &issued.token, &vid, &child())
-                .await
-        ),
+        refusal(submit(&sandbox, &issued.token, &vid).await),
         Rejection::InviteUsed
     );
 }
@@ -752,10 +683,7 @@ async fn an_issued_class_invitation_serves_one_application() {
 #[tokio::test]
 async fn an_issued_class_invitation_expires_after_seven_days() {
     let (sandbox, clock) = sandbox();
-    let issued = sandbox
-        .create_class_invite(OpKey::random(), "c-5a", "t-7")
-        .await
-        .expect("issued");
+    let issued = invite_class(&sandbox, "c-5a", "t-7").await.expect("issued");
     clock.advance(Duration::days(7) - Duration::seconds(1));
     assert!(sandbox.resolve_invite(&issued.token).await.is_ok());
     clock.advance(Duration::seconds(1));
@@ -763,18 +691,9 @@ async fn an_issued_class_invitation_expires_after_seven_days() {
         refusal(sandbox.resolve_invite(&issued.token).await),
         Rejection::InviteExpired
     );
-    let vid = verified(
-        &sandbox,
-        &phone(STUDENT_PHONE),
-        Purpose::StudentRegistration,
-    )
-    .await;
+    let vid = verified_student(&sandbox).await;
     assert_eq!(
-        refusal(
-            sandbox
-                .submit_application(OpKey::random(), &issued.token, &vid, &child())
-                .await
-        ),
+        refusal(submit(&sandbox, &issued.token, &vid).await),
         Rejection::InviteExpired
     );
     assert!(
@@ -789,7 +708,7 @@ async fn an_issued_class_invitation_expires_after_seven_days() {
 #[tokio::test]
 async fn with_auto_approve_an_application_is_approved_when_asked_about() {
     let (sandbox, clock) = sandbox_with(config(true));
-    let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
+    let application = submitted(&sandbox).await;
     assert_eq!(application.status, ApplicationStatus::Pending);
     clock.advance(Duration::minutes(1));
     let state = sandbox
@@ -819,7 +738,7 @@ async fn with_auto_approve_an_application_is_approved_when_asked_about() {
 #[tokio::test]
 async fn without_auto_approve_an_application_waits_for_the_teacher() {
     let (sandbox, _) = sandbox();
-    let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
+    let application = submitted(&sandbox).await;
     let state = sandbox
         .application_state(&application.application_id)
         .await
@@ -837,10 +756,7 @@ async fn a_teacher_sees_the_pending_applications_of_their_classes() {
     let (sandbox, clock) = sandbox();
     let first = apply(&sandbox, DEMO_CLASS_TOKEN, "+79120000001").await;
     clock.advance(Duration::minutes(5));
-    let seven_b = sandbox
-        .create_class_invite(OpKey::random(), "c-7b", "t-7")
-        .await
-        .expect("issued");
+    let seven_b = invite_class(&sandbox, "c-7b", "t-7").await.expect("issued");
     let second = apply(&sandbox, seven_b.token.as_str(), "+79120000002").await;
     let pending = sandbox.pending_applications("t-7").await.expect("listed");
     assert_eq!(
@@ -861,15 +777,7 @@ async fn a_teacher_sees_the_pending_applications_of_their_classes() {
         ]
     );
     assert_eq!(sandbox.pending_applications("t-8").await, Ok(vec![]));
-    sandbox
-        .decide(
-            OpKey::random(),
-            &first.application_id,
-            "t-7",
-            &Decision::Approve,
-        )
-        .await
-        .expect("decided");
+    approve(&sandbox, &first.application_id).await;
     let pending = sandbox.pending_applications("t-7").await.expect("listed");
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].application_id, second.application_id);
@@ -878,22 +786,13 @@ async fn a_teacher_sees_the_pending_applications_of_their_classes() {
 #[tokio::test]
 async fn only_the_class_teacher_decides_and_only_once() {
     let (sandbox, clock) = sandbox();
-    let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
-    let id = application.application_id;
+    let id = submitted(&sandbox).await.application_id;
     assert_eq!(
-        refusal(
-            sandbox
-                .decide(OpKey::random(), &id, "t-8", &Decision::Approve)
-                .await
-        ),
+        refusal(decide(&sandbox, &id, "t-8", &Decision::Approve).await),
         Rejection::NotClassTeacher
     );
     assert_eq!(
-        refusal(
-            sandbox
-                .decide(OpKey::random(), "a-404", "t-7", &Decision::Approve)
-                .await
-        ),
+        refusal(decide(&sandbox, "a-404", "t-7", &Decision::Approve).await),
         Rejection::ApplicationNotFound
     );
     clock.advance(Duration::hours(1));
@@ -901,7 +800,7 @@ async fn only_the_class_teacher_decides_and_only_once() {
         reason: Some("wrong class".into()),
     };
     assert_eq!(
-        sandbox.decide(OpKey::random(), &id, "t-7", &reject).await,
+        decide(&sandbox, &id, "t-7", &reject).await,
         Ok(ApplicationStatus::Rejected)
     );
     assert_eq!(
@@ -914,11 +813,7 @@ async fn only_the_class_teacher_decides_and_only_once() {
         })
     );
     assert_eq!(
-        refusal(
-            sandbox
-                .decide(OpKey::random(), &id, "t-7", &Decision::Approve)
-                .await
-        ),
+        refusal(decide(&sandbox, &id, "t-7", &Decision::Approve).await),
         Rejection::AlreadyDecided {
             status: ApplicationStatus::Rejected
         }
@@ -928,24 +823,17 @@ async fn only_the_class_teacher_decides_and_only_once() {
 #[tokio::test]
 async fn a_parent_invitation_needs_an_approved_application() {
     let (sandbox, _) = sandbox();
-    let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
-    let id = application.application_id;
+    let id = submitted(&sandbox).await.application_id;
     assert_eq!(
-        refusal(sandbox.create_parent_invite(OpKey::random(), &id).await),
+        refusal(invite_parent(&sandbox, &id).await),
         Rejection::ApplicationNotApproved
     );
     assert_eq!(
-        refusal(sandbox.create_parent_invite(OpKey::random(), "a-404").await),
+        refusal(invite_parent(&sandbox, "a-404").await),
         Rejection::ApplicationNotFound
     );
-    sandbox
-        .decide(OpKey::random(), &id, "t-7", &Decision::Approve)
-        .await
-        .expect("approved");
-    let issued = sandbox
-        .create_parent_invite(OpKey::random(), &id)
-        .await
-        .expect("issued");
+    approve(&sandbox, &id).await;
+    let issued = invite_parent(&sandbox, &id).await.expect("issued");
     assert_eq!(issued.expires_at, start() + Duration::days(7));
     assert_eq!(
         sandbox.resolve_invite(&issued.token).await,
@@ -962,22 +850,12 @@ async fn a_parent_invitation_needs_an_approved_application() {
 #[tokio::test]
 async fn a_rejected_application_gets_no_parent_invitation() {
     let (sandbox, _) = sandbox();
-    let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
-    sandbox
-        .decide(
-            OpKey::random(),
-            &application.application_id,
-            "t-7",
-            &Decision::Reject { reason: None },
-        )
+    let id = submitted(&sandbox).await.application_id;
+    decide(&sandbox, &id, "t-7", &Decision::Reject { reason: None })
         .await
         .expect("rejected");
     assert_eq!(
-        refusal(
-            sandbox
-                .create_parent_invite(OpKey::random(), &application.application_id)
-                .await
-        ),
+        refusal(invite_parent(&sandbox, &id).await),
         Rejection::ApplicationNotApproved
     );
 }
@@ -985,53 +863,36 @@ async fn a_rejected_application_gets_no_parent_invitation() {
 #[tokio::test]
 async fn a_parent_link_needs_a_completed_parent_verification_and_a_parent_invitation() {
     let (sandbox, _) = sandbox();
-    let unchecked = sandbox
-        .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
+    let unchecked = start_for(&sandbox, &phone(PARENT_PHONE), Purpose::ParentLink)
         .await
         .expect("starts");
     assert_eq!(
         refusal(
-            sandbox
-                .create_parent_link(
-                    OpKey::random(),
-                    &token(DEMO_PARENT_TOKEN),
-                    &unchecked.verification_id
-                )
-                .await
+            link_parent(
+                &sandbox,
+                &token(DEMO_PARENT_TOKEN),
+                &unchecked.verification_id
+            )
+            .await
         ),
         Rejection::VerificationNotCompleted
     );
-    let student = verified(
-        &sandbox,
-        &phone(STUDENT_PHONE),
-        Purpose::StudentRegistration,
-    )
-    .await;
+    let student = verified_student(&sandbox).await;
     assert_eq!(
-        refusal(
-            sandbox
-                .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &student)
-                .await
-        ),
+        refusal(link_parent(&sandbox, &token(DEMO_PARENT_TOKEN), &student).await),
         Rejection::VerificationNotCompleted,
         "a student's verification does not link a parent"
     );
-    let parent = verified(&sandbox, &phone("+79000000009"), Purpose::ParentLink).await;
+    let parent = verified_parent(&sandbox, "+79000000009").await;
     for other in [DEMO_CLASS_TOKEN, DEMO_TEACHER_TOKEN, "no-such-invite"] {
         assert_eq!(
-            refusal(
-                sandbox
-                    .create_parent_link(OpKey::random(), &token(other), &parent)
-                    .await
-            ),
+            refusal(link_parent(&sandbox, &token(other), &parent).await),
             Rejection::InviteNotFound,
             "{other}"
         );
     }
     assert!(matches!(
-        sandbox
-            .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), "v-404")
-            .await,
+        link_parent(&sandbox, &token(DEMO_PARENT_TOKEN), "v-404").await,
         Err(ServiceError::Protocol(_))
     ));
 }
@@ -1039,33 +900,18 @@ async fn a_parent_link_needs_a_completed_parent_verification_and_a_parent_invita
 #[tokio::test]
 async fn an_issued_parent_invitation_links_once_and_expires() {
     let (sandbox, clock) = sandbox();
-    let application = apply(&sandbox, DEMO_CLASS_TOKEN, STUDENT_PHONE).await;
-    let id = application.application_id;
-    sandbox
-        .decide(OpKey::random(), &id, "t-7", &Decision::Approve)
-        .await
-        .expect("approved");
-    let once = sandbox
-        .create_parent_invite(OpKey::random(), &id)
-        .await
-        .expect("issued");
-    let later = sandbox
-        .create_parent_invite(OpKey::random(), &id)
-        .await
-        .expect("issued");
+    let id = submitted(&sandbox).await.application_id;
+    approve(&sandbox, &id).await;
+    let once = invite_parent(&sandbox, &id).await.expect("issued");
+    let later = invite_parent(&sandbox, &id).await.expect("issued");
 
-    let mother = verified(&sandbox, &phone("+79000000001"), Purpose::ParentLink).await;
-    sandbox
-        .create_parent_link(OpKey::random(), &once.token, &mother)
+    let mother = verified_parent(&sandbox, "+79000000001").await;
+    link_parent(&sandbox, &once.token, &mother)
         .await
         .expect("links");
-    let father = verified(&sandbox, &phone("+79000000002"), Purpose::ParentLink).await;
+    let father = verified_parent(&sandbox, "+79000000002").await;
     assert_eq!(
-        refusal(
-            sandbox
-                .create_parent_link(OpKey::random(), &once.token, &father)
-                .await
-        ),
+        refusal(link_parent(&sandbox, &once.token, &father).await),
         Rejection::InviteUsed
     );
     assert_eq!(
@@ -1074,13 +920,9 @@ async fn an_issued_parent_invitation_links_once_and_expires() {
     );
 
     clock.advance(Duration::days(7));
-    let father = verified(&sandbox, &phone("+79000000002"), Purpose::ParentLink).await;
+    let father = verified_parent(&sandbox, "+79000000002").await;
     assert_eq!(
-        refusal(
-            sandbox
-                .create_parent_link(OpKey::random(), &later.token, &father)
-                .await
-        ),
+        refusal(link_parent(&sandbox, &later.token, &father).await),
         Rejection::InviteExpired
     );
 }
@@ -1088,42 +930,32 @@ async fn an_issued_parent_invitation_links_once_and_expires() {
 #[tokio::test]
 async fn a_parent_link_ends_linked_or_cancelled() {
     let (sandbox, _) = sandbox();
-    let mother = verified(&sandbox, &phone("+79000000001"), Purpose::ParentLink).await;
-    let confirmed = sandbox
-        .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &mother)
+    let mother = verified_parent(&sandbox, "+79000000001").await;
+    let confirmed = link_parent(&sandbox, &token(DEMO_PARENT_TOKEN), &mother)
         .await
         .expect("links");
     assert_eq!(confirmed.link_id, "l-1");
-    let father = verified(&sandbox, &phone("+79000000002"), Purpose::ParentLink).await;
-    let cancelled = sandbox
-        .create_parent_link(OpKey::random(), &token(DEMO_PARENT_TOKEN), &father)
+    let father = verified_parent(&sandbox, "+79000000002").await;
+    let cancelled = link_parent(&sandbox, &token(DEMO_PARENT_TOKEN), &father)
         .await
         .expect("links");
     assert_eq!(cancelled.link_id, "l-2");
 
     assert_eq!(
-        sandbox
-            .confirm_parent_link(OpKey::random(), &confirmed.link_id, true)
-            .await,
+        confirm_link(&sandbox, &confirmed.link_id, true).await,
         Ok(LinkStatus::Linked)
     );
     assert_eq!(
-        sandbox
-            .confirm_parent_link(OpKey::random(), &cancelled.link_id, false)
-            .await,
+        confirm_link(&sandbox, &cancelled.link_id, false).await,
         Ok(LinkStatus::Cancelled)
     );
     assert_eq!(
-        sandbox
-            .confirm_parent_link(OpKey::random(), &confirmed.link_id, false)
-            .await,
+        confirm_link(&sandbox, &confirmed.link_id, false).await,
         Ok(LinkStatus::Linked),
         "the first answer is final"
     );
     assert!(matches!(
-        sandbox
-            .confirm_parent_link(OpKey::random(), "l-404", true)
-            .await,
+        confirm_link(&sandbox, "l-404", true).await,
         Err(ServiceError::Protocol(_))
     ));
 }
@@ -1141,8 +973,7 @@ async fn a_student_registers_and_then_links_a_parent() {
     else {
         panic!("the teacher invitation resolves to a teacher");
     };
-    let class_invite = sandbox
-        .create_class_invite(OpKey::random(), &classes[0].class_id, &teacher_id)
+    let class_invite = invite_class(&sandbox, &classes[0].class_id, &teacher_id)
         .await
         .expect("issued");
     assert!(matches!(
@@ -1151,25 +982,8 @@ async fn a_student_registers_and_then_links_a_parent() {
     ));
 
     // The student verifies their own phone and applies.
-    let student = sandbox
-        .start_verification(
-            OpKey::random(),
-            &phone(STUDENT_PHONE),
-            Purpose::StudentRegistration,
-        )
-        .await
-        .expect("starts");
-    sandbox
-        .check_code(OpKey::random(), &student.verification_id, &code(CODE))
-        .await
-        .expect("verified");
-    let application = sandbox
-        .submit_application(
-            OpKey::random(),
-            &class_invite.token,
-            &student.verification_id,
-            &child(),
-        )
+    let student = verified_student(&sandbox).await;
+    let application = submit(&sandbox, &class_invite.token, &student)
         .await
         .expect("accepted");
     assert_eq!(application.teacher_id, teacher_id);
@@ -1181,14 +995,13 @@ async fn a_student_registers_and_then_links_a_parent() {
         .expect("listed");
     assert_eq!(pending.len(), 1);
     assert_eq!(
-        sandbox
-            .decide(
-                OpKey::random(),
-                &pending[0].application_id,
-                &teacher_id,
-                &Decision::Approve
-            )
-            .await,
+        decide(
+            &sandbox,
+            &pending[0].application_id,
+            &teacher_id,
+            &Decision::Approve
+        )
+        .await,
         Ok(ApplicationStatus::Approved)
     );
     assert_eq!(
@@ -1200,24 +1013,11 @@ async fn a_student_registers_and_then_links_a_parent() {
     );
 
     // The student invites a parent, who verifies their phone and confirms the child.
-    let parent_invite = sandbox
-        .create_parent_invite(OpKey::random(), &application.application_id)
+    let parent_invite = invite_parent(&sandbox, &application.application_id)
         .await
         .expect("issued");
-    let parent = sandbox
-        .start_verification(OpKey::random(), &phone(PARENT_PHONE), Purpose::ParentLink)
-        .await
-        .expect("starts");
-    sandbox
-        .check_code(OpKey::random(), &parent.verification_id, &code(CODE))
-        .await
-        .expect("verified");
-    let link = sandbox
-        .create_parent_link(
-            OpKey::random(),
-            &parent_invite.token,
-            &parent.verification_id,
-        )
+    let parent = verified_parent(&sandbox, PARENT_PHONE).await;
+    let link = link_parent(&sandbox, &parent_invite.token, &parent)
         .await
         .expect("links");
     assert_eq!(
@@ -1229,9 +1029,7 @@ async fn a_student_registers_and_then_links_a_parent() {
         }
     );
     assert_eq!(
-        sandbox
-            .confirm_parent_link(OpKey::random(), &link.link_id, true)
-            .await,
+        confirm_link(&sandbox, &link.link_id, true).await,
         Ok(LinkStatus::Linked)
     );
 }
