@@ -92,6 +92,20 @@ impl Link {
     {
         run_on(self, command).await
     }
+
+    /// Deletes `key` (a no-op when there is none).
+    pub(crate) async fn delete(&self, key: String) -> Result<(), StoreError> {
+        self.run(|mut connection| {
+            let key = key.clone();
+            async move {
+                ::redis::cmd("DEL")
+                    .arg(key)
+                    .query_async::<()>(&mut connection)
+                    .await
+            }
+        })
+        .await
+    }
 }
 
 /// Loads `scripts` into Redis, so that their first use pays for no NOSCRIPT round trip.

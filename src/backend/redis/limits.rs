@@ -118,16 +118,6 @@ impl Limits for RedisLimits {
 
     async fn forget_chat(&self, chat: ChatKey) -> Result<(), StoreError> {
         let key = self.chat_key(chat);
-        self.connection
-            .run(|mut connection| {
-                let key = key.clone();
-                async move {
-                    ::redis::cmd("DEL")
-                        .arg(key)
-                        .query_async::<()>(&mut connection)
-                        .await
-                }
-            })
-            .await
+        self.connection.delete(key).await
     }
 }

@@ -360,17 +360,7 @@ impl SessionStore for RedisStore {
     async fn delete(&self, chat: ChatKey) -> Result<(), StoreError> {
         // The update keys name no chat: the session is all there is.
         let key = self.session_key(chat);
-        self.connection
-            .run(|mut connection| {
-                let key = key.clone();
-                async move {
-                    ::redis::cmd("DEL")
-                        .arg(key)
-                        .query_async::<()>(&mut connection)
-                        .await
-                }
-            })
-            .await
+        self.connection.delete(key).await
     }
 }
 
