@@ -104,6 +104,12 @@ fn commit<'a>(session: &'a Session, expected: u64, update_id: Option<i64>) -> Co
     }
 }
 
+/// Stores `session` as the chat's first revision.
+async fn store_first(replica: &Replica, session: &Session) {
+    let committed = replica.store.commit(CHAT, &commit(session, 0, None)).await;
+    assert_eq!(committed.expect("committed").revision, 1);
+}
+
 async fn load(replica: &Replica, chat: ChatKey) -> Option<(String, u64)> {
     replica
         .store
@@ -138,14 +144,16 @@ async fn a_commit_is_read_back_with_its_revision(a: &Replica, b: &Replica) {
         None,
         "another chat is another conversation"
     );
+    assert_eq!(
+        b.store.language(CHAT).await.expect("answers"),
+        Some("en".to_owned())
+    );
+    assert_eq!(b.store.language(OTHER).await.expect("answers"), None);
 }
 
 async fn two_commits_from_one_revision_conflict(a: &Replica, b: &Replica) {
     let first = session("ru");
-    a.store
-        .commit(CHAT, &commit(&first, 0, None))
-        .await
-        .expect("committed");
+    store_first(a, &first).await;
     // Both replicas read revision 1 and answer one update each: the second loses, and runs its
     // turn again from what the first stored.
     let mine = session("en");
@@ -250,10 +258,7 @@ async fn notices_kept_with_a_commit_are_the_outboxs(a: &Replica, b: &Replica) {
 
 async fn delete_forgets_and_a_new_conversation_starts_at_zero(a: &Replica, b: &Replica) {
     let first = session("ru");
-    a.store
-        .commit(CHAT, &commit(&first, 0, None))
-        .await
-        .expect("committed");
+    store_first(a, &first).await;
     b.store.delete(CHAT).await.expect("deleted");
     assert_eq!(load(a, CHAT).await, None);
     let again = a.store.commit(CHAT, &commit(&first, 0, None)).await;
