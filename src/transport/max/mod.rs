@@ -1,0 +1,17 @@
+//! The MAX messenger transport's Bot API client: a small typed client on `reqwest` for the few
+//! calls the bot makes (long polling, sending, answering button presses, uploading a QR image,
+//! webhook subscriptions).
+//!
+//! - [`wire`]: the JSON shapes, as the official schema names them, reduced to what the bot reads
+//!   and writes; an update the bot does not know (or cannot read) becomes [`wire::Update::Other`]
+//!   so that one odd update never stalls a poll.
+//! - [`client`]: [`client::MaxClient`], its limits and errors, and [`client::split_text`].
+//!
+//! The facts come from `shared/max-bot-api.md` and its sources; each type and call names the
+//! source it rests on and what is not verified.
+
+pub mod client;
+pub mod wire;
+
+#[cfg(test)]
+mod tests;
