@@ -87,6 +87,15 @@ pub struct TelegramSettings {
     pub webhook: Option<WebhookSettings>,
 }
 
+/// The MAX bot, set when `MAX_BOT_TOKEN` is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaxSettings {
+    /// `MAX_BOT_TOKEN`: the bot's token from the MAX platform for partners.
+    pub token: Secret,
+    /// `MAX_API_URL`: the Bot API address (default the official host; tests point it at a fake).
+    pub api_url: reqwest::Url,
+}
+
 /// The messenger Сферум lives in. Since 2025 it is MAX; the regional instruction (and a region
 /// that has not moved yet) says VK Мессенджер.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -111,6 +120,8 @@ pub struct Settings {
     pub registration_api: Option<RegistrationApiSettings>,
     /// Set when `TELOXIDE_TOKEN` is.
     pub telegram: Option<TelegramSettings>,
+    /// Set when `MAX_BOT_TOKEN` is.
+    pub max: Option<MaxSettings>,
     /// `SCHOOL_TIMEZONE`: an IANA zone name (default `Asia/Yekaterinburg`, Orenburg's time).
     pub school_timezone: chrono_tz::Tz,
     /// `CODE_LIMIT_PER_HOUR`, `CODE_LIMIT_PER_DAY` (per chat, across addresses) and
@@ -163,6 +174,18 @@ impl Settings {
             }),
             None => None,
         };
+        let max = match get("MAX_BOT_TOKEN") {
+            Some(token) => Some(MaxSettings {
+                token: Secret::new(token),
+                api_url: parse_url(
+                    "MAX_API_URL",
+                    &get("MAX_API_URL").unwrap_or_else(|| {
+                        crate::transport::max::client::OFFICIAL_API_URL.to_owned()
+                    }),
+                )?,
+            }),
+            None => None,
+        };
         let telegram = match get("TELOXIDE_TOKEN") {
             Some(token) => Some(TelegramSettings {
                 token: Secret::new(token),
@@ -197,6 +220,7 @@ impl Settings {
             redis,
             registration_api,
             telegram,
+            max,
             support_contact: get("SUPPORT_CONTACT"),
             replica_name: get("HOSTNAME").unwrap_or_else(|| "replica".to_owned()),
             code_limits: {

@@ -20,6 +20,8 @@ use sferum_bot::service::sandbox::Sandbox;
 use sferum_bot::service::RegistrationService;
 use sferum_bot::startup;
 use sferum_bot::store::Channel;
+use sferum_bot::transport::max::client::MaxClient;
+use sferum_bot::transport::max::transport::Max;
 use sferum_bot::transport::{telegram, terminal};
 
 #[derive(Parser)]
@@ -200,31 +202,53 @@ async fn chat(
 async fn run(mut settings: Settings) -> ExitCode {
     use teloxide::requests::Requester;
 
-    let Some(telegram_settings) = settings.telegram.clone() else {
-        return fail("`run` needs TELOXIDE_TOKEN (see .env.example); try `chat` to run locally");
-    };
-    let mut api = teloxide::Bot::new(telegram_settings.token.expose());
-    if let Some(url) = telegram_settings.api_url.clone() {
-        api = api.set_api_url(url);
+    if settings.telegram.is_none() && settings.max.is_none() {
+        return fail(
+            "`run` needs TELOXIDE_TOKEN or MAX_BOT_TOKEN (see .env.example); try `chat` to run locally",
+        );
     }
-    match api.get_me().await {
-        Ok(me) => {
-            if let Some(username) = me.username.clone() {
-                settings.bot_username = username;
-            }
+    let mut telegram_api = None;
+    if let Some(telegram_settings) = settings.telegram.clone() {
+        let mut api = teloxide::Bot::new(telegram_settings.token.expose());
+        if let Some(url) = telegram_settings.api_url.clone() {
+            api = api.set_api_url(url);
         }
-        Err(error) => return fail(format!("Telegram refused the token: {error}")),
+        match api.get_me().await {
+            Ok(me) => {
+                if let Some(username) = me.username.clone() {
+                    settings.bot_username = username;
+                }
+            }
+            Err(error) => return fail(format!("Telegram refused the token: {error}")),
+        }
+        telegram_api = Some((api, telegram_settings.webhook));
     }
     let bot = match core(&settings).await {
         Ok(bot) => Arc::new(bot),
         Err(error) => return fail(error),
     };
-    let telegram = telegram::Telegram::new(api, bot.clone());
-    if let Err(error) = telegram.set_commands().await {
-        tracing::warn!(%error, "could not set the command menu");
+    // Every messenger whose token is set, in one process; the notifier sends each notice
+    // through the messenger of its chat.
+    let mut messengers = Messengers::new();
+    let telegram =
+        telegram_api.map(|(api, webhook)| (telegram::Telegram::new(api, bot.clone()), webhook));
+    if let Some((telegram, _)) = &telegram {
+        if let Err(error) = telegram.set_commands().await {
+            tracing::warn!(%error, "could not set the command menu");
+        }
+        messengers = messengers.with(Channel::Telegram, Arc::new(telegram.clone()));
+    }
+    let max = match settings.max.clone() {
+        Some(max) => match MaxClient::new(max.api_url, max.token) {
+            Ok(client) => Some(Max::new(client, bot.clone())),
+            Err(error) => return fail(format!("MAX: {error}")),
+        },
+        None => None,
+    };
+    if let Some(max) = &max {
+        messengers = messengers.with(Channel::Max, Arc::new(max.clone()));
     }
     let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
-    let messengers = Messengers::new().with(Channel::Telegram, Arc::new(telegram.clone()));
     let notifier = Notifier::new(bot, Arc::new(messengers), settings.replica_name.clone());
     let notifier = tokio::spawn(notifier.run(
         Duration::from_secs(2),
@@ -233,12 +257,17 @@ async fn run(mut settings: Settings) -> ExitCode {
             let _ = notifier_stopped.await;
         },
     ));
-    let served = telegram::serve(
-        telegram,
-        telegram_settings.webhook,
-        telegram::termination_signal(),
-    )
-    .await;
+    let polling_max =
+        max.map(|max| tokio::spawn(async move { max.poll(telegram::termination_signal()).await }));
+    let served = match telegram {
+        Some((telegram, webhook)) => {
+            telegram::serve(telegram, webhook, telegram::termination_signal()).await
+        }
+        None => Ok(()),
+    };
+    if let Some(polling) = polling_max {
+        let _ = polling.await;
+    }
     let _ = stop_notifier.send(());
     let _ = notifier.await;
     match served {

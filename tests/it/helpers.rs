@@ -102,7 +102,9 @@ impl TestBot {
     ) -> Self {
         let clock = ManualClock::new(monday_morning());
         let sandbox = Arc::new(Sandbox::with_config(Arc::new(clock.clone()), config));
-        let mut bot = Assistant::new(engine, sandbox, store.clone(), Arc::new(clock.clone()));
+        // Tests type faster than people: flood control has its own test.
+        let mut bot = Assistant::new(engine, sandbox, store.clone(), Arc::new(clock.clone()))
+            .with_flood_limit(1000, 1000);
         if let Some(outbox) = outbox {
             bot = bot.with_outbox(outbox);
         }

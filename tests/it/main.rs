@@ -7,6 +7,7 @@ mod helpers;
 mod http_service;
 mod listening;
 mod locales;
+mod max;
 mod outbox;
 mod ports;
 mod properties;

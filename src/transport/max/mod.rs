@@ -1,7 +1,8 @@
-//! The MAX messenger transport's Bot API client: a small typed client on `reqwest` for the few
-//! calls the bot makes (long polling, sending, answering button presses, uploading a QR image,
-//! webhook subscriptions).
+//! The MAX messenger: the transport ([`transport::Max`]) and its Bot API client, a small typed
+//! client on `reqwest` for the few calls the bot makes (long polling, sending, answering button
+//! presses, uploading a QR image, webhook subscriptions).
 //!
+//! - [`transport`]: updates into the conversation, replies into MAX messages, long polling.
 //! - [`wire`]: the JSON shapes, as the official schema names them, reduced to what the bot reads
 //!   and writes; an update the bot does not know (or cannot read) becomes [`wire::Update::Other`]
 //!   so that one odd update never stalls a poll.
@@ -11,6 +12,7 @@
 //! source it rests on and what is not verified.
 
 pub mod client;
+pub mod transport;
 pub mod wire;
 
 #[cfg(test)]

@@ -1,0 +1,339 @@
+//! The MAX transport: MAX updates become the conversation's inputs (a deep link's
+//! `bot_started`, a typed message, a shared contact, a button press), and the runtime's replies
+//! become MAX messages (split at [`TEXT_LIMIT`], buttons as `callback` payloads, the person's
+//! own phone asked for with `request_contact`, an invitation's QR code uploaded as an image).
+//! Chats are `ChatKey::max(user_id)`: a dialog with the bot is addressed by its user.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::client::{split_text, MaxClient, MaxError, To, TEXT_LIMIT};
+use super::wire::{
+    Attachment, AttachmentRequest, Button, ImageToken, Keyboard, Message, NewMessageBody, Update,
+};
+use crate::domain::{Channel, ChatKey};
+use crate::engine::{ButtonTarget, Command, Input, Say};
+use crate::i18n::Args;
+use crate::runtime::notifier::{Courier, Undelivered};
+use crate::runtime::{Admission, Assistant, Handled, Reply, RuntimeError};
+use crate::script::Msg;
+use crate::transport::telegram::qr_png;
+
+/// The update types the bot reads, asked for by name (whether the filter moves the marker is
+/// not documented, so every handled type is asked for).
+pub const UPDATE_TYPES: &[&str] = &["message_created", "message_callback", "bot_started"];
+
+/// What a MAX update asks of the conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Input(Input),
+    /// A press whose payload is not ours (or is damaged).
+    BadButton,
+    /// A kind of message the bot does not read (a sticker, a photo, …).
+    Unsupported,
+    /// A contact that is not the sender's own.
+    ForeignContact,
+    /// Nothing to answer (a group chat, another update type).
+    Ignore,
+}
+
+/// Reads an update: the chat it belongs to, the user's locale, and what it asks.
+pub fn classify(update: &Update) -> (Option<ChatKey>, Option<String>, Incoming) {
+    match update {
+        Update::BotStarted {
+            user,
+            payload,
+            user_locale,
+            ..
+        } => {
+            let start = payload.clone().filter(|p| !p.trim().is_empty());
+            (
+                Some(ChatKey::max(user.user_id)),
+                user_locale.clone(),
+                Incoming::Input(Input::Command(Command::Start(start))),
+            )
+        }
+        Update::MessageCreated {
+            message,
+            user_locale,
+            ..
+        } => {
+            let Some(sender) = message.sender.as_ref().filter(|_| is_dialog(message)) else {
+                return (None, None, Incoming::Ignore);
+            };
+            let chat = ChatKey::max(sender.user_id);
+            (Some(chat), user_locale.clone(), read_message(message))
+        }
+        Update::MessageCallback {
+            callback,
+            user_locale,
+            ..
+        } => {
+            let incoming = match callback.payload.as_deref().and_then(Input::from_callback) {
+                Some(input) => Incoming::Input(input),
+                None => Incoming::BadButton,
+            };
+            (
+                Some(ChatKey::max(callback.user.user_id)),
+                user_locale.clone(),
+                incoming,
+            )
+        }
+        Update::Other => (None, None, Incoming::Ignore),
+    }
+}
+
+fn is_dialog(message: &Message) -> bool {
+    message.recipient.chat_type == "dialog"
+}
+
+/// A message's text, or the sender's own shared contact as the phone it holds.
+fn read_message(message: &Message) -> Incoming {
+    if let Some(text) = message
+        .body
+        .text
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Incoming::Input(Input::from_text(text));
+    }
+    let sender = message.sender.as_ref().map(|u| u.user_id);
+    let contact = message.body.attachments.iter().find_map(|a| match a {
+        Attachment::Contact { payload } => Some(payload),
+        _ => None,
+    });
+    match contact {
+        Some(contact) => {
+            let own = contact.max_info.as_ref().map(|u| u.user_id) == sender;
+            match contact.phone() {
+                Some(phone) if own => Incoming::Input(Input::Text(phone)),
+                _ => Incoming::ForeignContact,
+            }
+        }
+        None => Incoming::Unsupported,
+    }
+}
+
+/// The bot in MAX.
+#[derive(Clone)]
+pub struct Max {
+    client: MaxClient,
+    core: Arc<Assistant>,
+}
+
+/// What one update produced, committed and ready to send.
+#[derive(Debug)]
+pub enum Received {
+    Nothing,
+    /// A turn of the conversation: its replies are kept in the outbox until delivered.
+    Turn(ChatKey, Handled),
+    /// A one-off answer (a sticker, a stale button).
+    Notice(ChatKey, Reply),
+}
+
+impl Max {
+    pub fn new(client: MaxClient, core: Arc<Assistant>) -> Self {
+        Self { client, core }
+    }
+
+    pub fn client(&self) -> &MaxClient {
+        &self.client
+    }
+
+    /// Runs one update's turn up to its commit. A store that cannot be reached is an error:
+    /// the caller does not move the marker past it, and MAX delivers it again.
+    pub async fn receive(&self, update: &Update) -> Result<Received, RuntimeError> {
+        if let Update::MessageCallback { callback, .. } = update {
+            // Answered first, so the button stops spinning even if the rest is slow.
+            if let Err(error) = self
+                .client
+                .answer_callback(&callback.callback_id, None)
+                .await
+            {
+                tracing::warn!(%error, "could not answer a button press");
+            }
+        }
+        let (chat, lang, incoming) = classify(update);
+        let Some(chat) = chat else {
+            return Ok(Received::Nothing);
+        };
+        if incoming == Incoming::Ignore {
+            return Ok(Received::Nothing);
+        }
+        match self.core.admit(chat) {
+            Admission::Go => {}
+            Admission::Warn => return Ok(self.notice(chat, lang.as_deref(), Msg::FloodSlowDown)),
+            Admission::Drop => return Ok(Received::Nothing),
+        }
+        let notice = match incoming {
+            Incoming::Input(input) => {
+                // MAX numbers no updates: a redelivery after a crash runs the turn again from
+                // the same saved state, with the same idempotency keys (no second SMS).
+                return match self
+                    .core
+                    .handle_update(chat, None, lang.as_deref(), input)
+                    .await
+                {
+                    Ok(Some(handled)) => Ok(Received::Turn(chat, handled)),
+                    Ok(None) => Ok(Received::Nothing),
+                    Err(RuntimeError::Render(error)) => {
+                        tracing::error!(chat = %chat, %error, "a reply could not be rendered");
+                        Ok(self.notice(chat, lang.as_deref(), Msg::ErrorInternal))
+                    }
+                    Err(error) => Err(error),
+                };
+            }
+            Incoming::BadButton => Msg::ButtonStale,
+            Incoming::Unsupported => Msg::UnsupportedMessage,
+            Incoming::ForeignContact => Msg::ContactNotOwn,
+            Incoming::Ignore => return Ok(Received::Nothing),
+        };
+        Ok(self.notice(chat, lang.as_deref(), notice))
+    }
+
+    fn notice(&self, chat: ChatKey, lang: Option<&str>, message: Msg) -> Received {
+        let lang = self.core.engine().locales().pick_language(lang);
+        match self
+            .core
+            .render(&lang, &Say::new(message.id(), Args::new()))
+        {
+            Ok(reply) => Received::Notice(chat, reply),
+            Err(error) => {
+                tracing::error!(%error, message = message.id(), "a notice could not be rendered");
+                Received::Nothing
+            }
+        }
+    }
+
+    /// Sends what an update produced, in order; delivered replies leave the outbox, the rest
+    /// stay there for any replica's notifier.
+    pub async fn deliver(&self, received: Received) {
+        match received {
+            Received::Nothing => {}
+            Received::Notice(chat, reply) => {
+                if let Err(error) = self.send_reply(chat, &reply).await {
+                    tracing::warn!(chat = %chat, %error, "a notice was not delivered");
+                }
+            }
+            Received::Turn(chat, handled) => {
+                for reply in &handled.replies {
+                    if let Err(error) = self.send_reply(chat, reply).await {
+                        tracing::warn!(chat = %chat, %error, "replies left to the outbox");
+                        return;
+                    }
+                }
+                self.core.delivered(&handled).await;
+            }
+        }
+    }
+
+    /// Sends one reply: its QR code first as an image, then the text split at [`TEXT_LIMIT`]
+    /// with the buttons on the last piece.
+    pub async fn send_reply(&self, chat: ChatKey, reply: &Reply) -> Result<(), MaxError> {
+        let to = To::User(chat.id);
+        if let Some(png) = reply.qr.as_deref().and_then(qr_png) {
+            let token = self.client.upload_image(png).await?;
+            let image = NewMessageBody {
+                attachments: vec![AttachmentRequest::Image(ImageToken { token })],
+                ..NewMessageBody::default()
+            };
+            self.client.send_message(to, &image).await?;
+        }
+        let pieces = split_text(&reply.text, TEXT_LIMIT);
+        let last = pieces.len().saturating_sub(1);
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let mut body = NewMessageBody::text(piece);
+            if i == last {
+                body.attachments.extend(keyboard(reply));
+            }
+            self.client.send_message(to, &body).await?;
+        }
+        Ok(())
+    }
+
+    /// Long polling: reads updates from `marker` on, runs each, and moves the marker only past
+    /// updates whose turn was committed. Ends when `stop` resolves.
+    pub async fn poll(&self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut marker = None;
+        loop {
+            let answer = tokio::select! {
+                _ = &mut stop => return,
+                answer = self.client.get_updates(marker, 30, UPDATE_TYPES) => answer,
+            };
+            let list = match answer {
+                Ok(list) => list,
+                Err(error) => {
+                    tracing::warn!(%error, "MAX updates could not be read");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let mut committed = true;
+            for update in &list.updates {
+                match self.receive(update).await {
+                    Ok(received) => self.deliver(received).await,
+                    Err(error) => {
+                        tracing::warn!(%error, "a MAX update was not committed; asked for again");
+                        committed = false;
+                        break;
+                    }
+                }
+            }
+            if committed {
+                marker = list.marker.or(marker);
+            } else {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// The reply's buttons as an inline keyboard, one per row, or the messenger's own "share my
+/// phone" button where the engine asks for the person's phone.
+fn keyboard(reply: &Reply) -> Option<AttachmentRequest> {
+    let rows: Vec<Vec<Button>> = reply
+        .buttons
+        .iter()
+        .filter_map(|b| {
+            let text = b.label.clone();
+            match &b.action {
+                ButtonTarget::Url(url) => Some(Button::Link {
+                    text,
+                    url: url.clone(),
+                }),
+                other => other
+                    .callback_data()
+                    .map(|payload| Button::Callback { text, payload }),
+            }
+        })
+        .map(|button| vec![button])
+        .collect();
+    let rows = match (&reply.share_contact, rows.is_empty()) {
+        (Some(label), true) => vec![vec![Button::RequestContact {
+            text: label.clone(),
+        }]],
+        _ => rows,
+    };
+    (!rows.is_empty()).then_some(AttachmentRequest::InlineKeyboard(Keyboard {
+        buttons: rows,
+    }))
+}
+
+#[async_trait]
+impl Courier for Max {
+    async fn send(&self, chat: ChatKey, reply: &Reply) -> Result<(), Undelivered> {
+        if chat.channel != Channel::Max {
+            return Err(Undelivered::Never(format!("{chat} is not a MAX chat")));
+        }
+        self.send_reply(chat, reply)
+            .await
+            .map_err(|error| match error {
+                MaxError::Refused { .. } | MaxError::Setup(_) => {
+                    Undelivered::Never(error.to_string())
+                }
+                other => Undelivered::Retry(other.to_string()),
+            })
+    }
+}
