@@ -661,7 +661,7 @@ async fn a_storm_of_429s_server_errors_and_resets_loses_no_reply_and_doubles_non
             let update = serde_json::from_str(&raw.to_string()).expect("an update");
             let received = telegram.receive(update).await.expect("committed");
             if let telegram::Received::Turn(chat, handled) = &received {
-                expected.extend(handled.replies.iter().map(|r| (chat.0, r.text.clone())));
+                expected.extend(handled.replies.iter().map(|r| (chat.id, r.text.clone())));
             }
             telegram.deliver(received).await;
         }

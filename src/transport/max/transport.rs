@@ -13,12 +13,12 @@ use super::wire::{
     Attachment, AttachmentRequest, Button, ImageToken, Keyboard, Message, NewMessageBody, Update,
 };
 use crate::domain::{Channel, ChatKey};
-use crate::engine::{ButtonTarget, Command, Input, Say};
-use crate::i18n::Args;
+use crate::engine::{ButtonTarget, Command, Input};
 use crate::runtime::notifier::{Courier, Undelivered};
-use crate::runtime::{Admission, Assistant, Handled, Reply, RuntimeError};
+use crate::runtime::{Assistant, Reply, RuntimeError};
 use crate::script::Msg;
 use crate::transport::telegram::qr_png;
+use crate::transport::Received;
 
 /// The update types the bot reads, asked for by name (whether the filter moves the marker is
 /// not documented, so every handled type is asked for).
@@ -122,16 +122,6 @@ pub struct Max {
     core: Arc<Assistant>,
 }
 
-/// What one update produced, committed and ready to send.
-#[derive(Debug)]
-pub enum Received {
-    Nothing,
-    /// A turn of the conversation: its replies are kept in the outbox until delivered.
-    Turn(ChatKey, Handled),
-    /// A one-off answer (a sticker, a stale button).
-    Notice(ChatKey, Reply),
-}
-
 impl Max {
     pub fn new(client: MaxClient, core: Arc<Assistant>) -> Self {
         Self { client, core }
@@ -158,74 +148,21 @@ impl Max {
         let Some(chat) = chat else {
             return Ok(Received::Nothing);
         };
-        if incoming == Incoming::Ignore {
-            return Ok(Received::Nothing);
-        }
-        match self.core.admit(chat) {
-            Admission::Go => {}
-            Admission::Warn => return Ok(self.notice(chat, lang.as_deref(), Msg::FloodSlowDown)),
-            Admission::Drop => return Ok(Received::Nothing),
-        }
-        let notice = match incoming {
-            Incoming::Input(input) => {
-                // MAX numbers no updates: a redelivery after a crash runs the turn again from
-                // the same saved state, with the same idempotency keys (no second SMS).
-                return match self
-                    .core
-                    .handle_update(chat, None, lang.as_deref(), input)
-                    .await
-                {
-                    Ok(Some(handled)) => Ok(Received::Turn(chat, handled)),
-                    Ok(None) => Ok(Received::Nothing),
-                    Err(RuntimeError::Render(error)) => {
-                        tracing::error!(chat = %chat, %error, "a reply could not be rendered");
-                        Ok(self.notice(chat, lang.as_deref(), Msg::ErrorInternal))
-                    }
-                    Err(error) => Err(error),
-                };
-            }
-            Incoming::BadButton => Msg::ButtonStale,
-            Incoming::Unsupported => Msg::UnsupportedMessage,
-            Incoming::ForeignContact => Msg::ContactNotOwn,
+        let asked = match incoming {
+            Incoming::Input(input) => Ok(input),
             Incoming::Ignore => return Ok(Received::Nothing),
+            Incoming::BadButton => Err(Msg::ButtonStale),
+            Incoming::Unsupported => Err(Msg::UnsupportedMessage),
+            Incoming::ForeignContact => Err(Msg::ContactNotOwn),
         };
-        Ok(self.notice(chat, lang.as_deref(), notice))
+        // MAX numbers no updates: a redelivery after a crash runs the turn again from the same
+        // saved state, with the same idempotency keys (no second SMS).
+        crate::transport::take(&self.core, chat, None, lang.as_deref(), asked).await
     }
 
-    fn notice(&self, chat: ChatKey, lang: Option<&str>, message: Msg) -> Received {
-        let lang = self.core.engine().locales().pick_language(lang);
-        match self
-            .core
-            .render(&lang, &Say::new(message.id(), Args::new()))
-        {
-            Ok(reply) => Received::Notice(chat, reply),
-            Err(error) => {
-                tracing::error!(%error, message = message.id(), "a notice could not be rendered");
-                Received::Nothing
-            }
-        }
-    }
-
-    /// Sends what an update produced, in order; delivered replies leave the outbox, the rest
-    /// stay there for any replica's notifier.
+    /// Sends what an update produced (see [`crate::transport::deliver`]).
     pub async fn deliver(&self, received: Received) {
-        match received {
-            Received::Nothing => {}
-            Received::Notice(chat, reply) => {
-                if let Err(error) = self.send_reply(chat, &reply).await {
-                    tracing::warn!(chat = %chat, %error, "a notice was not delivered");
-                }
-            }
-            Received::Turn(chat, handled) => {
-                for reply in &handled.replies {
-                    if let Err(error) = self.send_reply(chat, reply).await {
-                        tracing::warn!(chat = %chat, %error, "replies left to the outbox");
-                        return;
-                    }
-                }
-                self.core.delivered(&handled).await;
-            }
-        }
+        crate::transport::deliver(&self.core, self, received).await;
     }
 
     /// Sends one reply: its QR code first as an image, then the text split at [`TEXT_LIMIT`]

@@ -38,11 +38,12 @@ use teloxide::types::{
 use teloxide::RequestError;
 
 use crate::domain::{Channel, ChatKey};
-use crate::engine::{ButtonTarget, Input, Say};
+use crate::engine::{ButtonTarget, Input};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
-use crate::runtime::{Admission, Assistant, Handled, Reply, RuntimeError};
+use crate::runtime::{Assistant, Reply, RuntimeError};
 use crate::script::Msg;
+pub use crate::transport::Received;
 
 /// Telegram's limit on a message's length, in UTF-16 code units... counted here in characters,
 /// which is never more than the code units.
@@ -201,90 +202,23 @@ impl Telegram {
                 tracing::warn!(%error, "could not answer a button press");
             }
         }
-        let Some(chat) = chat else {
+        let Some(chat) = chat.map(|c| ChatKey::telegram(c.0)) else {
             return Ok(Received::Nothing);
         };
-        if incoming != Incoming::Ignore {
-            match self.core.admit(ChatKey::telegram(chat.0)) {
-                Admission::Go => {}
-                Admission::Warn => {
-                    return Ok(self.notice(chat, lang.as_deref(), Msg::FloodSlowDown.id()))
-                }
-                Admission::Drop => return Ok(Received::Nothing),
-            }
-        }
-        let notice = match incoming {
-            Incoming::Input(input) => {
-                return match self
-                    .core
-                    .handle_update(
-                        ChatKey::telegram(chat.0),
-                        Some(update_id),
-                        lang.as_deref(),
-                        input,
-                    )
-                    .await
-                {
-                    Ok(Some(handled)) => Ok(Received::Turn(chat, handled)),
-                    Ok(None) => Ok(Received::Nothing),
-                    Err(RuntimeError::Render(error)) => {
-                        tracing::error!(chat = chat.0, %error, "a reply could not be rendered");
-                        Ok(self.notice(chat, lang.as_deref(), Msg::ErrorInternal.id()))
-                    }
-                    Err(error) => Err(error),
-                };
-            }
+        let asked = match incoming {
+            Incoming::Input(input) => Ok(input),
             Incoming::Ignore => return Ok(Received::Nothing),
-            Incoming::BadButton => Msg::ButtonStale.id(),
-            Incoming::Unsupported => Msg::UnsupportedMessage.id(),
-            Incoming::ForeignContact => Msg::ContactNotOwn.id(),
-            Incoming::Edited => Msg::EditedMessage.id(),
+            Incoming::BadButton => Err(Msg::ButtonStale),
+            Incoming::Unsupported => Err(Msg::UnsupportedMessage),
+            Incoming::ForeignContact => Err(Msg::ContactNotOwn),
+            Incoming::Edited => Err(Msg::EditedMessage),
         };
-        Ok(self.notice(chat, lang.as_deref(), notice))
+        super::take(&self.core, chat, Some(update_id), lang.as_deref(), asked).await
     }
 
-    /// A one-off answer that is not part of the conversation.
-    fn notice(&self, chat: ChatId, lang: Option<&str>, message: &str) -> Received {
-        let lang = self.core.engine().locales().pick_language(lang);
-        match self.core.render(&lang, &Say::new(message, Args::new())) {
-            Ok(reply) => Received::Notice(chat, reply),
-            Err(error) => {
-                tracing::error!(%error, message, "a notice could not be rendered");
-                Received::Nothing
-            }
-        }
-    }
-
-    /// Sends what an update produced, in order. Delivered (or undeliverable: the chat blocked
-    /// the bot) replies leave the outbox; the rest stay there for any replica's notifier.
+    /// Sends what an update produced (see [`super::deliver`]).
     pub async fn deliver(&self, received: Received) {
-        match received {
-            Received::Nothing => {}
-            Received::Notice(chat, reply) => {
-                if let Err(error) = self.send(chat, &reply).await {
-                    tracing::warn!(chat = chat.0, %error, "a notice was not delivered");
-                }
-            }
-            Received::Turn(chat, handled) => {
-                let mut outcome = Ok(());
-                for reply in &handled.replies {
-                    outcome = self.send(chat, reply).await;
-                    if outcome.is_err() {
-                        break;
-                    }
-                }
-                match outcome {
-                    Ok(()) => self.core.delivered(&handled).await,
-                    Err(error) if send::never_deliverable(&error) => {
-                        tracing::info!(chat = chat.0, "the chat does not take messages; dropped");
-                        self.core.delivered(&handled).await;
-                    }
-                    Err(error) => {
-                        tracing::warn!(chat = chat.0, %error, "replies left to the outbox");
-                    }
-                }
-            }
-        }
+        super::deliver(&self.core, self, received).await;
     }
 
     /// Sends one reply, split if it is too long; buttons go with the last piece. A reply with a
@@ -312,26 +246,6 @@ impl Telegram {
             reliably(|| request.send_ref()).await?;
         }
         Ok(())
-    }
-}
-
-/// What one update produced, committed and ready to send.
-#[derive(Debug)]
-pub enum Received {
-    Nothing,
-    /// A turn of the conversation: its replies are kept in the outbox until delivered.
-    Turn(ChatId, Handled),
-    /// A one-off answer (a sticker, a stale button).
-    Notice(ChatId, Reply),
-}
-
-impl Received {
-    /// The chat it is for.
-    pub fn chat(&self) -> Option<ChatId> {
-        match self {
-            Received::Nothing => None,
-            Received::Turn(chat, _) | Received::Notice(chat, _) => Some(*chat),
-        }
     }
 }
 

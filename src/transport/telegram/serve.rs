@@ -233,7 +233,7 @@ async fn delivery(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> 
 /// chats' go out in parallel.
 #[derive(Clone, Default)]
 struct Deliveries {
-    chains: Arc<Mutex<HashMap<i64, JoinHandle<()>>>>,
+    chains: Arc<Mutex<HashMap<crate::domain::ChatKey, JoinHandle<()>>>>,
 }
 
 impl Deliveries {
@@ -245,14 +245,14 @@ impl Deliveries {
         let telegram = telegram.clone();
         let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
         chains.retain(|_, task| !task.is_finished());
-        let before = chains.remove(&chat.0);
+        let before = chains.remove(&chat);
         let task = tokio::spawn(async move {
             if let Some(before) = before {
                 let _ = before.await;
             }
             telegram.deliver(received).await;
         });
-        chains.insert(chat.0, task);
+        chains.insert(chat, task);
     }
 
     /// Waits for every reply in flight.
