@@ -409,8 +409,4 @@ impl Checked {
     pub fn into_parts(self) -> (Scripts, Locales) {
         (self.scripts, self.locales)
     }
-
-    pub fn scripts(&self) -> &Scripts {
-        &self.scripts
-    }
 }

@@ -180,7 +180,8 @@ pub enum OutcomeKey {
 }
 
 impl OutcomeKey {
-    const SUCCESSES: &'static [(OutcomeKey, &'static str)] = &[
+    /// The keys written by name (the refusals are written by their code).
+    const NAMES: &'static [(OutcomeKey, &'static str)] = &[
         (OutcomeKey::Ok, "ok"),
         (OutcomeKey::Class, "class"),
         (OutcomeKey::Parent, "parent"),
@@ -198,7 +199,7 @@ impl OutcomeKey {
     pub fn name(self) -> &'static str {
         match self {
             OutcomeKey::Refused(code) => code.code(),
-            key => OutcomeKey::SUCCESSES
+            key => OutcomeKey::NAMES
                 .iter()
                 .find(|(k, _)| *k == key)
                 .map_or("", |(_, name)| name),
@@ -207,7 +208,7 @@ impl OutcomeKey {
 
     /// The key a scenario wrote as `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Self> {
-        OutcomeKey::SUCCESSES
+        OutcomeKey::NAMES
             .iter()
             .find(|(_, n)| *n == name)
             .map(|(k, _)| *k)

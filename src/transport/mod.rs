@@ -13,6 +13,32 @@ use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Admission, Assistant, Handled, Reply, RuntimeError};
 use crate::script::Msg;
 
+/// Splits `text` into pieces of at most `limit` characters, at paragraph boundaries where
+/// possible, then at line ends, then at spaces, and only as a last resort inside a word.
+pub fn split_text(text: &str, limit: usize) -> Vec<String> {
+    // A limit of 0 would never make progress.
+    let limit = limit.max(1);
+    let mut pieces = Vec::new();
+    let mut rest = text.trim();
+    while rest.chars().count() > limit {
+        let cut_at = rest
+            .char_indices()
+            .nth(limit)
+            .map_or(rest.len(), |(i, _)| i);
+        let window = &rest[..cut_at];
+        let cut = ["\n\n", "\n", " "]
+            .iter()
+            .find_map(|sep| window.rfind(sep).filter(|&i| i > 0))
+            .unwrap_or(cut_at);
+        pieces.push(rest[..cut].trim_end().to_owned());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() || pieces.is_empty() {
+        pieces.push(rest.to_owned());
+    }
+    pieces
+}
+
 /// What one update produced, committed and ready to send.
 #[derive(Debug)]
 pub enum Received {
@@ -106,5 +132,38 @@ pub async fn deliver(core: &Assistant, courier: &dyn Courier, received: Received
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_messages_are_not_split() {
+        assert_eq!(split_text("Привет", 4096), ["Привет"]);
+    }
+
+    #[test]
+    fn long_messages_split_at_paragraphs_and_keep_every_character() {
+        let paragraph = "Абзац ".repeat(300); // 1800 characters
+        let text = format!("{p}\n\n{p}\n\n{p}", p = paragraph.trim());
+        let pieces = split_text(&text, 4096);
+        assert_eq!(pieces.len(), 2);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 4096));
+        assert!(pieces[0].ends_with("Абзац"));
+        let joined: String = pieces.concat();
+        assert_eq!(
+            joined.chars().filter(|c| !c.is_whitespace()).count(),
+            text.chars().filter(|c| !c.is_whitespace()).count()
+        );
+    }
+
+    #[test]
+    fn a_single_huge_word_is_cut_hard() {
+        let text = "я".repeat(9000);
+        let pieces = split_text(&text, 4096);
+        assert_eq!(pieces.len(), 3);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 4096));
     }
 }

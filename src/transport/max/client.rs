@@ -482,14 +482,6 @@ pub fn secret_matches(expected: &str, header: Option<&str>) -> bool {
             == 0
 }
 
-/// Splits `text` into pieces of at most `limit` characters (not bytes; [`TEXT_LIMIT`] for MAX)
-/// at paragraph, then line, then word boundaries, inside a word only as a last resort. The
-/// whitespace at a cut is dropped; nothing else is.
-pub fn split_text(text: &str, limit: usize) -> Vec<String> {
-    // The same rule as Telegram's; a limit of 0 would never make progress.
-    crate::transport::telegram::split_message(text, limit.max(1))
-}
-
 /// The pauses between tries of one call: jittered (½–1×) exponential from `base`, each at most
 /// 16× `base` (or the server's `Retry-After`), all together at most 60× `base`.
 struct Backoff {

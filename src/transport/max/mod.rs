@@ -6,7 +6,7 @@
 //! - [`wire`]: the JSON shapes, as the official schema names them, reduced to what the bot reads
 //!   and writes; an update the bot does not know (or cannot read) becomes [`wire::Update::Other`]
 //!   so that one odd update never stalls a poll.
-//! - [`client`]: [`client::MaxClient`], its limits and errors, and [`client::split_text`].
+//! - [`client`]: [`client::MaxClient`], its limits and errors.
 //!
 //! The facts come from `shared/max-bot-api.md` and its sources; each type and call names the
 //! source it rests on and what is not verified.

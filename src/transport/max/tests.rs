@@ -8,10 +8,11 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::client::{secret_matches, split_text, MaxClient, MaxError, To, TEXT_LIMIT};
+use super::client::{secret_matches, MaxClient, MaxError, To, TEXT_LIMIT};
 use super::wire::{
     vcf_phone, Attachment, AttachmentRequest, Button, ImageToken, Keyboard, NewMessageBody, Update,
 };
+use crate::transport::split_text;
 
 const TOKEN: &str = "f9LHodD0cOJf4_DkJGeq8BkDgc5vgSwZ";
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::client::{split_text, MaxClient, MaxError, To, TEXT_LIMIT};
+use super::client::{MaxClient, MaxError, To, TEXT_LIMIT};
 use super::wire::{
     Attachment, AttachmentRequest, Button, ImageToken, Keyboard, Message, NewMessageBody, Update,
 };
@@ -177,7 +177,7 @@ impl Max {
             };
             self.client.send_message(to, &image).await?;
         }
-        let pieces = split_text(&reply.text, TEXT_LIMIT);
+        let pieces = crate::transport::split_text(&reply.text, TEXT_LIMIT);
         let last = pieces.len().saturating_sub(1);
         for (i, piece) in pieces.into_iter().enumerate() {
             let mut body = NewMessageBody::text(piece);

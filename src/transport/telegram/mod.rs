@@ -113,30 +113,6 @@ pub fn classify(update: &Update) -> (Option<ChatId>, Option<String>, Incoming) {
     }
 }
 
-/// Splits `text` into pieces of at most `limit` characters, at paragraph boundaries where
-/// possible, then at line ends, then at spaces, and only as a last resort inside a word.
-pub fn split_message(text: &str, limit: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut rest = text.trim();
-    while rest.chars().count() > limit {
-        let cut_at = rest
-            .char_indices()
-            .nth(limit)
-            .map_or(rest.len(), |(i, _)| i);
-        let window = &rest[..cut_at];
-        let cut = ["\n\n", "\n", " "]
-            .iter()
-            .find_map(|sep| window.rfind(sep).filter(|&i| i > 0))
-            .unwrap_or(cut_at);
-        pieces.push(rest[..cut].trim_end().to_owned());
-        rest = rest[cut..].trim_start();
-    }
-    if !rest.is_empty() || pieces.is_empty() {
-        pieces.push(rest.to_owned());
-    }
-    pieces
-}
-
 /// The Telegram side of the bot.
 #[derive(Clone)]
 pub struct Telegram {
@@ -228,7 +204,7 @@ impl Telegram {
             let photo = InputFile::memory(png).file_name("invite-qr.png");
             reliably(|| self.api.send_photo(chat, photo.clone()).send_ref()).await?;
         }
-        let pieces = split_message(&reply.text, MESSAGE_LIMIT);
+        let pieces = super::split_text(&reply.text, MESSAGE_LIMIT);
         let last = pieces.len().saturating_sub(1);
         for (i, piece) in pieces.into_iter().enumerate() {
             let mut request = self.api.send_message(chat, piece);
@@ -296,37 +272,4 @@ fn inline_keyboard(buttons: &[crate::runtime::ReplyButton]) -> Option<InlineKeyb
         .map(|b| vec![b])
         .collect();
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_messages_are_not_split() {
-        assert_eq!(split_message("Привет", 4096), ["Привет"]);
-    }
-
-    #[test]
-    fn long_messages_split_at_paragraphs_and_keep_every_character() {
-        let paragraph = "Абзац ".repeat(300); // 1800 characters
-        let text = format!("{p}\n\n{p}\n\n{p}", p = paragraph.trim());
-        let pieces = split_message(&text, 4096);
-        assert_eq!(pieces.len(), 2);
-        assert!(pieces.iter().all(|p| p.chars().count() <= 4096));
-        assert!(pieces[0].ends_with("Абзац"));
-        let joined: String = pieces.concat();
-        assert_eq!(
-            joined.chars().filter(|c| !c.is_whitespace()).count(),
-            text.chars().filter(|c| !c.is_whitespace()).count()
-        );
-    }
-
-    #[test]
-    fn a_single_huge_word_is_cut_hard() {
-        let text = "я".repeat(9000);
-        let pieces = split_message(&text, 4096);
-        assert_eq!(pieces.len(), 3);
-        assert!(pieces.iter().all(|p| p.chars().count() <= 4096));
-    }
 }
