@@ -66,16 +66,45 @@ pub struct RegistrationApiSettings {
     pub token: Secret,
 }
 
-/// Receiving updates through a webhook instead of long polling.
+/// Receiving a messenger's updates through a webhook instead of long polling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
-    /// `WEBHOOK_URL`: the public HTTPS address Telegram posts to.
+    /// `WEBHOOK_URL` (`MAX_WEBHOOK_URL`): the public HTTPS address the messenger posts to.
     pub url: reqwest::Url,
-    /// `WEBHOOK_LISTEN`: the local address to listen on (default `0.0.0.0:8080`).
+    /// `WEBHOOK_LISTEN` (`MAX_WEBHOOK_LISTEN`): the local address to listen on (default
+    /// `0.0.0.0:8080`, and `0.0.0.0:8081` for MAX).
     pub listen: SocketAddr,
-    /// `WEBHOOK_SECRET`: checked in Telegram's secret-token header.
+    /// `WEBHOOK_SECRET` (`MAX_WEBHOOK_SECRET`): checked in the messenger's secret header on
+    /// every delivery.
     pub secret: Secret,
 }
+
+/// The names of one messenger's webhook settings, and its rule for the secret.
+struct WebhookNames {
+    url: &'static str,
+    listen: &'static str,
+    default_listen: &'static str,
+    secret: &'static str,
+    /// The shortest secret the messenger takes (both allow 256 characters of `A-Za-z0-9_-`).
+    secret_min: usize,
+}
+
+const TELEGRAM_WEBHOOK: WebhookNames = WebhookNames {
+    url: "WEBHOOK_URL",
+    listen: "WEBHOOK_LISTEN",
+    default_listen: "0.0.0.0:8080",
+    secret: "WEBHOOK_SECRET",
+    secret_min: 1,
+};
+
+/// MAX: `^[a-zA-Z0-9_-]{5,256}$` (S `SubscriptionRequestBody.secret`).
+const MAX_WEBHOOK: WebhookNames = WebhookNames {
+    url: "MAX_WEBHOOK_URL",
+    listen: "MAX_WEBHOOK_LISTEN",
+    default_listen: "0.0.0.0:8081",
+    secret: "MAX_WEBHOOK_SECRET",
+    secret_min: 5,
+};
 
 /// Telegram.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +123,11 @@ pub struct MaxSettings {
     pub token: Secret,
     /// `MAX_API_URL`: the Bot API address (default the official host; tests point it at a fake).
     pub api_url: reqwest::Url,
+    /// `MAX_BOT_USERNAME`: the bot's name in its links `https://max.ru/<name>`; `run` asks MAX
+    /// for it (`GET /me`) when it is not set.
+    pub bot_username: Option<String>,
+    /// Set when `MAX_WEBHOOK_URL` is; otherwise MAX is long-polled.
+    pub webhook: Option<WebhookSettings>,
 }
 
 /// The messenger Сферум lives in. Since 2025 it is MAX; the regional instruction (and a region
@@ -183,6 +217,8 @@ impl Settings {
                         crate::transport::max::client::OFFICIAL_API_URL.to_owned()
                     }),
                 )?,
+                bot_username: get("MAX_BOT_USERNAME"),
+                webhook: webhook(&get, &MAX_WEBHOOK)?,
             }),
             None => None,
         };
@@ -192,23 +228,23 @@ impl Settings {
                 api_url: get("TELEGRAM_API_URL")
                     .map(|u| parse_url("TELEGRAM_API_URL", &u))
                     .transpose()?,
-                webhook: match get("WEBHOOK_URL") {
-                    Some(url) => Some(WebhookSettings {
-                        url: parse_url("WEBHOOK_URL", &url)?,
-                        listen: get("WEBHOOK_LISTEN")
-                            .unwrap_or_else(|| "0.0.0.0:8080".to_owned())
-                            .parse()
-                            .map_err(|e| ConfigError {
-                                name: "WEBHOOK_LISTEN",
-                                problem: format!("not a socket address: {e}"),
-                            })?,
-                        secret: Secret::new(webhook_secret(get("WEBHOOK_SECRET"))?),
-                    }),
-                    None => None,
-                },
+                webhook: webhook(&get, &TELEGRAM_WEBHOOK)?,
             }),
             None => None,
         };
+        let telegram_listen = telegram
+            .as_ref()
+            .and_then(|t| t.webhook.as_ref())
+            .map(|w| w.listen);
+        let max_listen = max.as_ref().and_then(|m| m.webhook.as_ref()).map(|w| w.listen);
+        if let (Some(a), Some(b)) = (telegram_listen, max_listen) {
+            if a == b {
+                return Err(ConfigError {
+                    name: "MAX_WEBHOOK_LISTEN",
+                    problem: format!("{b} is WEBHOOK_LISTEN too; give each messenger its own"),
+                });
+            }
+        }
         Ok(Self {
             dialogues_dir: get("DIALOGUES_DIR")
                 .map(PathBuf::from)
@@ -275,6 +311,16 @@ impl Settings {
     pub fn deep_link_base(&self) -> String {
         format!("https://t.me/{}?start=", self.bot_username)
     }
+
+    /// The starts of deep links in every messenger the bot is known by: Telegram's, and MAX's
+    /// when its bot's name is known (S "Deep linking": `https://max.ru/<name>?start=`).
+    pub fn deep_links(&self) -> crate::domain::DeepLinks {
+        let links = crate::domain::DeepLinks::telegram(self.deep_link_base());
+        match self.max.as_ref().and_then(|m| m.bot_username.as_deref()) {
+            Some(name) => links.with_max(format!("https://max.ru/{name}?start=")),
+            None => links,
+        }
+    }
 }
 
 fn parse_url(name: &'static str, value: &str) -> Result<reqwest::Url, ConfigError> {
@@ -298,20 +344,42 @@ fn parse_number(
     }
 }
 
-/// Telegram allows 1–256 characters of `A-Za-z0-9_-` in the secret token.
-fn webhook_secret(value: Option<String>) -> Result<String, ConfigError> {
-    let problem = |p: &str| ConfigError {
-        name: "WEBHOOK_SECRET",
-        problem: p.to_owned(),
+/// One messenger's webhook, when its URL is set: the secret is required and must be what the
+/// messenger takes (Telegram 1–256, MAX 5–256 characters of `A-Za-z0-9_-`).
+fn webhook(
+    get: &impl Fn(&str) -> Option<String>,
+    names: &WebhookNames,
+) -> Result<Option<WebhookSettings>, ConfigError> {
+    let Some(url) = get(names.url) else {
+        return Ok(None);
     };
-    let secret = value.ok_or_else(|| problem("required when WEBHOOK_URL is set"))?;
-    let valid = (1..=256).contains(&secret.len())
+    let problem = |p: String| ConfigError {
+        name: names.secret,
+        problem: p,
+    };
+    let secret = get(names.secret)
+        .ok_or_else(|| problem(format!("required when {} is set", names.url)))?;
+    let valid = (names.secret_min..=256).contains(&secret.len())
         && secret
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    valid
-        .then_some(secret)
-        .ok_or_else(|| problem("1 to 256 characters of A-Z, a-z, 0-9, _ and -"))
+    if !valid {
+        return Err(problem(format!(
+            "{} to 256 characters of A-Z, a-z, 0-9, _ and -",
+            names.secret_min
+        )));
+    }
+    Ok(Some(WebhookSettings {
+        url: parse_url(names.url, &url)?,
+        listen: get(names.listen)
+            .unwrap_or_else(|| names.default_listen.to_owned())
+            .parse()
+            .map_err(|e| ConfigError {
+                name: names.listen,
+                problem: format!("not a socket address: {e}"),
+            })?,
+        secret: Secret::new(secret),
+    }))
 }
 
 #[cfg(test)]
@@ -363,6 +431,48 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.name, "WEBHOOK_SECRET");
+    }
+
+    #[test]
+    fn max_webhook_settings_have_their_own_names_rules_and_port() {
+        let s = settings(&[
+            ("MAX_BOT_TOKEN", "max-token"),
+            ("MAX_BOT_USERNAME", "sferum_helper_bot"),
+            ("MAX_WEBHOOK_URL", "https://bot.example.ru/max"),
+            ("MAX_WEBHOOK_SECRET", "max-Secret_1"),
+        ])
+        .expect("valid");
+        let max = s.max.as_ref().expect("MAX");
+        let hook = max.webhook.as_ref().expect("a webhook");
+        assert_eq!(hook.listen.port(), 8081);
+        assert_eq!(
+            s.deep_links().base(crate::domain::Channel::Max),
+            "https://max.ru/sferum_helper_bot?start="
+        );
+        assert_eq!(
+            s.deep_links().base(crate::domain::Channel::Telegram),
+            "https://t.me/sferum_bot?start="
+        );
+        // MAX takes no secret under 5 characters.
+        let err = settings(&[
+            ("MAX_BOT_TOKEN", "max-token"),
+            ("MAX_WEBHOOK_URL", "https://bot.example.ru/max"),
+            ("MAX_WEBHOOK_SECRET", "abcd"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.name, "MAX_WEBHOOK_SECRET");
+        // Two webhooks cannot listen on one address.
+        let err = settings(&[
+            ("TELOXIDE_TOKEN", "1:x"),
+            ("WEBHOOK_URL", "https://bot.example.ru/tg"),
+            ("WEBHOOK_SECRET", "tg-secret"),
+            ("MAX_BOT_TOKEN", "max-token"),
+            ("MAX_WEBHOOK_URL", "https://bot.example.ru/max"),
+            ("MAX_WEBHOOK_SECRET", "max-secret"),
+            ("MAX_WEBHOOK_LISTEN", "0.0.0.0:8080"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.name, "MAX_WEBHOOK_LISTEN");
     }
 
     #[test]

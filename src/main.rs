@@ -22,7 +22,7 @@ use sferum_bot::startup;
 use sferum_bot::store::Channel;
 use sferum_bot::transport::max::client::MaxClient;
 use sferum_bot::transport::max::transport::Max;
-use sferum_bot::transport::{telegram, terminal};
+use sferum_bot::transport::{max, telegram, terminal};
 
 #[derive(Parser)]
 #[command(
@@ -223,6 +223,27 @@ async fn run(mut settings: Settings) -> ExitCode {
         }
         telegram_api = Some((api, telegram_settings.webhook));
     }
+    let mut max_client = None;
+    if let Some(max_settings) = settings.max.as_mut() {
+        let client = match MaxClient::new(max_settings.api_url.clone(), max_settings.token.clone())
+        {
+            Ok(client) => client,
+            Err(error) => return fail(format!("MAX: {error}")),
+        };
+        // The bot's name makes its links open MAX (`https://max.ru/<name>?start=`).
+        match client.me().await {
+            Ok(me) => {
+                if let Some(username) = me.username.filter(|u| !u.is_empty()) {
+                    max_settings.bot_username = Some(username);
+                }
+            }
+            Err(error) => return fail(format!("MAX refused the token: {error}")),
+        }
+        if max_settings.bot_username.is_none() {
+            tracing::warn!("MAX did not say the bot's name (set MAX_BOT_USERNAME): invitations in MAX will link to Telegram");
+        }
+        max_client = Some((client, max_settings.webhook.clone()));
+    }
     let bot = match core(&settings).await {
         Ok(bot) => Arc::new(bot),
         Err(error) => return fail(error),
@@ -238,14 +259,8 @@ async fn run(mut settings: Settings) -> ExitCode {
         }
         messengers = messengers.with(Channel::Telegram, Arc::new(telegram.clone()));
     }
-    let max = match settings.max.clone() {
-        Some(max) => match MaxClient::new(max.api_url, max.token) {
-            Ok(client) => Some(Max::new(client, bot.clone())),
-            Err(error) => return fail(format!("MAX: {error}")),
-        },
-        None => None,
-    };
-    if let Some(max) = &max {
+    let max = max_client.map(|(client, webhook)| (Max::new(client, bot.clone()), webhook));
+    if let Some((max, _)) = &max {
         messengers = messengers.with(Channel::Max, Arc::new(max.clone()));
     }
     let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -257,20 +272,33 @@ async fn run(mut settings: Settings) -> ExitCode {
             let _ = notifier_stopped.await;
         },
     ));
-    let polling_max =
-        max.map(|max| tokio::spawn(async move { max.poll(telegram::termination_signal()).await }));
+    let serving_max = max.map(|(max, webhook)| {
+        tokio::spawn(async move {
+            let served = max::serve::serve(max, webhook, telegram::termination_signal()).await;
+            if let Err(error) = &served {
+                tracing::error!(%error, "MAX is not served");
+            }
+            served
+        })
+    });
     let served = match telegram {
         Some((telegram, webhook)) => {
             telegram::serve(telegram, webhook, telegram::termination_signal()).await
         }
         None => Ok(()),
     };
-    if let Some(polling) = polling_max {
-        let _ = polling.await;
-    }
+    let served_max = match serving_max {
+        // Telegram could not be served: the process stops rather than serve half.
+        Some(serving) if served.is_err() => {
+            serving.abort();
+            Ok(())
+        }
+        Some(serving) => serving.await.unwrap_or(Ok(())),
+        None => Ok(()),
+    };
     let _ = stop_notifier.send(());
     let _ = notifier.await;
-    match served {
+    match served.and(served_max) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error),
     }

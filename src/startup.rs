@@ -35,7 +35,7 @@ pub fn engine(settings: &Settings) -> Result<Engine, StartupError> {
         &settings.locales_dir,
         &settings.term_choices(),
     )?;
-    Ok(Engine::new(checked, settings.deep_link_base())
+    Ok(Engine::new(checked, settings.deep_links())
         .with_school_time(SchoolTime::new(settings.school_timezone))
         .with_support_contact(settings.support_contact.clone()))
 }

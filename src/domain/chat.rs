@@ -7,12 +7,60 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The messenger a chat is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Channel {
     /// Telegram, and the terminal chat (which speaks as a Telegram chat of its own).
+    #[default]
     Telegram,
     /// MAX, where Сферум lives since 2025.
     Max,
+}
+
+/// Where a link to the bot opens, per messenger: the start of a deep link, to which an
+/// invitation's token is appended (`https://t.me/<bot>?start=`, `https://max.ru/<bot>?start=`).
+/// A person is given the link of the messenger they are talking in, so a parent invited from
+/// MAX opens MAX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeepLinks {
+    telegram: String,
+    max: Option<String>,
+}
+
+impl DeepLinks {
+    /// Links that open the Telegram bot `telegram` (its start, e.g. `https://t.me/bot?start=`).
+    pub fn telegram(telegram: impl Into<String>) -> Self {
+        Self {
+            telegram: telegram.into(),
+            max: None,
+        }
+    }
+
+    /// And the MAX bot (e.g. `https://max.ru/bot?start=`).
+    pub fn with_max(mut self, max: impl Into<String>) -> Self {
+        self.max = Some(max.into());
+        self
+    }
+
+    /// The start of a link for a person in `channel`: Telegram's where the deployment names no
+    /// MAX bot (a link that opens the right bot in the other messenger still helps).
+    pub fn base(&self, channel: Channel) -> &str {
+        match (channel, &self.max) {
+            (Channel::Max, Some(max)) => max,
+            _ => &self.telegram,
+        }
+    }
+}
+
+impl From<&str> for DeepLinks {
+    fn from(telegram: &str) -> Self {
+        Self::telegram(telegram)
+    }
+}
+
+impl From<String> for DeepLinks {
+    fn from(telegram: String) -> Self {
+        Self::telegram(telegram)
+    }
 }
 
 /// A chat as the bot knows it.

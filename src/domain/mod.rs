@@ -21,7 +21,7 @@ pub mod invite;
 pub mod name;
 pub mod phone;
 
-pub use chat::{Channel, ChatKey};
+pub use chat::{Channel, ChatKey, DeepLinks};
 pub use code::{CodeError, VerificationCode};
 pub use contact::{parse_parent_phone, ChildContact, ContactError, ParentPhoneError};
 pub use email::{Email, EmailError};

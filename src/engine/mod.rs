@@ -25,7 +25,7 @@ pub use io::{
 };
 pub use session::{Action, Awaiting, Facts, Offer, Session, HISTORY_LIMIT};
 
-use crate::domain::InviteToken;
+use crate::domain::{Channel, DeepLinks, InviteToken};
 use crate::i18n::{Arg, Args, Locales, DEFAULT_LANG};
 use crate::school::SchoolTime;
 use crate::script::vocab::{Condition, Operation, OutcomeKey, RuntimeEvent};
@@ -85,13 +85,13 @@ pub struct Engine {
     support_contact: Option<String>,
     /// Working days and the time zone, for reminders.
     school: SchoolTime,
-    /// The start of a deep link, e.g. `https://t.me/sferum_bot?start=`.
-    deep_link_base: String,
+    /// The start of a deep link in each messenger, e.g. `https://t.me/sferum_bot?start=`.
+    deep_links: DeepLinks,
 }
 
 impl Engine {
     /// The engine for scripts and locales that passed the checker.
-    pub fn new(checked: Checked, deep_link_base: impl Into<String>) -> Self {
+    pub fn new(checked: Checked, deep_links: impl Into<DeepLinks>) -> Self {
         let (scripts, locales) = checked.into_parts();
         Self {
             router: route::Router::new(&scripts),
@@ -100,7 +100,7 @@ impl Engine {
             scripts,
             locales,
             school: SchoolTime::default(),
-            deep_link_base: deep_link_base.into(),
+            deep_links: deep_links.into(),
         }
     }
 
@@ -168,8 +168,9 @@ impl Engine {
         &self.locales
     }
 
-    pub fn deep_link_base(&self) -> &str {
-        &self.deep_link_base
+    /// The start of a link to the bot for a person in `channel`.
+    pub fn deep_link_base(&self, channel: Channel) -> &str {
+        self.deep_links.base(channel)
     }
 
     /// A new conversation, in the language the user's client reports if we have it.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ChildContact, ChildName, InviteToken, Phone, VerificationCode};
+use crate::domain::{Channel, ChildContact, ChildName, InviteToken, Phone, VerificationCode};
 use crate::i18n::{Arg, Args};
 use crate::script::vocab::{Fact, Operation};
 use crate::script::StepRef;
@@ -215,6 +215,9 @@ pub struct Session {
     /// True until the bot has said anything.
     #[serde(default)]
     pub fresh: bool,
+    /// The messenger the conversation is in: not stored, set from the chat on every turn.
+    #[serde(skip)]
+    pub channel: Channel,
     /// Drawn when the conversation starts: part of every idempotency key of its service calls
     /// ([`crate::service::OpKey::derive`]). Sessions stored before it existed read 0.
     #[serde(default)]
@@ -262,6 +265,7 @@ impl Session {
             awaiting: None,
             offer: Offer::default(),
             fresh: true,
+            channel: Channel::default(),
             epoch: 0,
             doubted_name: None,
             children: Vec::new(),

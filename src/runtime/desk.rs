@@ -43,7 +43,7 @@ impl Assistant {
             DeskRequest::CreateInvite {
                 teacher_id,
                 class_id,
-            } => vec![self.create_invite(&teacher_id, &class_id).await],
+            } => vec![self.create_invite(chat, &teacher_id, &class_id).await],
             DeskRequest::ListPending { teacher_id } => self.list_pending(&teacher_id).await,
             DeskRequest::Decide {
                 teacher_id,
@@ -121,14 +121,20 @@ impl Assistant {
         }
     }
 
-    async fn create_invite(&self, teacher_id: &str, class_id: &str) -> Say {
+    /// A class invitation for the teacher in `chat`: its link opens the messenger they are in,
+    /// where their class's chats most likely are.
+    async fn create_invite(&self, chat: ChatKey, teacher_id: &str, class_id: &str) -> Say {
         match self
             .service
             .create_class_invite(OpKey::random(), class_id, teacher_id)
             .await
         {
             Ok(invite) => {
-                let link = format!("{}{}", self.engine.deep_link_base(), invite.token.as_str());
+                let link = format!(
+                    "{}{}",
+                    self.engine.deep_link_base(chat.channel),
+                    invite.token.as_str()
+                );
                 let mut args = Args::new();
                 args.insert("invite_link".into(), link.clone().into());
                 args.insert(

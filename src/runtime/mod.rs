@@ -344,6 +344,7 @@ impl Assistant {
                 }
             },
         };
+        session.channel = chat.channel;
         let mut forget = false;
         let mut input = input;
         let mut consequences = Vec::new();

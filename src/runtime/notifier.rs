@@ -1,6 +1,6 @@
 //! The notifier: delivers what the outbox holds once it is due, through a [`Courier`] (the
-//! Telegram transport), within Telegram's limits for messages the bot sends on its own (about
-//! 30 a second in all and 1 a second per chat). A notice is acknowledged only once delivered,
+//! messenger of each chat), within that messenger's limits for messages the bot sends on its
+//! own ([`Pace`]). A notice is acknowledged only once delivered,
 //! so one that fails (Telegram down, the bot stopped) is handed out again later. It also asks
 //! the service, now and then, about the applications it follows, to notice decisions made
 //! outside the bot.
@@ -15,7 +15,7 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use crate::engine::Input;
 use crate::notify::{IfScheduled, Notice, NoticeKind};
 use crate::service::ApplicationStatus;
-use crate::store::{ChatKey, StoreError};
+use crate::store::{Channel, ChatKey, StoreError};
 
 use super::desk::application_card;
 use super::{Assistant, Reply};
@@ -52,8 +52,43 @@ pub struct Notifier {
     courier: Arc<dyn Courier>,
     /// This replica's name in the consumer group.
     consumer: String,
-    overall: DefaultDirectRateLimiter,
-    per_chat: DefaultKeyedRateLimiter<ChatKey>,
+    telegram: Pace,
+    max: Pace,
+}
+
+/// How fast the bot may send on its own in one messenger.
+struct Pace {
+    overall: Option<DefaultDirectRateLimiter>,
+    per_chat: Option<DefaultKeyedRateLimiter<ChatKey>>,
+}
+
+impl Pace {
+    fn of(channel: Channel) -> Self {
+        let per_second = |n: u32| Quota::per_second(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        match channel {
+            // About 30 messages a second in all and 1 a second per chat (Telegram's Bot FAQ).
+            Channel::Telegram => Self {
+                overall: Some(RateLimiter::direct(per_second(30))),
+                per_chat: Some(RateLimiter::keyed(per_second(1))),
+            },
+            // 30 requests a second, every call counted: the MAX client holds every call it
+            // makes (polls and replies too) to that, so nothing more is needed here. MAX
+            // documents no limit per chat.
+            Channel::Max => Self {
+                overall: None,
+                per_chat: None,
+            },
+        }
+    }
+
+    async fn wait(&self, chat: ChatKey) {
+        if let Some(overall) = &self.overall {
+            overall.until_ready().await;
+        }
+        if let Some(per_chat) = &self.per_chat {
+            per_chat.until_key_ready(&chat).await;
+        }
+    }
 }
 
 impl Notifier {
@@ -62,13 +97,12 @@ impl Notifier {
         courier: Arc<dyn Courier>,
         consumer: impl Into<String>,
     ) -> Self {
-        let per_second = |n: u32| Quota::per_second(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         Self {
             bot,
             courier,
             consumer: consumer.into(),
-            overall: RateLimiter::direct(per_second(30)),
-            per_chat: RateLimiter::keyed(per_second(1)),
+            telegram: Pace::of(Channel::Telegram),
+            max: Pace::of(Channel::Max),
         }
     }
 
@@ -184,8 +218,11 @@ impl Notifier {
 
     async fn send_all(&self, chat: ChatKey, replies: &[Reply]) -> Result<usize, Undelivered> {
         for reply in replies {
-            self.overall.until_ready().await;
-            self.per_chat.until_key_ready(&chat).await;
+            let pace = match chat.channel {
+                Channel::Telegram => &self.telegram,
+                Channel::Max => &self.max,
+            };
+            pace.wait(chat).await;
             self.courier.send(chat, reply).await?;
         }
         Ok(replies.len())

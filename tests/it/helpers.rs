@@ -386,6 +386,11 @@ impl TestBot {
         Self::build(engine, fixed_code(), Arc::new(MemoryStore::new()), None)
     }
 
+    /// A bot like [`TestBot::new`] on another engine and the given store.
+    pub fn on_engine_with_store(engine: Arc<Engine>, store: Arc<dyn SessionStore>) -> Self {
+        Self::build(engine, fixed_code(), store, None)
+    }
+
     /// A bot like [`TestBot::new`] (the sandbox always sends [`CODE`]) on the given store, with
     /// its outbox (else one in memory).
     pub fn with_store_and_outbox(

@@ -40,16 +40,22 @@
 //! honoured if it is); whether `POST /answers` accepts an empty body (no notification, no
 //! message); whether a secret is still required once set, or may be dropped by subscribing
 //! again without one; the underscore in `secret` (S's pattern allows it, its prose says only
-//! letters, digits and hyphens). This client does not itself hold requests to
-//! [`REQUESTS_PER_SECOND`]: the caller shares one limiter among its senders.
+//! letters, digits and hyphens).
+//!
+//! Pace: every call to the API host, from any task that holds a clone of the client (the
+//! poll, the replies, the notifier), waits its turn in one limiter of [`REQUESTS_PER_SECOND`],
+//! since MAX counts them all; uploads go to another host and are not counted.
 //!
 //! Retries: 429, 5xx and network failures are retried with jittered exponential backoff
 //! (0.5 s doubling to 8 s, at most 30 s of waiting in all). A message whose answer was lost
 //! after MAX took it may therefore arrive twice; a refused one (4xx) is never repeated.
 
 use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::distr::{Alphanumeric, SampleString};
 use rand::Rng;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -58,7 +64,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 
 use super::wire::{
-    CallbackAnswer, ErrorBody, NewMessageBody, PhotoTokens, SimpleQueryResult, SubscriptionRequest,
+    BotInfo, CallbackAnswer, ErrorBody, NewMessageBody, PhotoTokens, SimpleQueryResult, SubscriptionRequest,
     UpdateList, UploadEndpoint,
 };
 use crate::config::Secret;
@@ -145,6 +151,8 @@ pub struct MaxClient {
     /// The bare token as a header value marked sensitive.
     authorization: HeaderValue,
     backoff_base: Duration,
+    /// Shared by every clone: MAX counts the bot's calls, not one task's.
+    pace: Arc<DefaultDirectRateLimiter>,
 }
 
 impl fmt::Debug for MaxClient {
@@ -211,7 +219,16 @@ impl MaxClient {
             base_url,
             authorization,
             backoff_base: DEFAULT_BACKOFF_BASE,
+            pace: Arc::new(RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(REQUESTS_PER_SECOND).unwrap_or(NonZeroU32::MIN),
+            ))),
         })
+    }
+
+    /// The bot's own profile (`GET /me`, S `BotInfo`): its `username` names its deep links.
+    pub async fn me(&self) -> Result<BotInfo, MaxError> {
+        self.api(Method::GET, "me", &[], Payload::Empty, REQUEST_TIMEOUT)
+            .await
     }
 
     /// The same client with another first retry pause (tests use a millisecond).
@@ -331,7 +348,7 @@ impl MaxClient {
 
     /// Subscribes `url` to webhook deliveries of `types` (`POST /subscriptions`, S, D, GO). MAX
     /// then sends `secret` in [`SECRET_HEADER`] with each one; check it with
-    /// [`secret_matches`]. The secret must match `^[a-zA-Z0-9_-]{5,256}$` (S).
+    /// [`crate::transport::serving::secret_matches`]. The secret must match `^[a-zA-Z0-9_-]{5,256}$` (S).
     pub async fn subscribe(&self, url: &str, secret: &str, types: &[&str]) -> Result<(), MaxError> {
         let valid = (5..=256).contains(&secret.len())
             && secret
@@ -426,6 +443,7 @@ impl MaxClient {
             .request(call.method.clone(), call.url.clone())
             .timeout(call.timeout);
         if call.authorized {
+            self.pace.until_ready().await;
             request = request.header(AUTHORIZATION, self.authorization.clone());
         }
         request = match &call.payload {
@@ -466,20 +484,6 @@ impl MaxClient {
             })
         }
     }
-}
-
-/// Whether a webhook delivery's [`SECRET_HEADER`] value is the subscription's secret, compared
-/// in constant time.
-pub fn secret_matches(expected: &str, header: Option<&str>) -> bool {
-    let Some(given) = header else {
-        return false;
-    };
-    given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 /// The pauses between tries of one call: jittered (½–1×) exponential from `base`, each at most

@@ -2,7 +2,8 @@
 //! client on `reqwest` for the few calls the bot makes (long polling, sending, answering button
 //! presses, uploading a QR image, webhook subscriptions).
 //!
-//! - [`transport`]: updates into the conversation, replies into MAX messages, long polling.
+//! - [`transport`]: updates into the conversation, replies into MAX messages.
+//! - [`serve`]: long polling, or a webhook subscription whose secret every delivery must carry.
 //! - [`wire`]: the JSON shapes, as the official schema names them, reduced to what the bot reads
 //!   and writes; an update the bot does not know (or cannot read) becomes [`wire::Update::Other`]
 //!   so that one odd update never stalls a poll.
@@ -12,6 +13,7 @@
 //! source it rests on and what is not verified.
 
 pub mod client;
+pub mod serve;
 pub mod transport;
 pub mod wire;
 

@@ -164,6 +164,15 @@ pub struct MessageBody {
     pub attachments: Vec<Attachment>,
 }
 
+/// The bot's own profile (S `BotInfo`, the answer of `GET /me`): only what the bot uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BotInfo {
+    pub user_id: i64,
+    /// The name in the bot's link `https://max.ru/<username>` (S: optional).
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
 /// A button press (S `Callback`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Callback {

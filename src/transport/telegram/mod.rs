@@ -25,7 +25,8 @@ mod send;
 mod serve;
 
 pub use send::reliably;
-pub use serve::{serve, termination_signal, ServeError};
+pub use crate::transport::serving::{termination_signal, ServeError};
+pub use serve::serve;
 
 use std::sync::Arc;
 

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -14,11 +13,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
 use teloxide::prelude::*;
-use teloxide::RequestError;
-use tokio::task::JoinHandle;
 
 use super::{classify, Received, Telegram};
 use crate::config::WebhookSettings;
+use crate::transport::serving::{self, Deliveries, ServeError};
 
 /// How long one `getUpdates` waits for updates (long polling), in seconds.
 const POLL_TIMEOUT_SECS: u32 = 25;
@@ -27,18 +25,6 @@ const POLL_TIMEOUT_SECS: u32 = 25;
 const POLL_PAUSE: Duration = Duration::from_secs(1);
 /// The header Telegram puts the webhook's secret in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
-
-/// Why the bot stopped serving.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error("Telegram refused to set the webhook: {0}")]
-    Webhook(#[source] RequestError),
-    #[error("cannot listen on {address}: {source}")]
-    Listen {
-        address: std::net::SocketAddr,
-        source: std::io::Error,
-    },
-}
 
 /// Serves updates until `stop` completes (the binary passes SIGINT or SIGTERM): long polling, or
 /// a webhook (with Telegram's secret-token check and a `/health` endpoint) when `webhook` is set.
@@ -129,7 +115,7 @@ async fn handle_batch(
             for update in updates {
                 let id = update.id.0;
                 match telegram.receive(update).await {
-                    Ok(received) => deliveries.push(&telegram, received),
+                    Ok(received) => push(&deliveries, &telegram, received),
                     Err(error) => {
                         tracing::warn!(update_id = id, %error, "the update waits for the store");
                         return Some(id);
@@ -169,43 +155,25 @@ async fn listen(
         .secret_token(hook.secret.expose().to_owned())
         .send()
         .await
-        .map_err(ServeError::Webhook)?;
-    let path = match hook.url.path() {
-        "" => "/".to_owned(),
-        path => path.to_owned(),
-    };
+        .map_err(|error| ServeError::Webhook {
+            messenger: "Telegram",
+            reason: error.to_string(),
+        })?;
     let state = Hook {
         telegram: telegram.clone(),
         deliveries: deliveries.clone(),
         secret: hook.secret.expose().to_owned(),
     };
     let router = axum::Router::new()
-        .route(&path, axum::routing::post(delivery))
-        .route("/health", axum::routing::get(|| async { "ok" }))
+        .route(&serving::route_path(&hook.url), axum::routing::post(delivery))
         .with_state(state);
-    let socket = tokio::net::TcpListener::bind(hook.listen)
-        .await
-        .map_err(|source| ServeError::Listen {
-            address: hook.listen,
-            source,
-        })?;
-    tracing::info!(address = %hook.listen, "receiving updates by webhook");
-    if let Err(error) = axum::serve(socket, router)
-        .with_graceful_shutdown(stop)
-        .await
-    {
-        tracing::error!(%error, "the webhook server failed");
-    }
-    Ok(())
+    serving::listen(hook.listen, router, stop).await
 }
 
 /// One webhook delivery: answered once its turn is committed.
 async fn delivery(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let genuine = headers
-        .get(SECRET_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == hook.secret);
-    if !genuine {
+    let given = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok());
+    if !serving::secret_matches(&hook.secret, given) {
         tracing::warn!("a webhook delivery without the right secret was refused");
         return StatusCode::UNAUTHORIZED;
     }
@@ -219,7 +187,7 @@ async fn delivery(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> 
     };
     match hook.telegram.receive(update).await {
         Ok(received) => {
-            hook.deliveries.push(&hook.telegram, received);
+            push(&hook.deliveries, &hook.telegram, received);
             StatusCode::OK
         }
         Err(error) => {
@@ -229,64 +197,10 @@ async fn delivery(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
-/// Replies being sent: one chain per chat, so a chat's replies keep their order while other
-/// chats' go out in parallel.
-#[derive(Clone, Default)]
-struct Deliveries {
-    chains: Arc<Mutex<HashMap<crate::domain::ChatKey, JoinHandle<()>>>>,
-}
-
-impl Deliveries {
-    /// Sends `received` after everything already on its chat's chain.
-    fn push(&self, telegram: &Telegram, received: Received) {
-        let Some(chat) = received.chat() else {
-            return;
-        };
+/// Sends what an update produced on its chat's chain.
+fn push(deliveries: &Deliveries, telegram: &Telegram, received: Received) {
+    if let Some(chat) = received.chat() {
         let telegram = telegram.clone();
-        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
-        chains.retain(|_, task| !task.is_finished());
-        let before = chains.remove(&chat);
-        let task = tokio::spawn(async move {
-            if let Some(before) = before {
-                let _ = before.await;
-            }
-            telegram.deliver(received).await;
-        });
-        chains.insert(chat, task);
-    }
-
-    /// Waits for every reply in flight.
-    async fn finish(&self) {
-        let tasks: Vec<JoinHandle<()>> = {
-            let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
-            chains.drain().map(|(_, task)| task).collect()
-        };
-        for task in tasks {
-            let _ = task.await;
-        }
-    }
-}
-
-/// Completes on SIGINT or SIGTERM.
-pub async fn termination_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let term = async {
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
-                    term.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        deliveries.push(chat, async move { telegram.deliver(received).await });
     }
 }
