@@ -590,3 +590,48 @@ fn a_base_url_with_a_query_or_a_bad_token_is_refused() {
         Err(MaxError::Setup(_))
     ));
 }
+
+#[tokio::test]
+async fn every_clone_of_the_client_shares_one_pace_of_30_calls_a_second() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(sent_message()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "user_id": 7, "first_name": "Сферум", "username": "sferum_helper_bot",
+            "is_bot": true, "last_activity_time": 1775026693000i64, "name": "Сферум"})))
+        .mount(&server)
+        .await;
+    let one = client(&server);
+    let other = one.clone();
+    let started = std::time::Instant::now();
+    // 30 go at once (the second's allowance); the next 15 are spread at 30 a second.
+    let sends: Vec<_> = (0..45)
+        .map(|i| {
+            let c = if i % 2 == 0 {
+                one.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move {
+                c.send_message(To::User(1), &NewMessageBody::text("Привет".to_owned()))
+                    .await
+            })
+        })
+        .collect();
+    for send in sends {
+        send.await.expect("the task ends").expect("sent");
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(400),
+        "45 calls took only {elapsed:?}: not paced"
+    );
+    // The bot's name, for its links, comes from GET /me (and is paced too).
+    let me = one.me().await.expect("the profile");
+    assert_eq!(me.username.as_deref(), Some("sferum_helper_bot"));
+}
