@@ -169,6 +169,9 @@ pub struct Settings {
     /// `SUPPORT_CONTACT`: how a person reaches a human (the school's or region's phone, e-mail
     /// or link, free text); unset, the bot names the class teacher and Сферум's own help.
     pub support_contact: Option<String>,
+    /// `METRICS_LISTEN`: where the operations listener serves `/metrics`, `/health` and
+    /// `/stats` (e.g. `127.0.0.1:9090`); off when unset.
+    pub metrics_listen: Option<SocketAddr>,
     /// `HOSTNAME`: a stable name of this replica (its host), so that restarts do not pile up
     /// outbox consumers in Redis; unset, `replica`.
     pub replica_name: String,
@@ -261,6 +264,14 @@ impl Settings {
             telegram,
             max,
             support_contact: get("SUPPORT_CONTACT"),
+            metrics_listen: get("METRICS_LISTEN")
+                .map(|v| {
+                    v.parse().map_err(|e| ConfigError {
+                        name: "METRICS_LISTEN",
+                        problem: format!("not a socket address: {e}"),
+                    })
+                })
+                .transpose()?,
             replica_name: get("HOSTNAME").unwrap_or_else(|| "replica".to_owned()),
             code_limits: {
                 let defaults = crate::limits::CodeLimits::default();

@@ -15,7 +15,8 @@
 //! - [`limits`]: limits on verification codes per chat and per address (no SMS pumping).
 //! - [`runtime`]: one update as one transaction: drive the engine, commit, then follow up.
 //! - [`notify`]: the outbox of messages the bot sends on its own (notifications, reminders).
-//! - [`transport`]: the ways people reach the bot (terminal chat, Telegram).
+//! - [`transport`]: the ways people reach the bot (terminal chat, Telegram, MAX).
+//! - [`ops`]: what operators see: metrics, the funnel of every step, the `/stats` page.
 //! - [`config`]: typed settings read from the environment; [`startup`] loads and checks.
 //! - [`clock`]: time as a dependency; [`school`]: the school's time zone, working days and
 //!   quiet hours.
@@ -31,6 +32,7 @@ pub mod engine;
 pub mod i18n;
 pub mod limits;
 pub mod notify;
+pub mod ops;
 pub mod runtime;
 pub mod school;
 pub mod script;

@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 use sferum_bot::backend;
 use sferum_bot::clock::{Clock, SystemClock};
 use sferum_bot::config::Settings;
+use sferum_bot::engine::Engine;
+use sferum_bot::ops;
 use sferum_bot::runtime::messengers::Messengers;
 use sferum_bot::runtime::notifier::Notifier;
 use sferum_bot::runtime::Assistant;
@@ -54,6 +56,28 @@ enum Commands {
     },
     /// Check the scenarios and locales, report seed coverage, and exit non-zero on any problem.
     Check,
+    /// Print the funnel of every step (entered, left forward, back, stalled for a day) from
+    /// the store (REDIS_URL).
+    Stats {
+        /// How many days back, today included (school time).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// The last day (YYYY-MM-DD; default today).
+        #[arg(long, value_name = "DATE")]
+        until: Option<chrono::NaiveDate>,
+    },
+    /// List the questions the bot could not answer, masked, most frequent first (REDIS_URL).
+    Unmatched {
+        /// How many days back, today included (kept 30).
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The last day (YYYY-MM-DD; default today).
+        #[arg(long, value_name = "DATE")]
+        until: Option<chrono::NaiveDate>,
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        top: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -86,6 +110,10 @@ fn main() -> ExitCode {
             Commands::Run => run(settings).await,
             Commands::Chat { trace, start, lang } => chat(&settings, trace, start, lang).await,
             Commands::Check => ExitCode::SUCCESS,
+            Commands::Stats { days, until } => stats(&settings, days, until).await,
+            Commands::Unmatched { days, until, top } => {
+                unmatched(&settings, days, until, top).await
+            }
         }
     })
 }
@@ -150,6 +178,63 @@ fn registration_service(
                 notice.masked_address, notice.code
             );
         }))),
+    }
+}
+
+/// The engine and the session store, for the operators' commands.
+async fn counts_source(
+    settings: &Settings,
+) -> Result<(Engine, Arc<dyn sferum_bot::store::SessionStore>), String> {
+    let engine = startup::engine(settings).map_err(|e| e.to_string())?;
+    if settings.redis.is_none() {
+        eprintln!(
+            "REDIS_URL is not set: the counts live in the bot's own memory, so none are here"
+        );
+    }
+    let backends = backend::open(settings)
+        .await
+        .map_err(|e| format!("Redis: {e}"))?;
+    Ok((engine, backends.store))
+}
+
+async fn stats(settings: &Settings, days: u32, until: Option<chrono::NaiveDate>) -> ExitCode {
+    let (engine, store) = match counts_source(settings).await {
+        Ok(found) => found,
+        Err(error) => return fail(error),
+    };
+    let today = until.unwrap_or_else(|| engine.school().day_of(chrono::Utc::now()));
+    match ops::read_funnel(store.as_ref(), today, days).await {
+        Ok(funnel) => {
+            print!(
+                "{}",
+                ops::funnel::table(engine.scripts(), &funnel, days, today)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(format!("the funnel could not be read: {error}")),
+    }
+}
+
+async fn unmatched(
+    settings: &Settings,
+    days: u32,
+    until: Option<chrono::NaiveDate>,
+    top: usize,
+) -> ExitCode {
+    let (engine, store) = match counts_source(settings).await {
+        Ok(found) => found,
+        Err(error) => return fail(error),
+    };
+    let today = until.unwrap_or_else(|| engine.school().day_of(chrono::Utc::now()));
+    match ops::read_unmatched(store.as_ref(), today, days).await {
+        Ok(list) => {
+            println!("questions not understood in the last {days} day(s), masked (# digits, @ e-mail, * name)");
+            for (question, n) in list.into_iter().take(top) {
+                println!("{n:>6}  {question}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(format!("the questions could not be read: {error}")),
     }
 }
 
@@ -263,6 +348,14 @@ async fn run(mut settings: Settings) -> ExitCode {
     if let Some((max, _)) = &max {
         messengers = messengers.with(Channel::Max, Arc::new(max.clone()));
     }
+    let operations = settings.metrics_listen.map(|address| {
+        let bot = bot.clone();
+        tokio::spawn(async move {
+            if let Err(error) = ops::serve(address, bot, telegram::termination_signal()).await {
+                tracing::error!(%error, "the operations listener is not served");
+            }
+        })
+    });
     let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
     let notifier = Notifier::new(bot, Arc::new(messengers), settings.replica_name.clone());
     let notifier = tokio::spawn(notifier.run(
@@ -287,6 +380,11 @@ async fn run(mut settings: Settings) -> ExitCode {
         }
         None => Ok(()),
     };
+    if served.is_err() {
+        if let Some(operations) = &operations {
+            operations.abort();
+        }
+    }
     let served_max = match serving_max {
         // Telegram could not be served: the process stops rather than serve half.
         Some(serving) if served.is_err() => {
@@ -298,6 +396,9 @@ async fn run(mut settings: Settings) -> ExitCode {
     };
     let _ = stop_notifier.send(());
     let _ = notifier.await;
+    if let Some(operations) = operations {
+        let _ = operations.await;
+    }
     match served.and(served_max) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error),

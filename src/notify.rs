@@ -53,6 +53,13 @@ pub struct Claimed {
     pub receipt: String,
 }
 
+/// What waits in the outbox now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub due: usize,
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Schedules `notice` for `due`. Returns true when it was newly scheduled (or replaced).
@@ -77,6 +84,9 @@ pub trait Outbox: Send + Sync {
     async fn ack(&self, claimed: &Claimed) -> Result<(), StoreError>;
     /// How many notices are scheduled and not yet claimed (for tests and operations).
     async fn scheduled_count(&self) -> Result<usize, StoreError>;
+    /// The notices due at `now` and not yet claimed, and when the oldest of them fell due:
+    /// what the operators watch (reminders scheduled for tomorrow are not a backlog).
+    async fn backlog(&self, now: DateTime<Utc>) -> Result<Backlog, StoreError>;
     /// Drops every notice of `chat`, scheduled or in flight (`/forget`). Returns how many.
     async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError>;
 }

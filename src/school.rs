@@ -27,6 +27,11 @@ impl Default for SchoolTime {
 }
 
 impl SchoolTime {
+    /// The school's calendar day at `at`: the day a turn is counted on.
+    pub fn day_of(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        at.with_timezone(&self.zone).date_naive()
+    }
+
     /// The school's time in `zone`, with the embedded production calendar.
     pub fn new(zone: Tz) -> Self {
         Self {

@@ -5,7 +5,9 @@
 //! in Redis, shared by replicas and kept across restarts).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::engine::Session;
 use crate::notify::Notice;
@@ -74,7 +76,33 @@ pub struct Commit<'a> {
     pub update_id: Option<i64>,
     /// What the turn says, kept until delivered, and what it schedules.
     pub notices: Vec<Keep<'a>>,
+    /// What the turn adds to the operators' counts, written in the same call.
+    pub tally: Tally,
 }
+
+/// What a turn adds to the operators' counts: per step, how many conversations entered it and
+/// left it forward, back, or not at all (see `crate::ops::funnel`), and a question the bot did
+/// not understand, masked. Nothing in it names a person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// The school day the counts belong to.
+    pub day: Option<NaiveDate>,
+    /// Funnel fields and how much each grows.
+    pub counts: Vec<(String, u32)>,
+    /// A question nobody could answer, already masked.
+    pub unmatched: Option<String>,
+}
+
+impl Tally {
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty() && self.unmatched.is_none()
+    }
+}
+
+/// How long the funnel of a day is kept.
+pub const FUNNEL_DAYS: u32 = 90;
+/// How long the unanswered questions of a day are kept.
+pub const UNMATCHED_DAYS: u32 = 30;
 
 /// What a commit stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,9 +145,19 @@ pub trait SessionStore: Send + Sync {
             expected,
             update_id: None,
             notices: Vec::new(),
+            tally: Tally::default(),
         };
         Ok(self.commit(chat, &commit).await?.revision)
     }
+
+    /// The funnel fields counted on `day`, with their totals.
+    async fn funnel_day(&self, day: NaiveDate) -> Result<BTreeMap<String, u64>, StoreError>;
+
+    /// The masked questions not understood on `day`, with how often each was asked.
+    async fn unmatched_day(&self, day: NaiveDate) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// Whether the store answers (for `/health`).
+    async fn ping(&self) -> Result<(), StoreError>;
 
     /// The language `chat` speaks, for a message from outside its turn (a teacher's card):
     /// stores that can answer it without decoding the whole session do.

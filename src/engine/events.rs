@@ -51,7 +51,8 @@ impl TurnInProgress<'_> {
     /// due once they have been silent for [`IDLE_AFTER`] (each turn moves it; the outbox keeps
     /// one per chat).
     pub(super) fn expect_back(&mut self) {
-        if !self.session.reminders_off && self.engine.is_mid_scenario(&self.session) {
+        // Scheduled with reminders off too: it then says nothing, but counts the stop.
+        if self.engine.is_mid_scenario(&self.session) {
             self.after.push(FollowUp::Schedule {
                 event: RuntimeEvent::Idle.name().to_owned(),
                 due: self.now + IDLE_AFTER,
@@ -65,7 +66,11 @@ impl TurnInProgress<'_> {
             return;
         };
         let silent = self.now - self.session.active_at >= IDLE_AFTER;
-        if !silent || self.session.reminders_off || !self.engine.is_mid_scenario(&self.session) {
+        if !silent || !self.engine.is_mid_scenario(&self.session) {
+            return;
+        }
+        self.stalled = Some(self.session.at.clone());
+        if self.session.reminders_off {
             return;
         }
         let mut buttons = self.step_buttons(step);

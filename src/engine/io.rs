@@ -59,6 +59,20 @@ pub enum Input {
     Desk(DeskAction),
 }
 
+impl Input {
+    /// The kind of input, as the metrics count updates.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Input::Command(_) => "command",
+            Input::Text(_) => "text",
+            Input::Button { .. } => "button",
+            Input::Outcome(_) => "outcome",
+            Input::Event(_) => "event",
+            Input::Desk(_) => "teacher_button",
+        }
+    }
+}
+
 /// What a button on a teacher's message asks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeskAction {

@@ -7,6 +7,7 @@ mod answer;
 mod children;
 mod commands;
 mod events;
+pub mod heard;
 mod io;
 pub mod listen;
 mod moving;
@@ -35,6 +36,7 @@ use crate::service::{
     Address, ApplicationStatus, Decision, Invite, LinkStatus, Purpose, Rejection, RejectionCode,
     ServiceError,
 };
+pub use heard::Heard;
 
 /// How many steps one input may pass through before the engine stops (a guard against loops
 /// of automatic steps; the checker already rejects the obvious ones).
@@ -64,6 +66,10 @@ pub struct Turn {
     pub after: Vec<FollowUp>,
     /// Every step the turn entered, in order, automatic ones too.
     pub trail: Vec<StepRef>,
+    /// How a message in the person's own words was taken, if the turn read one.
+    pub heard: Option<Heard>,
+    /// The step a conversation stopped at, found silent for [`IDLE_AFTER`] there.
+    pub stalled: Option<StepRef>,
 }
 
 impl Turn {
@@ -136,6 +142,12 @@ impl Engine {
             && (step.input.is_some() || numbered_before_last)
     }
 
+    /// `text` as an unanswered question is kept: digits, e-mails and names masked (see
+    /// [`heard::mask_question`]).
+    pub fn mask_question(&self, text: &str) -> String {
+        heard::mask_question(text, &self.router, &self.scripts.listening)
+    }
+
     /// Where a free-text question would lead, with no context.
     pub fn route(&self, question: &str) -> Option<route::Route> {
         self.router.route(question)
@@ -205,6 +217,8 @@ impl Engine {
             call: turn.call,
             after: turn.after,
             trail: turn.trail,
+            heard: turn.heard,
+            stalled: turn.stalled,
         }
     }
 }
@@ -217,6 +231,8 @@ struct TurnInProgress<'e> {
     call: Option<Request>,
     after: Vec<FollowUp>,
     trail: Vec<StepRef>,
+    heard: Option<Heard>,
+    stalled: Option<StepRef>,
     now: DateTime<Utc>,
 }
 
@@ -229,6 +245,8 @@ impl<'e> TurnInProgress<'e> {
             call: None,
             after: Vec::new(),
             trail: Vec::new(),
+            heard: None,
+            stalled: None,
             now,
         }
     }

@@ -86,9 +86,13 @@ impl TurnInProgress<'_> {
         //    Asking back makes no sense to someone who is cross: they get a calm answer (9).
         let rude = self.engine.listener.rude(text).cloned();
         match self.engine.router.understand(text, &self.context()) {
-            Routing::Answer(route) => return self.detour(route.step),
+            Routing::Answer(route) => {
+                self.heard = Some(Heard::Answered);
+                return self.detour(route.step);
+            }
             Routing::Clarify(candidates) if !name_later && rude.is_none() => {
-                return self.clarify(candidates.into_iter().map(|r| r.step).collect())
+                self.heard = Some(Heard::Clarified);
+                return self.clarify(candidates.into_iter().map(|r| r.step).collect());
             }
             _ => {}
         }
@@ -104,6 +108,11 @@ impl TurnInProgress<'_> {
         if let Some(rude) = rude {
             self.say_plain(&rude.say);
             return self.reshow();
+        }
+        if hint.is_none() {
+            let question =
+                heard::mask_question(text, &self.engine.router, &self.scripts().listening);
+            self.heard = Some(Heard::NotUnderstood { question });
         }
         self.misunderstood(step, hint.map(|(h, _)| h))
     }

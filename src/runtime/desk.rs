@@ -124,11 +124,10 @@ impl Assistant {
     /// A class invitation for the teacher in `chat`: its link opens the messenger they are in,
     /// where their class's chats most likely are.
     async fn create_invite(&self, chat: ChatKey, teacher_id: &str, class_id: &str) -> Say {
-        match self
+        let call = self
             .service
-            .create_class_invite(OpKey::random(), class_id, teacher_id)
-            .await
-        {
+            .create_class_invite(OpKey::random(), class_id, teacher_id);
+        match self.metered("create_class_invite", call).await {
             Ok(invite) => {
                 let link = format!(
                     "{}{}",
@@ -153,7 +152,8 @@ impl Assistant {
     }
 
     async fn list_pending(&self, teacher_id: &str) -> Vec<Say> {
-        match self.service.pending_applications(teacher_id).await {
+        let call = self.service.pending_applications(teacher_id);
+        match self.metered("pending_applications", call).await {
             Ok(pending) if pending.is_empty() => vec![Say::plain(Msg::PendingNone)],
             Ok(pending) => {
                 let mut args = Args::new();
@@ -198,11 +198,10 @@ impl Assistant {
                 .unwrap_or_default()
                 .into(),
         );
-        match self
+        let call = self
             .service
-            .decide(OpKey::random(), application_id, teacher_id, &decision)
-            .await
-        {
+            .decide(OpKey::random(), application_id, teacher_id, &decision);
+        match self.metered("decide", call).await {
             Ok(status) => {
                 tracing::info!(chat = %chat, application = application_id, ?status, "decision made");
                 self.tell_student(tracked.as_ref()).await;

@@ -20,13 +20,15 @@ use std::sync::{Arc, Mutex};
 use crate::backend::memory::{MemoryDirectory, MemoryLimits, MemoryOutbox};
 use crate::clock::Clock;
 use crate::directory::{Binding, Directory, TrackedApplication};
-use crate::engine::{Engine, FollowUp, Input, Outcome, Request, Say, Success};
+use crate::engine::{Engine, FollowUp, Heard, Input, Outcome, Request, Say, Success};
 use crate::i18n::{Args, I18nError};
 use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
 use crate::notify::{IfScheduled, Notice, NoticeKind, Outbox};
+use crate::ops::funnel;
+use crate::ops::metrics::{CallOutcome, Metrics};
 use crate::script::Msg;
 use crate::service::{OpKey, RegistrationService, Rejection, ServiceError};
-use crate::store::{ChatKey, Claim, Commit, Keep, Loaded, SessionStore, StoreError};
+use crate::store::{ChatKey, Claim, Commit, Keep, Loaded, SessionStore, StoreError, Tally};
 
 /// How many times a turn is retried when another replica saved the same chat meanwhile.
 const CONFLICT_RETRIES: usize = 3;
@@ -87,6 +89,8 @@ pub struct Assistant {
     flood_told: Mutex<HashMap<ChatKey, chrono::DateTime<chrono::Utc>>>,
     /// One lock per chat: a chat's updates are handled one at a time within this process.
     chat_locks: Mutex<HashMap<ChatKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// What operators see in `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 impl Assistant {
@@ -108,7 +112,37 @@ impl Assistant {
             flood: governor::RateLimiter::keyed(flood_quota(FLOOD_PER_SECOND, FLOOD_BURST)),
             flood_told: Mutex::new(HashMap::new()),
             chat_locks: Mutex::new(HashMap::new()),
+            metrics: Arc::new(Metrics::default()),
         }
+    }
+
+    /// The metrics this assistant keeps.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The time now, by this assistant's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Runs one service call, counting it by operation and outcome, with its latency.
+    pub(crate) async fn metered<T>(
+        &self,
+        operation: &str,
+        call: impl std::future::Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, ServiceError> {
+        let started = std::time::Instant::now();
+        let result = call.await;
+        let outcome = match &result {
+            Ok(_) => CallOutcome::Ok,
+            Err(ServiceError::Rejected(_)) => CallOutcome::Refused,
+            Err(ServiceError::Unavailable(_)) => CallOutcome::Unavailable,
+            Err(ServiceError::Protocol(_)) => CallOutcome::Error,
+        };
+        self.metrics
+            .service_call(operation, outcome, started.elapsed());
+        result
     }
 
     /// Where notifications and reminders wait (memory unless set).
@@ -249,6 +283,25 @@ impl Assistant {
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Option<Handled>, RuntimeError> {
+        let started = std::time::Instant::now();
+        let handled = self
+            .handle_update_once(chat, update_id, client_lang, input)
+            .await;
+        match &handled {
+            Ok(_) => self.metrics.turn(chat.channel, started.elapsed()),
+            Err(RuntimeError::Store(_)) => self.metrics.store_error("turn"),
+            Err(_) => {}
+        }
+        handled
+    }
+
+    async fn handle_update_once(
+        &self,
+        chat: ChatKey,
+        update_id: Option<i64>,
+        client_lang: Option<&str>,
+        input: Input,
+    ) -> Result<Option<Handled>, RuntimeError> {
         let lock = self.chat_lock(chat);
         let _guard = lock.lock().await;
         let mut attempt = 0;
@@ -345,6 +398,10 @@ impl Assistant {
             },
         };
         session.channel = chat.channel;
+        let (before, seen) = (session.at.clone(), session.history.clone());
+        let mut trail = Vec::new();
+        let mut heard = None;
+        let mut stalled = None;
         let mut forget = false;
         let mut input = input;
         let mut consequences = Vec::new();
@@ -356,6 +413,9 @@ impl Assistant {
             let turn = self.engine.take_turn(session, input, now);
             session = turn.session;
             says.extend(turn.says);
+            trail.extend(turn.trail);
+            heard = turn.heard.or(heard);
+            stalled = turn.stalled.or(stalled);
             for follow in turn.after {
                 match follow {
                     FollowUp::Forget => forget = true,
@@ -372,7 +432,11 @@ impl Assistant {
             let key = OpKey::derive(&chat.to_string(), session.epoch, revision, call);
             let result = match self.code_limit(chat, &request, &session, key).await? {
                 Some(refused) => Err(refused),
-                None => perform(self.service.as_ref(), request, key).await,
+                None => {
+                    let operation = awaiting.op.to_string();
+                    self.metered(&operation, perform(self.service.as_ref(), request, key))
+                        .await
+                }
             };
             match &result {
                 // A wrong code or a used invitation is an ordinary answer, not a fault.
@@ -421,8 +485,23 @@ impl Assistant {
                     .iter()
                     .map(|(notice, due)| Keep { notice, due: *due })
                     .collect(),
+                tally: Tally {
+                    day: Some(self.engine.school().day_of(now)),
+                    counts: funnel::count(&before, &seen, &trail, stalled.as_ref()),
+                    unmatched: match &heard {
+                        Some(Heard::NotUnderstood { question }) => Some(question.clone()),
+                        _ => None,
+                    },
+                },
             };
             let committed = self.store.commit(chat, &commit).await?;
+            // Counted once committed: a conflict's retry does not count twice.
+            for at in &trail {
+                self.metrics.step_entered(at);
+            }
+            if let Some(heard) = &heard {
+                self.metrics.free_text(heard.outcome());
+            }
             if !committed.notices_kept {
                 for (notice, due) in &notices {
                     self.outbox

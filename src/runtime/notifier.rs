@@ -188,7 +188,8 @@ impl Notifier {
             return Ok(0);
         }
         if only_if_pending {
-            match bot.service.application_state(application_id).await {
+            let call = bot.service.application_state(application_id);
+            match bot.metered("check_application", call).await {
                 Ok(state) if state.status != ApplicationStatus::Pending => {
                     bot.tell_student(Some(&app)).await;
                     return Ok(0);
@@ -223,7 +224,7 @@ impl Notifier {
                 Channel::Max => &self.max,
             };
             pace.wait(chat).await;
-            self.courier.send(chat, reply).await?;
+            crate::transport::send_counted(&self.bot, self.courier.as_ref(), chat, reply).await?;
         }
         Ok(replies.len())
     }
@@ -235,8 +236,10 @@ impl Notifier {
         for app in self.bot.directory.all_tracked().await? {
             match self
                 .bot
-                .service
-                .application_state(&app.application_id)
+                .metered(
+                    "check_application",
+                    self.bot.service.application_state(&app.application_id),
+                )
                 .await
             {
                 Ok(state) if state.status != ApplicationStatus::Pending => {

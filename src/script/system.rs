@@ -132,4 +132,12 @@ system_messages! {
     HintCode = "hint-code" ["length"],
     HintChildName = "hint-child-name" [],
     HintChildNameCharacters = "hint-child-name-characters" [],
+    OpsTitle = "ops-title" [],
+    OpsPeriod = "ops-period" ["days"],
+    OpsService = "ops-service" ["calls", "failed", "rate"],
+    OpsOutbox = "ops-outbox" ["due", "oldest"],
+    OpsLegend = "ops-legend" [],
+    OpsEntered = "ops-entered" [],
+    OpsStalled = "ops-stalled" [],
+    OpsNobodyYet = "ops-nobody-yet" [],
 }

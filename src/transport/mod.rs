@@ -10,6 +10,7 @@ pub mod terminal;
 use crate::domain::ChatKey;
 use crate::engine::{Input, Say};
 use crate::i18n::Args;
+use crate::ops::metrics::SendResult;
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Admission, Assistant, Handled, Reply, RuntimeError};
 use crate::script::Msg;
@@ -71,6 +72,11 @@ pub async fn take(
     lang: Option<&str>,
     asked: Result<Input, Msg>,
 ) -> Result<Received, RuntimeError> {
+    let kind = match &asked {
+        Ok(input) => input.kind(),
+        Err(_) => "other",
+    };
+    core.metrics().update(chat.channel, kind);
     match core.admit(chat) {
         Admission::Go => {}
         Admission::Warn => return Ok(notice(core, chat, lang, Msg::FloodSlowDown)),
@@ -110,14 +116,14 @@ pub async fn deliver(core: &Assistant, courier: &dyn Courier, received: Received
     match received {
         Received::Nothing => {}
         Received::Notice(chat, reply) => {
-            if let Err(error) = courier.send(chat, &reply).await {
+            if let Err(error) = send_counted(core, courier, chat, &reply).await {
                 tracing::warn!(chat = %chat, %error, "a notice was not delivered");
             }
         }
         Received::Turn(chat, handled) => {
             let mut outcome = Ok(());
             for reply in &handled.replies {
-                outcome = courier.send(chat, reply).await;
+                outcome = send_counted(core, courier, chat, reply).await;
                 if outcome.is_err() {
                     break;
                 }
@@ -134,6 +140,23 @@ pub async fn deliver(core: &Assistant, courier: &dyn Courier, received: Received
             }
         }
     }
+}
+
+/// Sends one message through `courier`, counting how it went.
+pub async fn send_counted(
+    core: &Assistant,
+    courier: &dyn Courier,
+    chat: ChatKey,
+    reply: &Reply,
+) -> Result<(), Undelivered> {
+    let sent = courier.send(chat, reply).await;
+    let result = if sent.is_ok() {
+        SendResult::Ok
+    } else {
+        SendResult::Error
+    };
+    core.metrics().sent(chat.channel, result);
+    sent
 }
 
 #[cfg(test)]

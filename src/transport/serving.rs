@@ -1,6 +1,5 @@
 //! What serving updates takes in every messenger: replies sent in order per chat without
-//! holding up other chats ([`Deliveries`]), the webhook's HTTP listener with its `/health`
-//! ([`listen`]), the check of a webhook's secret header ([`secret_matches`]), and the signal
+//! holding up other chats ([`Deliveries`]), an HTTP listener ([`listen`], [`with_health`]), the check of a webhook's secret header ([`secret_matches`]), and the signal
 //! that ends it all ([`termination_signal`]).
 
 use std::collections::HashMap;
@@ -69,17 +68,21 @@ pub fn route_path(url: &reqwest::Url) -> String {
     }
 }
 
-/// Serves `router` (and `GET /health`) on `address` until `stop` completes.
+/// `router` with a `GET /health` that answers `ok` while the process serves.
+pub fn with_health(router: axum::Router) -> axum::Router {
+    router.route("/health", axum::routing::get(|| async { "ok" }))
+}
+
+/// Serves `router` on `address` until `stop` completes.
 pub async fn listen(
     address: SocketAddr,
     router: axum::Router,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let router = router.route("/health", axum::routing::get(|| async { "ok" }));
     let socket = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| ServeError::Listen { address, source })?;
-    tracing::info!(%address, "receiving updates by webhook");
+    tracing::info!(%address, "listening");
     if let Err(error) = axum::serve(socket, router)
         .with_graceful_shutdown(stop)
         .await

@@ -8,6 +8,7 @@ mod http_service;
 mod listening;
 mod locales;
 mod max;
+mod ops;
 mod outbox;
 mod ports;
 mod properties;

@@ -38,12 +38,12 @@ fn next() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-fn started_json(payload: &str) -> Value {
+pub(crate) fn started_json(payload: &str) -> Value {
     json!({"update_type": "bot_started", "timestamp": next(), "chat_id": 182_182_182,
            "user": user(), "payload": payload, "user_locale": "ru"})
 }
 
-fn typed_json(text: &str) -> Value {
+pub(crate) fn typed_json(text: &str) -> Value {
     let n = next();
     json!({"update_type": "message_created", "timestamp": n, "user_locale": "ru",
            "message": {"sender": user(),
@@ -52,7 +52,7 @@ fn typed_json(text: &str) -> Value {
                        "body": {"mid": format!("mid.{n}"), "seq": n, "text": text}}})
 }
 
-fn pressed_json(payload: &str) -> Value {
+pub(crate) fn pressed_json(payload: &str) -> Value {
     let n = next();
     json!({"update_type": "message_callback", "timestamp": n, "user_locale": "ru",
            "callback": {"timestamp": n, "callback_id": format!("cb-{n}"), "payload": payload,
@@ -60,36 +60,36 @@ fn pressed_json(payload: &str) -> Value {
            "message": null})
 }
 
-fn update(json: &Value) -> Update {
+pub(crate) fn update(json: &Value) -> Update {
     Update::from_json(json.to_string().as_bytes())
 }
 
-fn started(payload: &str) -> Update {
+pub(crate) fn started(payload: &str) -> Update {
     update(&started_json(payload))
 }
 
-fn typed(text: &str) -> Update {
+pub(crate) fn typed(text: &str) -> Update {
     update(&typed_json(text))
 }
 
-fn pressed(payload: &str) -> Update {
+pub(crate) fn pressed(payload: &str) -> Update {
     update(&pressed_json(payload))
 }
 
-struct FakeMax {
-    server: MockServer,
-    max: Max,
-    bot: TestBot,
-    _redis: RedisServer,
+pub(crate) struct FakeMax {
+    pub(crate) server: MockServer,
+    pub(crate) max: Max,
+    pub(crate) bot: TestBot,
+    pub(crate) redis: RedisServer,
 }
 
 impl FakeMax {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::on_engine(super::helpers::engine()).await
     }
 
     /// The fake MAX API, a Redis, and a bot on `engine`.
-    async fn on_engine(engine: Arc<sferum_bot::engine::Engine>) -> Self {
+    pub(crate) async fn on_engine(engine: Arc<sferum_bot::engine::Engine>) -> Self {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/messages"))
@@ -118,18 +118,18 @@ impl FakeMax {
             server,
             max,
             bot,
-            _redis: redis,
+            redis,
         }
     }
 
     /// One update in, through the commit, and its replies out to the fake API.
-    async fn update(&self, update: Update) {
+    pub(crate) async fn update(&self, update: Update) {
         let received = self.max.receive(&update).await.expect("committed");
         self.max.deliver(received).await;
     }
 
     /// The bodies of every message sent so far.
-    async fn sent(&self) -> Vec<Value> {
+    pub(crate) async fn sent(&self) -> Vec<Value> {
         self.server
             .received_requests()
             .await
@@ -141,7 +141,7 @@ impl FakeMax {
     }
 
     /// The payload of the callback button labelled `label` on the latest message that has one.
-    async fn button(&self, label: &str) -> String {
+    pub(crate) async fn button(&self, label: &str) -> String {
         let sent = self.sent().await;
         sent.iter()
             .rev()
@@ -159,7 +159,7 @@ impl FakeMax {
             .unwrap_or_else(|| panic!("no button «{label}» in {sent:#?}"))
     }
 
-    async fn at(&self) -> String {
+    pub(crate) async fn at(&self) -> String {
         let loaded = self.bot.bot.store().load(ChatKey::max(USER)).await;
         let session = loaded.expect("stored").expect("a session");
         session.session.expect("decodes").at.to_string()

@@ -10,7 +10,7 @@ use sferum_bot::backend::redis::{RedisDirectory, RedisOutbox, RedisStore, RedisS
 use sferum_bot::directory::{Binding, Directory, TrackedApplication};
 use sferum_bot::engine::Session;
 use sferum_bot::notify::{Notice, NoticeKind, Outbox};
-use sferum_bot::store::{ChatKey, Claim, Commit, Keep, SessionStore, StoreError};
+use sferum_bot::store::{ChatKey, Claim, Commit, Keep, SessionStore, StoreError, Tally};
 
 use super::helpers::engine;
 use super::redis_server::RedisServer;
@@ -65,6 +65,7 @@ on_every_backend!(the_first_chat_keeps_a_teacher);
 on_every_backend!(a_connected_chat_serves_until_unbound);
 on_every_backend!(applications_are_followed_until_untracked);
 on_every_backend!(forget_chat_drops_binding_applications_and_invitations);
+on_every_backend!(counts_kept_with_commits_add_up_by_day_and_a_lost_commit_counts_nothing);
 
 async fn redis_replica(server: &RedisServer) -> Replica {
     let store = RedisStore::connect(
@@ -101,6 +102,7 @@ fn commit<'a>(session: &'a Session, expected: u64, update_id: Option<i64>) -> Co
         expected,
         update_id,
         notices: Vec::new(),
+        tally: Tally::default(),
     }
 }
 
@@ -425,4 +427,53 @@ async fn the_same_number_in_two_messengers_is_two_chats(a: &Replica, b: &Replica
         a.directory.teacher_chat("t-1").await.expect("answers"),
         Some(telegram)
     );
+}
+
+async fn counts_kept_with_commits_add_up_by_day_and_a_lost_commit_counts_nothing(
+    a: &Replica,
+    b: &Replica,
+) {
+    let monday = monday().date_naive();
+    let tuesday = monday.succ_opt().expect("a day");
+    let tally = |day, entered: u32, question: Option<&str>| Tally {
+        day: Some(day),
+        counts: vec![
+            ("variant1/code|e".to_owned(), entered),
+            ("variant1/contact|f".to_owned(), 1),
+        ],
+        unmatched: question.map(str::to_owned),
+    };
+    let first = session("ru");
+    let mut with_counts = commit(&first, 0, Some(1));
+    with_counts.tally = tally(monday, 1, Some("где # *"));
+    a.store.commit(CHAT, &with_counts).await.expect("committed");
+    let mut again = commit(&first, 0, None);
+    again.tally = tally(monday, 1, Some("где # *"));
+    a.store.commit(OTHER, &again).await.expect("committed");
+    // A commit that loses its race counts nothing: its turn runs again and counts then.
+    let mut lost = commit(&first, 0, None);
+    lost.tally = tally(monday, 5, Some("lost"));
+    assert!(matches!(
+        b.store.commit(CHAT, &lost).await,
+        Err(StoreError::Conflict)
+    ));
+    let mut next_day = commit(&first, 1, None);
+    next_day.tally = tally(tuesday, 2, None);
+    b.store.commit(CHAT, &next_day).await.expect("committed");
+    let day = b.store.funnel_day(monday).await.expect("answers");
+    assert_eq!(day.get("variant1/code|e"), Some(&2));
+    assert_eq!(day.get("variant1/contact|f"), Some(&2));
+    let day = a.store.funnel_day(tuesday).await.expect("answers");
+    assert_eq!(day.get("variant1/code|e"), Some(&2));
+    assert_eq!(
+        a.store.unmatched_day(monday).await.expect("answers"),
+        vec![("где # *".to_owned(), 2)]
+    );
+    assert!(a
+        .store
+        .unmatched_day(tuesday)
+        .await
+        .expect("answers")
+        .is_empty());
+    a.store.ping().await.expect("the store answers a ping");
 }

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::notify::{Claimed, IfScheduled, Notice, Outbox};
+use crate::notify::{Backlog, Claimed, IfScheduled, Notice, Outbox};
 use crate::store::{ChatKey, StoreError};
 
 /// Notices in a map behind a mutex; see the [module documentation](self).
@@ -160,6 +160,19 @@ impl Outbox for MemoryOutbox {
 
     async fn scheduled_count(&self) -> Result<usize, StoreError> {
         Ok(self.state().scheduled.len())
+    }
+
+    async fn backlog(&self, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
+        let state = self.state();
+        let due = state
+            .scheduled
+            .values()
+            .map(|(due, _)| *due)
+            .filter(|d| *d <= now);
+        Ok(due.fold(Backlog::default(), |b, d| Backlog {
+            due: b.due + 1,
+            oldest_due: Some(b.oldest_due.map_or(d, |o| o.min(d))),
+        }))
     }
 
     async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError> {

@@ -1,13 +1,15 @@
 //! An in-process session store: the embedded default for local runs and tests. Sessions are
 //! kept as JSON, exactly as a real store would, so that what cannot be serialised fails here too.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 
 use crate::store::{
-    Channel, ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError,
+    Channel, ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError, Tally,
+    FUNNEL_DAYS, UNMATCHED_DAYS,
 };
 
 #[derive(Debug, Default)]
@@ -15,6 +17,39 @@ pub struct MemoryStore {
     sessions: Mutex<HashMap<ChatKey, (String, Revision)>>,
     /// The updates whose turn was committed.
     committed_updates: Mutex<HashSet<(Channel, i64)>>,
+    /// The operators' counts, by day.
+    counts: Mutex<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    funnel: BTreeMap<NaiveDate, BTreeMap<String, u64>>,
+    unmatched: BTreeMap<NaiveDate, BTreeMap<String, u64>>,
+}
+
+impl Counts {
+    /// Adds a turn's counts, and forgets the days past keeping, as Redis's expiry would.
+    fn add(&mut self, tally: &Tally) {
+        let Some(day) = tally.day else {
+            return;
+        };
+        let funnel = self.funnel.entry(day).or_default();
+        for (field, n) in &tally.counts {
+            *funnel.entry(field.clone()).or_default() += u64::from(*n);
+        }
+        if let Some(question) = &tally.unmatched {
+            *self
+                .unmatched
+                .entry(day)
+                .or_default()
+                .entry(question.clone())
+                .or_default() += 1;
+        }
+        let kept_since = |days: u32| day - chrono::Days::new(u64::from(days));
+        self.funnel.retain(|d, _| *d > kept_since(FUNNEL_DAYS));
+        self.unmatched
+            .retain(|d, _| *d > kept_since(UNMATCHED_DAYS));
+    }
 }
 
 impl MemoryStore {
@@ -63,10 +98,32 @@ impl SessionStore for MemoryStore {
         }
         let revision = current + 1;
         sessions.insert(chat, (json, revision));
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(&commit.tally);
         Ok(Committed {
             revision,
             notices_kept: false,
         })
+    }
+
+    async fn funnel_day(&self, day: NaiveDate) -> Result<BTreeMap<String, u64>, StoreError> {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(counts.funnel.get(&day).cloned().unwrap_or_default())
+    }
+
+    async fn unmatched_day(&self, day: NaiveDate) -> Result<Vec<(String, u64)>, StoreError> {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(counts
+            .unmatched
+            .get(&day)
+            .map(|m| m.iter().map(|(q, n)| (q.clone(), *n)).collect())
+            .unwrap_or_default())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     async fn delete(&self, chat: ChatKey) -> Result<(), StoreError> {

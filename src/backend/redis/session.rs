@@ -14,6 +14,9 @@
 //! - `{prefix}update:{update_id}`: `1`, set by the commit of the update's turn with
 //!   [`RedisStoreConfig::dedupe_ttl`]; its existence means "this update's turn is committed".
 //!   It says nothing about who sent it.
+//! - `{prefix}funnel:{day}` and `{prefix}unmatched:{day}`: the operators' counts of a school
+//!   day (a hash of funnel fields, a sorted set of masked questions), grown by the commit in the
+//!   same call and kept [`FUNNEL_DAYS`] and [`UNMATCHED_DAYS`] after their last write.
 //! - the outbox's keys (`{prefix}outbox:…`, see [`crate::backend::redis::outbox`]): the commit keeps a
 //!   turn's replies there as one notice, due after [`crate::runtime::REPLY_GRACE`].
 //!
@@ -60,8 +63,10 @@
 //! The scripts touch keys of different hash slots, so this store needs a single Redis (or a
 //! Sentinel-managed primary), not Redis Cluster.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
+
+use chrono::NaiveDate;
 
 use ::redis::{Script, Value};
 use async_trait::async_trait;
@@ -71,7 +76,13 @@ use super::outbox::{notice_ttl_ms, OutboxKeys};
 use crate::engine::Session;
 use crate::store::{
     Channel, ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError,
+    FUNNEL_DAYS, UNMATCHED_DAYS,
 };
+
+/// `days` in milliseconds, for an expiry.
+fn days_ms(days: u32) -> u64 {
+    u64::from(days) * 86_400_000
+}
 
 /// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key. Marks nothing: the
 /// commit records the update.
@@ -95,11 +106,14 @@ return {1, tonumber(fields[1]) or 0, fields[2]}
 ";
 
 /// The commit of one turn. `KEYS`: the session hash, the update's key (the session hash again
-/// without an update), the outbox's sorted set, then one key per notice. `ARGV`: the expected
-/// revision (0: nothing stored), the session JSON, its expiry in milliseconds, the update
-/// key's expiry ('' without an update), the session's language (kept beside the data, so
-/// that a message to this chat from outside its turn need not decode the session), then four
-/// per notice: its id, its JSON, its due time (ms) and its key's expiry (ms).
+/// without an update), the outbox's sorted set, the day's funnel hash, the day's unanswered
+/// questions (a sorted set), then one key per notice. `ARGV`: the expected revision (0:
+/// nothing stored), the session JSON, its expiry in milliseconds, the update key's expiry (''
+/// without an update), the session's language (kept beside the data, so that a message to this
+/// chat from outside its turn need not decode the session), the funnel's expiry (ms), the
+/// unanswered question ('' for none), its expiry (ms), the number N of funnel fields, then N
+/// pairs (field, increment), then four per notice: its id, its JSON, its due time (ms) and its
+/// key's expiry (ms).
 ///
 /// A notice whose key exists but is not in the sorted set is being delivered: it is left
 /// alone, as the outbox's `replace` does. Answers `{1, new revision}` when committed;
@@ -126,8 +140,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 end
-for i = 4, #KEYS do
-  local at = 6 + (i - 4) * 4
+local fields = tonumber(ARGV[9])
+for f = 0, fields - 1 do
+  redis.call('HINCRBY', KEYS[4], ARGV[10 + 2 * f], ARGV[11 + 2 * f])
+end
+if fields > 0 then
+  redis.call('PEXPIRE', KEYS[4], ARGV[6])
+end
+if ARGV[7] ~= '' then
+  redis.call('ZINCRBY', KEYS[5], 1, ARGV[7])
+  redis.call('PEXPIRE', KEYS[5], ARGV[8])
+end
+local notices = 10 + 2 * fields
+for i = 6, #KEYS do
+  local at = notices + (i - 6) * 4
   local id = ARGV[at]
   local in_flight = redis.call('EXISTS', KEYS[i]) == 1 and not redis.call('ZSCORE', KEYS[3], id)
   if not in_flight then
@@ -237,6 +263,16 @@ impl RedisStore {
         (self.connection.clone(), self.prefix.clone())
     }
 
+    /// The funnel of `day`: a hash of field → count.
+    pub fn funnel_key(&self, day: NaiveDate) -> String {
+        format!("{}funnel:{day}", self.prefix)
+    }
+
+    /// The questions not understood on `day`: a sorted set of masked question → times asked.
+    pub fn unmatched_key(&self, day: NaiveDate) -> String {
+        format!("{}unmatched:{day}", self.prefix)
+    }
+
     /// The key of `chat`'s session.
     pub fn session_key(&self, chat: ChatKey) -> String {
         format!("{}session:{chat}", self.prefix)
@@ -298,6 +334,19 @@ impl SessionStore for RedisStore {
             notice_args.push(notice_ttl_ms(keep.due, commit.session.updated_at).to_string());
         }
         let scheduled = self.outbox.scheduled();
+        let tally = &commit.tally;
+        let day = tally.day.unwrap_or_default();
+        let mut funnel_args = Vec::with_capacity(tally.counts.len() * 2);
+        if tally.day.is_some() {
+            for (field, n) in &tally.counts {
+                funnel_args.push(field.clone());
+                funnel_args.push(n.to_string());
+            }
+        }
+        let unmatched = match (tally.day, &tally.unmatched) {
+            (Some(_), Some(question)) => question.as_str(),
+            _ => "",
+        };
         let (saved, revision): (i64, i64) = self
             .connection
             .run(|mut connection| {
@@ -305,12 +354,19 @@ impl SessionStore for RedisStore {
                 invocation
                     .key(&update_key)
                     .key(&scheduled)
+                    .key(self.funnel_key(day))
+                    .key(self.unmatched_key(day))
                     .key(&notice_keys)
                     .arg(commit.expected)
                     .arg(&json)
                     .arg(self.session_ttl_ms)
                     .arg(&update_ttl)
                     .arg(&commit.session.lang)
+                    .arg(days_ms(FUNNEL_DAYS))
+                    .arg(unmatched)
+                    .arg(days_ms(UNMATCHED_DAYS))
+                    .arg(funnel_args.len() / 2)
+                    .arg(&funnel_args)
                     .arg(&notice_args);
                 async move { invocation.invoke_async(&mut connection).await }
             })
@@ -355,6 +411,54 @@ impl SessionStore for RedisStore {
                 .and_then(|l| l.session)
                 .map(|s| s.lang)),
         }
+    }
+
+    async fn funnel_day(&self, day: NaiveDate) -> Result<BTreeMap<String, u64>, StoreError> {
+        let key = self.funnel_key(day);
+        self.connection
+            .run(|mut connection| {
+                let key = key.clone();
+                async move {
+                    ::redis::cmd("HGETALL")
+                        .arg(key)
+                        .query_async::<BTreeMap<String, u64>>(&mut connection)
+                        .await
+                }
+            })
+            .await
+    }
+
+    async fn unmatched_day(&self, day: NaiveDate) -> Result<Vec<(String, u64)>, StoreError> {
+        let key = self.unmatched_key(day);
+        let scored: Vec<(String, f64)> = self
+            .connection
+            .run(|mut connection| {
+                let key = key.clone();
+                async move {
+                    ::redis::cmd("ZRANGE")
+                        .arg(key)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES")
+                        .query_async::<Vec<(String, f64)>>(&mut connection)
+                        .await
+                }
+            })
+            .await?;
+        // Scores are whole counts.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(scored.into_iter().map(|(q, n)| (q, n as u64)).collect())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.connection
+            .run(|mut connection| async move {
+                ::redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+            })
+            .await
+            .map(|_| ())
     }
 
     async fn delete(&self, chat: ChatKey) -> Result<(), StoreError> {

@@ -153,6 +153,8 @@ pub struct MaxClient {
     backoff_base: Duration,
     /// Shared by every clone: MAX counts the bot's calls, not one task's.
     pace: Arc<DefaultDirectRateLimiter>,
+    /// Where a 429 is counted, once the client serves a bot.
+    metrics: Option<Arc<crate::ops::metrics::Metrics>>,
 }
 
 impl fmt::Debug for MaxClient {
@@ -222,7 +224,14 @@ impl MaxClient {
             pace: Arc::new(RateLimiter::direct(Quota::per_second(
                 NonZeroU32::new(REQUESTS_PER_SECOND).unwrap_or(NonZeroU32::MIN),
             ))),
+            metrics: None,
         })
+    }
+
+    /// The same client, counting every 429 in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<crate::ops::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The bot's own profile (`GET /me`, S `BotInfo`): its `username` names its deep links.
@@ -476,6 +485,14 @@ impl MaxClient {
         if status.is_success() {
             Attempt::Answered(body)
         } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                if let Some(metrics) = &self.metrics {
+                    metrics.sent(
+                        crate::domain::Channel::Max,
+                        crate::ops::metrics::SendResult::TooMany,
+                    );
+                }
+            }
             Attempt::Transient(format!("HTTP {}", status.as_u16()), retry_after)
         } else {
             Attempt::Final(MaxError::Refused {

@@ -152,6 +152,7 @@ pub struct Max {
 
 impl Max {
     pub fn new(client: MaxClient, core: Arc<Assistant>) -> Self {
+        let client = client.with_metrics(core.metrics().clone());
         Self { client, core }
     }
 

@@ -135,6 +135,15 @@ impl Telegram {
         &self.core
     }
 
+    /// Counts a 429 from Telegram.
+    fn throttled(&self) -> impl Fn() + '_ {
+        || {
+            self.core
+                .metrics()
+                .sent(Channel::Telegram, crate::ops::metrics::SendResult::TooMany);
+        }
+    }
+
     /// Sets the command menu in every language the bot speaks (and the default one).
     pub async fn set_commands(&self) -> Result<(), RequestError> {
         let locales = self.core.engine().locales();
@@ -154,7 +163,7 @@ impl Telegram {
             } else {
                 request.language_code(lang.clone())
             };
-            reliably(|| request.send_ref()).await?;
+            reliably(self.throttled(), || request.send_ref()).await?;
         }
         Ok(())
     }
@@ -173,8 +182,10 @@ impl Telegram {
         let (chat, lang, incoming) = classify(&update);
         if let UpdateKind::CallbackQuery(query) = &update.kind {
             // Answer first, so the button stops spinning even if the rest is slow.
-            if let Err(error) =
-                reliably(|| self.api.answer_callback_query(query.id.clone()).send_ref()).await
+            if let Err(error) = reliably(self.throttled(), || {
+                self.api.answer_callback_query(query.id.clone()).send_ref()
+            })
+            .await
             {
                 tracing::warn!(%error, "could not answer a button press");
             }
@@ -203,7 +214,10 @@ impl Telegram {
     pub async fn send(&self, chat: ChatId, reply: &Reply) -> Result<(), RequestError> {
         if let Some(png) = reply.qr.as_deref().and_then(qr_png) {
             let photo = InputFile::memory(png).file_name("invite-qr.png");
-            reliably(|| self.api.send_photo(chat, photo.clone()).send_ref()).await?;
+            reliably(self.throttled(), || {
+                self.api.send_photo(chat, photo.clone()).send_ref()
+            })
+            .await?;
         }
         let pieces = super::split_text(&reply.text, MESSAGE_LIMIT);
         let last = pieces.len().saturating_sub(1);
@@ -220,7 +234,7 @@ impl Telegram {
                     request = request.reply_markup(ReplyMarkup::Keyboard(keyboard));
                 }
             }
-            reliably(|| request.send_ref()).await?;
+            reliably(self.throttled(), || request.send_ref()).await?;
         }
         Ok(())
     }

@@ -18,7 +18,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 const MIN_RETRY_AFTER: Duration = Duration::from_millis(50);
 
 /// Runs a request until it is taken, Telegram says it never will be, or [`DEADLINE`] passes.
-pub async fn reliably<T, F, Fut>(mut request: F) -> Result<T, RequestError>
+/// `throttled` hears of every 429 on the way.
+pub async fn reliably<T, F, Fut>(throttled: impl Fn(), mut request: F) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::IntoFuture<Output = Result<T, RequestError>>,
@@ -32,6 +33,7 @@ where
         };
         let wait = match &error {
             RequestError::RetryAfter(wait) => {
+                throttled();
                 tracing::info!(seconds = wait.seconds(), "Telegram asked to slow down");
                 wait.duration().max(MIN_RETRY_AFTER)
             }

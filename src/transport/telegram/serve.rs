@@ -170,7 +170,7 @@ async fn listen(
             axum::routing::post(delivery),
         )
         .with_state(state);
-    serving::listen(hook.listen, router, stop).await
+    serving::listen(hook.listen, serving::with_health(router), stop).await
 }
 
 /// One webhook delivery: answered once its turn is committed.

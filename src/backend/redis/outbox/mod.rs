@@ -82,7 +82,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use scripts::{ACK_SCRIPT, CANCEL_SCRIPT, FORGET_SCRIPT, MOVE_SCRIPT, SCHEDULE_SCRIPT};
 
-use crate::notify::{Claimed, IfScheduled, Notice, Outbox};
+use crate::notify::{Backlog, Claimed, IfScheduled, Notice, Outbox};
 use crate::store::{ChatKey, StoreError};
 
 /// How long a notice key outlives its due time: it names a chat, so it must expire, and long
@@ -471,6 +471,32 @@ impl Outbox for RedisOutbox {
                 async move { count.query_async(&mut connection).await }
             })
             .await
+    }
+
+    async fn backlog(&self, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
+        // One round trip: the count of due notices and the earliest one, in a pipeline.
+        let (due, first): (usize, Vec<(String, f64)>) = self
+            .connection
+            .run(|mut connection| {
+                let mut pipe = ::redis::pipe();
+                pipe.cmd("ZCOUNT")
+                    .arg(&self.scheduled_key)
+                    .arg("-inf")
+                    .arg(now.timestamp_millis())
+                    .cmd("ZRANGE")
+                    .arg(&self.scheduled_key)
+                    .arg(0)
+                    .arg(0)
+                    .arg("WITHSCORES");
+                async move { pipe.query_async(&mut connection).await }
+            })
+            .await?;
+        let oldest_due = first
+            .first()
+            // Scores are whole milliseconds.
+            .and_then(|(_, ms)| DateTime::<Utc>::from_timestamp_millis(ms.round() as i64))
+            .filter(|at| *at <= now);
+        Ok(Backlog { due, oldest_due })
     }
 
     async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError> {
