@@ -4,7 +4,7 @@
 //! update counts as taken only once its turn is committed: the poll's marker moves only past
 //! committed updates, and a webhook delivery is answered `200` after the commit and `503` when
 //! the store cannot be reached (MAX retries it, S/D). A redelivery of a committed update is
-//! recognised by its [`update_id`] and not answered twice.
+//! recognised by its [`super::transport::update_id`] and not answered twice.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 
 use super::client::SECRET_HEADER;
-use super::transport::{update_id, Max, UPDATE_TYPES};
+use super::transport::{Max, UPDATE_TYPES};
 use super::wire::Update;
 use crate::config::WebhookSettings;
 use crate::transport::serving::{self, Deliveries, ServeError};
