@@ -236,7 +236,10 @@ impl Settings {
             .as_ref()
             .and_then(|t| t.webhook.as_ref())
             .map(|w| w.listen);
-        let max_listen = max.as_ref().and_then(|m| m.webhook.as_ref()).map(|w| w.listen);
+        let max_listen = max
+            .as_ref()
+            .and_then(|m| m.webhook.as_ref())
+            .map(|w| w.listen);
         if let (Some(a), Some(b)) = (telegram_listen, max_listen) {
             if a == b {
                 return Err(ConfigError {
@@ -357,8 +360,8 @@ fn webhook(
         name: names.secret,
         problem: p,
     };
-    let secret = get(names.secret)
-        .ok_or_else(|| problem(format!("required when {} is set", names.url)))?;
+    let secret =
+        get(names.secret).ok_or_else(|| problem(format!("required when {} is set", names.url)))?;
     let valid = (names.secret_min..=256).contains(&secret.len())
         && secret
             .chars()

@@ -8,7 +8,10 @@ use crate::script::Msg;
 impl<'e> TurnInProgress<'e> {
     /// What messages may show: the conversation's facts and the deployment's support contact.
     pub(super) fn fact_args(&self) -> Args {
-        let mut args = self.session.facts.args(self.engine.deep_link_base(self.session.channel));
+        let mut args = self
+            .session
+            .facts
+            .args(self.engine.deep_link_base(self.session.channel));
         let support = match &self.engine.support_contact {
             Some(contact) => contact.clone(),
             None => self

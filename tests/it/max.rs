@@ -234,7 +234,11 @@ async fn an_update_delivered_twice_is_answered_once() {
     assert_eq!(max.at().await, "variant1/confirm_contact");
     let sent = max.sent().await.len();
     max.update(update(&phone)).await;
-    assert_eq!(max.sent().await.len(), sent, "the same message is not read twice");
+    assert_eq!(
+        max.sent().await.len(),
+        sent,
+        "the same message is not read twice"
+    );
     assert_eq!(max.at().await, "variant1/confirm_contact");
     // The same words typed again are a new message, and are answered.
     max.update(typed("+7 912 345-67-89")).await;

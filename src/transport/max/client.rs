@@ -64,8 +64,8 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 
 use super::wire::{
-    BotInfo, CallbackAnswer, ErrorBody, NewMessageBody, PhotoTokens, SimpleQueryResult, SubscriptionRequest,
-    UpdateList, UploadEndpoint,
+    BotInfo, CallbackAnswer, ErrorBody, NewMessageBody, PhotoTokens, SimpleQueryResult,
+    SubscriptionRequest, UpdateList, UploadEndpoint,
 };
 use crate::config::Secret;
 

@@ -24,8 +24,8 @@
 mod send;
 mod serve;
 
-pub use send::reliably;
 pub use crate::transport::serving::{termination_signal, ServeError};
+pub use send::reliably;
 pub use serve::serve;
 
 use std::sync::Arc;

@@ -165,7 +165,10 @@ async fn listen(
         secret: hook.secret.expose().to_owned(),
     };
     let router = axum::Router::new()
-        .route(&serving::route_path(&hook.url), axum::routing::post(delivery))
+        .route(
+            &serving::route_path(&hook.url),
+            axum::routing::post(delivery),
+        )
         .with_state(state);
     serving::listen(hook.listen, router, stop).await
 }
