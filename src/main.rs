@@ -54,6 +54,15 @@ enum Commands {
     },
     /// Check the scenarios and locales, report seed coverage, and exit non-zero on any problem.
     Check,
+    /// Draw every scenario's steps and transitions (Mermaid, or Graphviz DOT) on stdout.
+    Graph {
+        /// `mermaid` (renders in Markdown) or `dot` (Graphviz: `dot -Tsvg`).
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: script::graph::GraphFormat,
+        /// Show on each step how many conversations entered it (needs REDIS_URL).
+        #[arg(long)]
+        stats: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -86,6 +95,7 @@ fn main() -> ExitCode {
             Commands::Run => run(settings).await,
             Commands::Chat { trace, start, lang } => chat(&settings, trace, start, lang).await,
             Commands::Check => ExitCode::SUCCESS,
+            Commands::Graph { format, stats } => graph(&settings, format, stats).await,
         }
     })
 }
@@ -130,6 +140,39 @@ fn check(settings: &Settings) -> ExitCode {
         }
         Err(error) => fail(error),
     }
+}
+
+/// Prints the scenarios as a graph; with `stats`, each step with its funnel count.
+async fn graph(settings: &Settings, format: script::graph::GraphFormat, stats: bool) -> ExitCode {
+    let engine = match startup::engine(settings) {
+        Ok(engine) => engine,
+        Err(error) => return fail(error),
+    };
+    let counts = if stats {
+        match funnel_counts(settings).await {
+            Ok(counts) => counts,
+            Err(error) => return fail(error),
+        }
+    } else {
+        None
+    };
+    let drawn = script::graph::render(engine.scripts(), format, counts.as_ref());
+    // A closed pipe (`graph | head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), drawn.as_bytes());
+    ExitCode::SUCCESS
+}
+
+/// How many conversations entered each step (`scenario/step` → count), from Redis.
+async fn funnel_counts(
+    settings: &Settings,
+) -> Result<Option<std::collections::BTreeMap<String, u64>>, String> {
+    if settings.redis.is_none() {
+        eprintln!("no funnel counts (REDIS_URL unset)");
+        return Ok(None);
+    }
+    // TODO(#16 funnel): filled in by the funnel work
+    eprintln!("no funnel counts (not read from Redis yet)");
+    Ok(None)
 }
 
 /// The registration service the settings name: HTTP when `REGISTRATION_API_URL` is set, else
