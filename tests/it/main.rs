@@ -2,6 +2,7 @@
 
 mod checker;
 mod faults;
+mod graph;
 mod guide;
 mod helpers;
 mod http_service;
