@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per capability.
 
 mod checker;
+mod dashboard;
 mod faults;
 mod graph;
 mod guide;
