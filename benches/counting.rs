@@ -38,7 +38,14 @@ impl Redis {
             .expect("a free port")
             .port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server on the PATH");
@@ -130,7 +137,10 @@ fn counting(c: &mut Criterion) {
         unmatched: Some("почему не приходит * # @".to_owned()),
     };
     let mut group = c.benchmark_group("a commit to Redis");
-    for (name, tally) in [("without counts", Tally::default()), ("with a turn's counts", tally)] {
+    for (name, tally) in [
+        ("without counts", Tally::default()),
+        ("with a turn's counts", tally),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let chat = ChatKey::telegram(next_chat.fetch_add(1, Ordering::Relaxed));

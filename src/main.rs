@@ -1,6 +1,7 @@
 //! The `sferum-bot` binary: only wiring. It reads the settings, picks the adapters they name
-//! (Redis or memory, HTTP or sandbox) and starts a transport: `run` (Telegram), `chat` (this
-//! terminal) or `check` (the scenarios and locales only).
+//! (Redis or memory, HTTP or sandbox) and starts what the command asks: `run` (Telegram, MAX,
+//! or both, and the operations listener), `chat` (this terminal), `check` (the scenarios and
+//! locales only), or the operators' `stats`, `unmatched` and `graph`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -39,7 +40,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Commands {
-    /// Run the Telegram bot (needs TELOXIDE_TOKEN; long polling, or a webhook with WEBHOOK_URL).
+    /// Run the bot in every messenger whose token is set (TELOXIDE_TOKEN, MAX_BOT_TOKEN): long
+    /// polling, or webhooks with WEBHOOK_URL / MAX_WEBHOOK_URL; METRICS_LISTEN for operations.
     Run,
     /// Chat with the bot in this terminal (memory and sandbox unless REDIS_URL and
     /// REGISTRATION_API_URL are set).
@@ -78,6 +80,21 @@ enum Commands {
         #[arg(long, default_value_t = 50)]
         top: usize,
     },
+    /// Draw every scenario's steps and transitions (Mermaid, or Graphviz DOT) on stdout.
+    Graph {
+        /// `mermaid` (renders in Markdown) or `dot` (Graphviz: `dot -Tsvg`).
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: script::graph::GraphFormat,
+        /// Show on each step how many conversations entered it (needs REDIS_URL).
+        #[arg(long)]
+        stats: bool,
+        /// With `--stats`: how many days back, today included (school time).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// With `--stats`: the last day (YYYY-MM-DD; default today).
+        #[arg(long, value_name = "DATE")]
+        until: Option<chrono::NaiveDate>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -114,6 +131,12 @@ fn main() -> ExitCode {
             Commands::Unmatched { days, until, top } => {
                 unmatched(&settings, days, until, top).await
             }
+            Commands::Graph {
+                format,
+                stats,
+                days,
+                until,
+            } => graph(&settings, format, stats.then_some((days, until))).await,
         }
     })
 }
@@ -158,6 +181,49 @@ fn check(settings: &Settings) -> ExitCode {
         }
         Err(error) => fail(error),
     }
+}
+
+/// Prints the scenarios as a graph; with `stats`, each step with its funnel count.
+/// Draws the flows; with `stats_days`, each step with how many entered it in those days.
+async fn graph(
+    settings: &Settings,
+    format: script::graph::GraphFormat,
+    stats_days: Option<(u32, Option<chrono::NaiveDate>)>,
+) -> ExitCode {
+    let engine = match startup::engine(settings) {
+        Ok(engine) => engine,
+        Err(error) => return fail(error),
+    };
+    let counts = match stats_days {
+        Some((days, until)) => match funnel_counts(settings, days, until).await {
+            Ok(counts) => counts,
+            Err(error) => return fail(error),
+        },
+        None => None,
+    };
+    let drawn = script::graph::render(engine.scripts(), format, counts.as_ref());
+    // A closed pipe (`graph | head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), drawn.as_bytes());
+    ExitCode::SUCCESS
+}
+
+/// How many conversations entered each step (`scenario/step` → count) in the last `days`
+/// days, from Redis.
+async fn funnel_counts(
+    settings: &Settings,
+    days: u32,
+    until: Option<chrono::NaiveDate>,
+) -> Result<Option<std::collections::BTreeMap<String, u64>>, String> {
+    if settings.redis.is_none() {
+        eprintln!("no funnel counts (REDIS_URL unset)");
+        return Ok(None);
+    }
+    let (engine, store) = counts_source(settings).await?;
+    let today = until.unwrap_or_else(|| engine.school().day_of(chrono::Utc::now()));
+    let funnel = ops::read_funnel(store.as_ref(), today, days)
+        .await
+        .map_err(|e| format!("the funnel could not be read: {e}"))?;
+    Ok(Some(funnel.entered()))
 }
 
 /// The registration service the settings name: HTTP when `REGISTRATION_API_URL` is set, else

@@ -6,6 +6,7 @@
 //! step; [`check`] then proves the graph sound against the locales.
 
 pub mod check;
+pub mod graph;
 mod load;
 pub mod system;
 pub mod vocab;

@@ -1,7 +1,9 @@
 //! The integration tests: one binary, one module per capability.
 
 mod checker;
+mod dashboard;
 mod faults;
+mod graph;
 mod guide;
 mod helpers;
 mod http_service;

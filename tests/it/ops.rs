@@ -190,6 +190,22 @@ async fn a_students_journey_is_counted_in_metrics_the_stats_command_and_the_page
     );
     assert_eq!(page.matches("<svg class=\"funnel\"").count(), 5);
 
+    // The flows drawn with the same counts.
+    let graph = binary(
+        &max.redis.url(),
+        &["graph", "--stats", "--days", "1", "--until", DAY],
+    );
+    let node = sferum_bot::script::graph::node_ids(max.bot.bot.engine().scripts())
+        .remove(&sferum_bot::script::StepRef::new("variant1", "submitted"))
+        .expect("a node for the step");
+    assert!(
+        graph
+            .lines()
+            .any(|l| l.contains(node.as_str()) && l.contains("entered 1")),
+        "no count on {node} in\n{graph}"
+    );
+    assert!(graph.contains("entered 0"), "steps nobody reached show 0");
+
     let unmatched = binary(&max.redis.url(), &["unmatched", "--until", DAY]);
     let first = unmatched.lines().nth(1).unwrap_or_default();
     assert!(first.trim_start().starts_with("1 "), "{unmatched}");
@@ -280,4 +296,31 @@ async fn the_stats_page_draws_its_bars_in_a_real_browser() {
         .and_then(|w| w.parse().ok())
         .expect("a width on the bar");
     assert!(width > 0, "{submitted}");
+}
+
+#[tokio::test]
+async fn a_conversation_silent_for_a_day_mid_scenario_counts_as_stopped_at_its_step() {
+    use super::helpers::TestBot;
+    use sferum_bot::clock::Clock;
+    let bot = TestBot::new();
+    let mut chat = bot.chat(77);
+    chat.send("/start demo-class").await;
+    chat.press("Войти в аккаунт").await;
+    assert_eq!(chat.at, "variant1/contact");
+    let (notifier, _inbox) = bot.notifier();
+    bot.clock.advance(chrono::Duration::hours(25));
+    notifier
+        .deliver_due()
+        .await
+        .expect("the reminder is delivered");
+    let store = bot.bot.store();
+    let day = bot.bot.engine().school().day_of(bot.clock.now());
+    let funnel = sferum_bot::ops::read_funnel(store.as_ref(), day, 2)
+        .await
+        .expect("the funnel");
+    let contact = funnel.at(&sferum_bot::script::StepRef::new("variant1", "contact"));
+    assert_eq!((contact.entered, contact.stalled), (1, 1), "{funnel:?}");
+    assert_eq!(contact.drop_off_percent(), Some(100.0));
+    let welcome = funnel.at(&sferum_bot::script::StepRef::new("variant1", "welcome"));
+    assert_eq!((welcome.forward, welcome.stalled), (1, 0));
 }
