@@ -4,9 +4,9 @@
 //! - the counts that turn adds in the process: its funnel fields and its metrics (the update,
 //!   the turn's latency, the steps entered, two messages sent);
 //! - masking a question the bot did not understand (only such turns pay it);
-//! - a commit to a real Redis (a private `redis-server` on a free port) without counts and with
-//!   a turn's counts (four funnel fields and a question): the counts ride in the same script
-//!   call, so the difference is the script's work, not a round trip.
+//! - a commit to a real Redis (a private `redis-server` on a free port) without counts, with
+//!   the turn's funnel fields, and with an unanswered question too: the counts ride in the same
+//!   script call, so the difference is the script's work, not a round trip.
 //!
 //! `cargo bench --bench counting` (needs `redis-server` on the PATH).
 
@@ -131,15 +131,20 @@ fn counting(c: &mut Criterion) {
         ))
         .expect("a store");
     let next_chat = AtomicI64::new(1_000);
-    let tally = Tally {
+    let counted = Tally {
         day: Some(now.date_naive()),
         counts: funnel::count(&at_contact.at, &at_contact.history, &trail, None),
+        unmatched: None,
+    };
+    let with_question = Tally {
         unmatched: Some("почему не приходит * # @".to_owned()),
+        ..counted.clone()
     };
     let mut group = c.benchmark_group("a commit to Redis");
     for (name, tally) in [
         ("without counts", Tally::default()),
-        ("with a turn's counts", tally),
+        ("with the turn's funnel fields", counted),
+        ("with the fields and an unanswered question", with_question),
     ] {
         group.bench_function(name, |b| {
             b.iter(|| {

@@ -153,8 +153,9 @@ pub fn scenario_order(scripts: &Scripts) -> Vec<&str> {
     order
 }
 
-/// The funnel as a table for the terminal: one block per scenario, one row per step in the
-/// scenario's order, with its number ("Шаг N") where it has one.
+/// The funnel as a table for the terminal: one block per main scenario and per other scenario
+/// someone entered, one row per step in the scenario's order, with its number ("Шаг N") where
+/// it has one.
 pub fn table(scripts: &Scripts, funnel: &Funnel, days: u32, until: chrono::NaiveDate) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "funnel of {days} day(s) up to {until}, school time");
@@ -162,6 +163,13 @@ pub fn table(scripts: &Scripts, funnel: &Funnel, days: u32, until: chrono::Naive
         let Some(scenario) = scripts.scenario(id) else {
             continue;
         };
+        let entered = scenario
+            .steps
+            .iter()
+            .any(|s| funnel.at(&StepRef::new(id, &s.id)).entered > 0);
+        if !entered && !MAIN_SCENARIOS.contains(&id) {
+            continue;
+        }
         let _ = writeln!(out, "\n{id}");
         let _ = writeln!(
             out,

@@ -7,9 +7,94 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use tokio::task::JoinHandle;
 
+use crate::config::WebhookSettings;
 use crate::domain::ChatKey;
+use crate::runtime::RuntimeError;
+use crate::transport::Received;
+
+/// A messenger's side of serving: reading one delivered update up to its commit, and sending
+/// what it produced. Telegram and MAX each implement it; the webhook and the delivery chains
+/// below are the same for both.
+#[async_trait]
+pub trait Transport: Clone + Send + Sync + 'static {
+    /// The messenger's name, for logs and errors.
+    const NAME: &'static str;
+    /// The header every webhook delivery carries the secret in.
+    const SECRET_HEADER: &'static str;
+
+    /// One webhook delivery's body, through its turn's commit. A body that is not an update is
+    /// `Ok(Received::Nothing)`: sending it again would not help.
+    async fn take_delivery(&self, body: &[u8]) -> Result<Received, RuntimeError>;
+
+    /// Sends what an update produced.
+    async fn deliver(&self, received: Received);
+}
+
+/// Sends what an update produced on its chat's chain.
+pub fn push<T: Transport>(deliveries: &Deliveries, transport: &T, received: Received) {
+    if let Some(chat) = received.chat() {
+        let transport = transport.clone();
+        deliveries.push(chat, async move { transport.deliver(received).await });
+    }
+}
+
+#[derive(Clone)]
+struct Hook<T> {
+    transport: T,
+    deliveries: Deliveries,
+    secret: String,
+}
+
+/// Serves the webhook of `hook` (the messenger was told its address and secret) until `stop`:
+/// every delivery is checked for the secret, committed and answered — `200` once committed,
+/// `401` without the secret, `503` when the store cannot be reached (the messenger retries).
+pub async fn webhook<T: Transport>(
+    transport: &T,
+    deliveries: &Deliveries,
+    hook: &WebhookSettings,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = Hook {
+        transport: transport.clone(),
+        deliveries: deliveries.clone(),
+        secret: hook.secret.expose().to_owned(),
+    };
+    let router = axum::Router::new()
+        .route(&route_path(&hook.url), axum::routing::post(delivery::<T>))
+        .with_state(state);
+    listen(hook.listen, with_health(router), stop).await
+}
+
+async fn delivery<T: Transport>(
+    State(hook): State<Hook<T>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let given = headers.get(T::SECRET_HEADER).and_then(|v| v.to_str().ok());
+    if !secret_matches(&hook.secret, given) {
+        tracing::warn!(
+            messenger = T::NAME,
+            "a webhook delivery without the right secret was refused"
+        );
+        return StatusCode::UNAUTHORIZED;
+    }
+    match hook.transport.take_delivery(&body).await {
+        Ok(received) => {
+            push(&hook.deliveries, &hook.transport, received);
+            StatusCode::OK
+        }
+        Err(error) => {
+            tracing::warn!(messenger = T::NAME, %error, "the update waits for the store; it will be sent again");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
 
 /// Why the bot stopped serving.
 #[derive(Debug, thiserror::Error)]

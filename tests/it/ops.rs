@@ -324,3 +324,70 @@ async fn a_conversation_silent_for_a_day_mid_scenario_counts_as_stopped_at_its_s
     let welcome = funnel.at(&sferum_bot::script::StepRef::new("variant1", "welcome"));
     assert_eq!((welcome.forward, welcome.stalled), (1, 0));
 }
+
+/// A scripted morning: ten students open the class link; six send their application (three of
+/// them go on to invite a parent), two stop at the code, two at their number; a day later the
+/// reminders fall due. The funnel table and the page say exactly that. The table is printed
+/// (`--nocapture`) and the page written to `$CARGO_TARGET_TMPDIR/stats.html` for a look.
+#[tokio::test]
+async fn a_scripted_morning_of_journeys_reads_as_the_funnel_table_and_page() {
+    use super::helpers::TestBot;
+    use sferum_bot::clock::Clock;
+    use sferum_bot::script::StepRef;
+    let bot = TestBot::new();
+    for i in 0..10_i64 {
+        let mut chat = bot.chat(1_000 + i);
+        let phone = format!("+7 912 000-00-{i:02}");
+        match i {
+            0..=5 => {
+                chat.submit_application(&phone, NAME).await;
+                if i < 3 {
+                    chat.invite_parent().await;
+                }
+            }
+            6 | 7 => {
+                chat.send("/start demo-class").await;
+                chat.press("Войти в аккаунт").await;
+                chat.send(&phone).await;
+                chat.press("Да, это ребёнка").await;
+                assert_eq!(chat.at, "variant1/code");
+            }
+            _ => {
+                chat.send("/start demo-class").await;
+                chat.press("Войти в аккаунт").await;
+            }
+        }
+    }
+    let (notifier, _inbox) = bot.notifier();
+    bot.clock.advance(chrono::Duration::hours(25));
+    while notifier.deliver_due().await.expect("delivered") > 0 {}
+    let day = bot.bot.engine().school().day_of(bot.clock.now());
+    let store = bot.bot.store();
+    let funnel = sferum_bot::ops::read_funnel(store.as_ref(), day, 2)
+        .await
+        .expect("the funnel");
+    let scripts = bot.bot.engine().scripts();
+    let table = sferum_bot::ops::funnel::table(scripts, &funnel, 2, day);
+    println!("{table}");
+    let at = |step: &str| funnel.at(&StepRef::new("variant1", step));
+    assert_eq!(at("welcome").entered, 10);
+    assert_eq!((at("contact").entered, at("contact").stalled), (10, 2));
+    assert_eq!((at("code").entered, at("code").stalled), (8, 2));
+    assert_eq!(at("submitted").entered, 6);
+    assert_eq!(at("parent_invite").entered, 3);
+    // The three who did not go on waited at their sent application for a day (and were
+    // reminded): a stop, as the funnel counts it.
+    assert_eq!(at("submitted").stalled, 3);
+    let page = sferum_bot::ops::page::render(
+        scripts,
+        bot.bot.engine().locales(),
+        "ru",
+        &funnel,
+        2,
+        sferum_bot::ops::page::Health::default(),
+    );
+    assert!(page.contains("data-step=\"variant1/welcome\" data-entered=\"10\""));
+    assert!(page.contains("data-step=\"variant1/code\" data-entered=\"8\" data-stalled=\"2\""));
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("stats.html");
+    std::fs::write(&path, &page).expect("the page is written");
+}

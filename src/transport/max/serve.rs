@@ -9,15 +9,14 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use async_trait::async_trait;
 
 use super::client::SECRET_HEADER;
 use super::transport::{Max, UPDATE_TYPES};
 use super::wire::Update;
 use crate::config::WebhookSettings;
-use crate::transport::serving::{self, Deliveries, ServeError};
+use crate::runtime::RuntimeError;
+use crate::transport::serving::{self, Deliveries, ServeError, Transport};
 use crate::transport::Received;
 
 /// How long one `GET /updates` waits for updates, in seconds (S allows up to 90).
@@ -68,7 +67,7 @@ async fn poll(max: &Max, deliveries: &Deliveries, stop: impl Future<Output = ()>
         let mut committed = true;
         for update in &list.updates {
             match max.receive(update).await {
-                Ok(received) => push(deliveries, max, received),
+                Ok(received) => serving::push(deliveries, max, received),
                 Err(error) => {
                     tracing::warn!(%error, "a MAX update was not committed; asked for again");
                     committed = false;
@@ -82,13 +81,6 @@ async fn poll(max: &Max, deliveries: &Deliveries, stop: impl Future<Output = ()>
             tokio::time::sleep(POLL_PAUSE).await;
         }
     }
-}
-
-#[derive(Clone)]
-struct Hook {
-    max: Max,
-    deliveries: Deliveries,
-    secret: String,
 }
 
 /// The webhook: MAX is told the address, the update types and the secret, then every delivery
@@ -107,46 +99,20 @@ async fn listen(
             messenger: "MAX",
             reason: error.to_string(),
         })?;
-    let state = Hook {
-        max: max.clone(),
-        deliveries: deliveries.clone(),
-        secret: hook.secret.expose().to_owned(),
-    };
-    let router = axum::Router::new()
-        .route(
-            &serving::route_path(&hook.url),
-            axum::routing::post(delivery),
-        )
-        .with_state(state);
-    serving::listen(hook.listen, serving::with_health(router), stop).await
+    serving::webhook(max, deliveries, &hook, stop).await
 }
 
-/// One webhook delivery: refused without the subscription's secret, answered once its turn is
-/// committed.
-async fn delivery(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let given = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok());
-    if !serving::secret_matches(&hook.secret, given) {
-        tracing::warn!("a MAX webhook delivery without the right secret was refused");
-        return StatusCode::UNAUTHORIZED;
-    }
-    // What does not parse is `Update::Other`: answered 200, since sending it again would not help.
-    let update = Update::from_json(&body);
-    match hook.max.receive(&update).await {
-        Ok(received) => {
-            push(&hook.deliveries, &hook.max, received);
-            StatusCode::OK
-        }
-        Err(error) => {
-            tracing::warn!(%error, "the MAX update waits for the store; MAX will send it again");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-    }
-}
+#[async_trait]
+impl Transport for Max {
+    const NAME: &'static str = "MAX";
+    const SECRET_HEADER: &'static str = SECRET_HEADER;
 
-/// Sends what an update produced on its chat's chain.
-fn push(deliveries: &Deliveries, max: &Max, received: Received) {
-    if let Some(chat) = received.chat() {
-        let max = max.clone();
-        deliveries.push(chat, async move { max.deliver(received).await });
+    /// What does not parse is `Update::Other`, taken and ignored.
+    async fn take_delivery(&self, body: &[u8]) -> Result<Received, RuntimeError> {
+        self.receive(&Update::from_json(body)).await
+    }
+
+    async fn deliver(&self, received: Received) {
+        Max::deliver(self, received).await;
     }
 }

@@ -8,15 +8,14 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use async_trait::async_trait;
 use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
 use teloxide::prelude::*;
 
 use super::{classify, Received, Telegram};
 use crate::config::WebhookSettings;
-use crate::transport::serving::{self, Deliveries, ServeError};
+use crate::runtime::RuntimeError;
+use crate::transport::serving::{self, Deliveries, ServeError, Transport};
 
 /// How long one `getUpdates` waits for updates (long polling), in seconds.
 const POLL_TIMEOUT_SECS: u32 = 25;
@@ -115,7 +114,7 @@ async fn handle_batch(
             for update in updates {
                 let id = update.id.0;
                 match telegram.receive(update).await {
-                    Ok(received) => push(&deliveries, &telegram, received),
+                    Ok(received) => serving::push(&deliveries, &telegram, received),
                     Err(error) => {
                         tracing::warn!(update_id = id, %error, "the update waits for the store");
                         return Some(id);
@@ -132,13 +131,6 @@ async fn handle_batch(
         }
     }
     first_failed
-}
-
-#[derive(Clone)]
-struct Hook {
-    telegram: Telegram,
-    deliveries: Deliveries,
-    secret: String,
 }
 
 /// The webhook: Telegram is told the address and the secret, then every delivery is checked,
@@ -159,51 +151,26 @@ async fn listen(
             messenger: "Telegram",
             reason: error.to_string(),
         })?;
-    let state = Hook {
-        telegram: telegram.clone(),
-        deliveries: deliveries.clone(),
-        secret: hook.secret.expose().to_owned(),
-    };
-    let router = axum::Router::new()
-        .route(
-            &serving::route_path(&hook.url),
-            axum::routing::post(delivery),
-        )
-        .with_state(state);
-    serving::listen(hook.listen, serving::with_health(router), stop).await
+    serving::webhook(telegram, deliveries, &hook, stop).await
 }
 
-/// One webhook delivery: answered once its turn is committed.
-async fn delivery(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let given = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok());
-    if !serving::secret_matches(&hook.secret, given) {
-        tracing::warn!("a webhook delivery without the right secret was refused");
-        return StatusCode::UNAUTHORIZED;
-    }
-    // As Telegram sends it: teloxide reads updates from text.
-    let update: Update = match serde_json::from_slice(&body) {
-        Ok(update) => update,
-        Err(error) => {
-            tracing::warn!(category = ?error.classify(), "an update that does not decode");
-            return StatusCode::OK; // sending it again would not help
-        }
-    };
-    match hook.telegram.receive(update).await {
-        Ok(received) => {
-            push(&hook.deliveries, &hook.telegram, received);
-            StatusCode::OK
-        }
-        Err(error) => {
-            tracing::warn!(%error, "the update waits for the store; Telegram will send it again");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-    }
-}
+#[async_trait]
+impl Transport for Telegram {
+    const NAME: &'static str = "Telegram";
+    const SECRET_HEADER: &'static str = SECRET_HEADER;
 
-/// Sends what an update produced on its chat's chain.
-fn push(deliveries: &Deliveries, telegram: &Telegram, received: Received) {
-    if let Some(chat) = received.chat() {
-        let telegram = telegram.clone();
-        deliveries.push(chat, async move { telegram.deliver(received).await });
+    async fn take_delivery(&self, body: &[u8]) -> Result<Received, RuntimeError> {
+        // As Telegram sends it: teloxide reads updates from text.
+        match serde_json::from_slice::<Update>(body) {
+            Ok(update) => self.receive(update).await,
+            Err(error) => {
+                tracing::warn!(category = ?error.classify(), "an update that does not decode");
+                Ok(Received::Nothing)
+            }
+        }
+    }
+
+    async fn deliver(&self, received: Received) {
+        Telegram::deliver(self, received).await;
     }
 }
