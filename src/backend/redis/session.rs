@@ -14,9 +14,10 @@
 //! - `{prefix}update:{update_id}`: `1`, set by the commit of the update's turn with
 //!   [`RedisStoreConfig::dedupe_ttl`]; its existence means "this update's turn is committed".
 //!   It says nothing about who sent it.
-//! - `{prefix}funnel:{day}` and `{prefix}unmatched:{day}`: the operators' counts of a school
-//!   day (a hash of funnel fields, a sorted set of masked questions), grown by the commit in the
-//!   same call and kept [`FUNNEL_DAYS`] and [`UNMATCHED_DAYS`] after their last write.
+//! - `{prefix}funnel:{day}:{shard}` and `{prefix}unmatched:{day}:{shard}`: the operators'
+//!   counts of a school day (a hash of funnel fields, a sorted set of masked questions), spread
+//!   over [`COUNT_SHARDS`] keys by chat, grown by the commit in the same call and kept
+//!   [`FUNNEL_DAYS`] and [`UNMATCHED_DAYS`] after their last write.
 //! - the outbox's keys (`{prefix}outbox:…`, see [`crate::backend::redis::outbox`]): the commit keeps a
 //!   turn's replies there as one notice, due after [`crate::runtime::REPLY_GRACE`].
 //!
@@ -78,6 +79,14 @@ use crate::store::{
     Channel, ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError,
     FUNNEL_DAYS, UNMATCHED_DAYS,
 };
+
+/// How many keys a day's counts are spread over.
+pub const COUNT_SHARDS: i64 = 16;
+
+/// The shard of `chat`'s counts.
+fn shard(chat: ChatKey) -> i64 {
+    chat.id.rem_euclid(COUNT_SHARDS)
+}
 
 /// `days` in milliseconds, for an expiry.
 fn days_ms(days: u32) -> u64 {
@@ -263,14 +272,23 @@ impl RedisStore {
         (self.connection.clone(), self.prefix.clone())
     }
 
-    /// The funnel of `day`: a hash of field → count.
-    pub fn funnel_key(&self, day: NaiveDate) -> String {
-        format!("{}funnel:{day}", self.prefix)
+    /// `chat`'s share of the funnel of `day`: a hash of field → count. The day is spread over
+    /// [`COUNT_SHARDS`] keys by chat, so that no key is written by every commit of every chat.
+    pub fn funnel_key(&self, day: NaiveDate, chat: ChatKey) -> String {
+        format!("{}funnel:{day}:{}", self.prefix, shard(chat))
     }
 
-    /// The questions not understood on `day`: a sorted set of masked question → times asked.
-    pub fn unmatched_key(&self, day: NaiveDate) -> String {
-        format!("{}unmatched:{day}", self.prefix)
+    /// `chat`'s share of the questions not understood on `day`: a sorted set of masked
+    /// question → times asked, spread as the funnel is.
+    pub fn unmatched_key(&self, day: NaiveDate, chat: ChatKey) -> String {
+        format!("{}unmatched:{day}:{}", self.prefix, shard(chat))
+    }
+
+    /// Every shard of a day's counts under `name` (`funnel`, `unmatched`).
+    fn count_keys(&self, name: &str, day: NaiveDate) -> Vec<String> {
+        (0..COUNT_SHARDS)
+            .map(|n| format!("{}{name}:{day}:{n}", self.prefix))
+            .collect()
     }
 
     /// The key of `chat`'s session.
@@ -354,8 +372,8 @@ impl SessionStore for RedisStore {
                 invocation
                     .key(&update_key)
                     .key(&scheduled)
-                    .key(self.funnel_key(day))
-                    .key(self.unmatched_key(day))
+                    .key(self.funnel_key(day, chat))
+                    .key(self.unmatched_key(day, chat))
                     .key(&notice_keys)
                     .arg(commit.expected)
                     .arg(&json)
@@ -413,41 +431,47 @@ impl SessionStore for RedisStore {
         }
     }
 
+    /// The day's shards, read in one pipeline and summed.
     async fn funnel_day(&self, day: NaiveDate) -> Result<BTreeMap<String, u64>, StoreError> {
-        let key = self.funnel_key(day);
-        self.connection
-            .run(|mut connection| {
-                let key = key.clone();
-                async move {
-                    ::redis::cmd("HGETALL")
-                        .arg(key)
-                        .query_async::<BTreeMap<String, u64>>(&mut connection)
-                        .await
-                }
-            })
-            .await
-    }
-
-    async fn unmatched_day(&self, day: NaiveDate) -> Result<Vec<(String, u64)>, StoreError> {
-        let key = self.unmatched_key(day);
-        let scored: Vec<(String, f64)> = self
+        let keys = self.count_keys("funnel", day);
+        let shards: Vec<BTreeMap<String, u64>> = self
             .connection
             .run(|mut connection| {
-                let key = key.clone();
-                async move {
-                    ::redis::cmd("ZRANGE")
-                        .arg(key)
-                        .arg(0)
-                        .arg(-1)
-                        .arg("WITHSCORES")
-                        .query_async::<Vec<(String, f64)>>(&mut connection)
-                        .await
+                let mut pipe = ::redis::pipe();
+                for key in &keys {
+                    pipe.cmd("HGETALL").arg(key);
                 }
+                async move { pipe.query_async(&mut connection).await }
             })
             .await?;
-        // Scores are whole counts.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(scored.into_iter().map(|(q, n)| (q, n as u64)).collect())
+        let mut day = BTreeMap::new();
+        for (field, n) in shards.into_iter().flatten() {
+            *day.entry(field).or_default() += n;
+        }
+        Ok(day)
+    }
+
+    /// The day's shards, read in one pipeline and summed.
+    async fn unmatched_day(&self, day: NaiveDate) -> Result<Vec<(String, u64)>, StoreError> {
+        let keys = self.count_keys("unmatched", day);
+        let shards: Vec<Vec<(String, f64)>> = self
+            .connection
+            .run(|mut connection| {
+                let mut pipe = ::redis::pipe();
+                for key in &keys {
+                    pipe.cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES");
+                }
+                async move { pipe.query_async(&mut connection).await }
+            })
+            .await?;
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for (question, n) in shards.into_iter().flatten() {
+            // Scores are whole counts.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = n.round() as u64;
+            *counts.entry(question).or_default() += n;
+        }
+        Ok(counts.into_iter().collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
