@@ -99,6 +99,21 @@ impl Tally {
     }
 }
 
+/// Whether `chat`'s update `update_id` is recorded as a high-water mark kept with the chat's
+/// session (in Redis the hash field `upd`) instead of a mark of its own.
+///
+/// Telegram numbers a bot's updates in one increasing sequence, and the bot handles a chat's
+/// updates in order (one at a time per chat, polled batches chat by chat in order), so an update
+/// of a chat whose id is at most the chat's last committed one was committed before: one number
+/// per chat replaces a 24-hour key per update (which at real traffic outweighed the sessions).
+/// Its limit: a webhook delivery that Telegram sends late, after a newer update of the same chat
+/// was committed, would be taken for a redelivery; Telegram sends a chat's updates in order and
+/// retries a failed one before the next, so this is not expected. MAX numbers no updates (its
+/// ids are digests, in no order), so its updates keep a key each.
+pub fn marked(chat: ChatKey, update_id: Option<i64>) -> Option<i64> {
+    update_id.filter(|_| chat.channel == Channel::Telegram)
+}
+
 /// How long the funnel of a day is kept.
 pub const FUNNEL_DAYS: u32 = 90;
 /// How long the unanswered questions of a day are kept.

@@ -66,6 +66,7 @@ on_every_backend!(a_connected_chat_serves_until_unbound);
 on_every_backend!(applications_are_followed_until_untracked);
 on_every_backend!(forget_chat_drops_binding_applications_and_invitations);
 on_every_backend!(counts_kept_with_commits_add_up_by_day_and_a_lost_commit_counts_nothing);
+on_every_backend!(a_telegram_chats_updates_up_to_its_latest_committed_one_are_redeliveries);
 
 async fn redis_replica(server: &RedisServer) -> Replica {
     let store = RedisStore::connect(
@@ -476,4 +477,56 @@ async fn counts_kept_with_commits_add_up_by_day_and_a_lost_commit_counts_nothing
         .expect("answers")
         .is_empty());
     a.store.ping().await.expect("the store answers a ping");
+}
+
+/// Telegram numbers updates in one increasing sequence and a chat's are handled in order, so
+/// the store keeps one number per chat; MAX's ids are digests in no order, so each is kept.
+async fn a_telegram_chats_updates_up_to_its_latest_committed_one_are_redeliveries(
+    a: &Replica,
+    b: &Replica,
+) {
+    let first = session("ru");
+    a.store
+        .commit(CHAT, &commit(&first, 0, Some(10)))
+        .await
+        .expect("committed");
+    for id in [10, 9] {
+        assert_eq!(
+            b.store.claim(CHAT, Some(id)).await.expect("answers"),
+            Claim::AlreadyHandled,
+            "update {id}"
+        );
+    }
+    assert!(matches!(
+        b.store.claim(CHAT, Some(11)).await.expect("answers"),
+        Claim::New(Some(_))
+    ));
+    assert!(
+        matches!(
+            b.store.claim(OTHER, Some(5)).await.expect("answers"),
+            Claim::New(None)
+        ),
+        "another chat has its own"
+    );
+    // A commit of an update at or below the mark loses, as a redelivery racing the first would.
+    assert!(matches!(
+        b.store.commit(CHAT, &commit(&first, 1, Some(10))).await,
+        Err(StoreError::Conflict)
+    ));
+    let max = ChatKey::max(4_242);
+    a.store
+        .commit(max, &commit(&first, 0, Some(10)))
+        .await
+        .expect("committed");
+    assert_eq!(
+        b.store.claim(max, Some(10)).await.expect("answers"),
+        Claim::AlreadyHandled
+    );
+    assert!(
+        matches!(
+            b.store.claim(max, Some(9)).await.expect("answers"),
+            Claim::New(Some(_))
+        ),
+        "MAX ids are not ordered"
+    );
 }

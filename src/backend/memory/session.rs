@@ -15,8 +15,10 @@ use crate::store::{
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     sessions: Mutex<HashMap<ChatKey, (String, Revision)>>,
-    /// The updates whose turn was committed.
+    /// The updates whose turn was committed: a MAX update's own id, a Telegram chat's latest
+    /// (as Redis keeps them, see `crate::store::marked`).
     committed_updates: Mutex<HashSet<(Channel, i64)>>,
+    marks: Mutex<HashMap<ChatKey, i64>>,
     /// The operators' counts, by day.
     counts: Mutex<Counts>,
 }
@@ -56,6 +58,13 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn taken(&self, committed: &HashSet<(Channel, i64)>, chat: ChatKey, id: i64) -> bool {
+        let marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+        committed.contains(&(chat.channel, id))
+            || crate::store::marked(chat, Some(id))
+                .is_some_and(|id| marks.get(&chat).is_some_and(|mark| id <= *mark))
+    }
 }
 
 #[async_trait]
@@ -65,7 +74,7 @@ impl SessionStore for MemoryStore {
             .committed_updates
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if update_id.is_some_and(|id| committed.contains(&(chat.channel, id))) {
+        if update_id.is_some_and(|id| self.taken(&committed, chat, id)) {
             return Ok(Claim::AlreadyHandled);
         }
         let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
@@ -89,12 +98,24 @@ impl SessionStore for MemoryStore {
         let current = sessions.get(&chat).map_or(0, |(_, r)| *r);
         let taken = commit
             .update_id
-            .is_some_and(|id| committed.contains(&(chat.channel, id)));
+            .is_some_and(|id| self.taken(&committed, chat, id));
         if current != commit.expected || taken {
             return Err(StoreError::Conflict);
         }
-        if let Some(id) = commit.update_id {
-            committed.insert((chat.channel, id));
+        match (
+            crate::store::marked(chat, commit.update_id),
+            commit.update_id,
+        ) {
+            (Some(mark), _) => {
+                self.marks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(chat, mark);
+            }
+            (None, Some(id)) => {
+                committed.insert((chat.channel, id));
+            }
+            (None, None) => {}
         }
         let revision = current + 1;
         sessions.insert(chat, (json, revision));
@@ -127,6 +148,10 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete(&self, chat: ChatKey) -> Result<(), StoreError> {
+        self.marks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&chat);
         self.sessions
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -11,9 +11,12 @@
 //!   both, and a listing finds exactly one key per chat. Its expiry,
 //!   [`RedisStoreConfig::session_ttl`], is set again by every save: a conversation nobody
 //!   touches for that long disappears by itself.
-//! - `{prefix}update:{update_id}`: `1`, set by the commit of the update's turn with
+//! - `upd`, a third field of a Telegram chat's session hash: the id of the chat's last committed
+//!   update (see [`crate::store::marked`] for why one number per chat is enough).
+//! - `{prefix}update:max:{update_id}`: `1`, set by the commit of a MAX update's turn with
 //!   [`RedisStoreConfig::dedupe_ttl`]; its existence means "this update's turn is committed".
-//!   It says nothing about who sent it.
+//!   It says nothing about who sent it. (Versions before the mark wrote `{prefix}update:{id}`
+//!   for Telegram updates too; a claim still looks for one, and they expire within a day.)
 //! - `{prefix}funnel:{day}:{shard}` and `{prefix}unmatched:{day}:{shard}`: the operators'
 //!   counts of a school day (a hash of funnel fields, a sorted set of masked questions), spread
 //!   over [`COUNT_SHARDS`] keys by chat, grown by the commit in the same call and kept
@@ -93,7 +96,8 @@ fn days_ms(days: u32) -> u64 {
     u64::from(days) * 86_400_000
 }
 
-/// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key. Marks nothing: the
+/// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key. `ARGV[1]`: the
+/// update's id when it is marked in the session ([`crate::store::marked`]), else ''. Marks nothing: the
 /// commit records the update.
 ///
 /// Answers `{0}` for an update already committed, `{1}` when no session is stored, `{1, rev}` when
@@ -110,6 +114,12 @@ end
 if kind ~= 'hash' then
   return {1, 0}
 end
+if ARGV[1] ~= '' then
+  local mark = tonumber(redis.call('HGET', KEYS[1], 'upd'))
+  if mark and tonumber(ARGV[1]) <= mark then
+    return {0}
+  end
+end
 local fields = redis.call('HMGET', KEYS[1], 'rev', 'data')
 return {1, tonumber(fields[1]) or 0, fields[2]}
 ";
@@ -120,9 +130,10 @@ return {1, tonumber(fields[1]) or 0, fields[2]}
 /// nothing stored), the session JSON, its expiry in milliseconds, the update key's expiry (''
 /// without an update), the session's language (kept beside the data, so that a message to this
 /// chat from outside its turn need not decode the session), the funnel's expiry (ms), the
-/// unanswered question ('' for none), its expiry (ms), the number N of funnel fields, then N
-/// pairs (field, increment), then four per notice: its id, its JSON, its due time (ms) and its
-/// key's expiry (ms).
+/// unanswered question ('' for none), its expiry (ms), the number N of funnel fields, the
+/// update's id when it is marked in the session ([`crate::store::marked`]; '' otherwise), then N pairs
+/// (field, increment), then four per notice: its id, its JSON, its due time (ms) and its key's
+/// expiry (ms).
 ///
 /// A notice whose key exists but is not in the sorted set is being delivered: it is left
 /// alone, as the outbox's `replace` does. Answers `{1, new revision}` when committed;
@@ -136,6 +147,10 @@ local kind = redis.call('TYPE', KEYS[1]).ok
 local current = 0
 if kind == 'hash' then
   current = tonumber(redis.call('HGET', KEYS[1], 'rev')) or 0
+  local mark = tonumber(redis.call('HGET', KEYS[1], 'upd'))
+  if ARGV[10] ~= '' and mark and tonumber(ARGV[10]) <= mark then
+    return {0, -1}
+  end
 end
 if current ~= tonumber(ARGV[1]) then
   return {0, current}
@@ -149,9 +164,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 end
+if ARGV[10] ~= '' then
+  redis.call('HSET', KEYS[1], 'upd', ARGV[10])
+end
 local fields = tonumber(ARGV[9])
 for f = 0, fields - 1 do
-  redis.call('HINCRBY', KEYS[4], ARGV[10 + 2 * f], ARGV[11 + 2 * f])
+  redis.call('HINCRBY', KEYS[4], ARGV[11 + 2 * f], ARGV[12 + 2 * f])
 end
 if fields > 0 then
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
@@ -160,7 +178,7 @@ if ARGV[7] ~= '' then
   redis.call('ZINCRBY', KEYS[5], 1, ARGV[7])
   redis.call('PEXPIRE', KEYS[5], ARGV[8])
 end
-local notices = 10 + 2 * fields
+local notices = 11 + 2 * fields
 for i = 6, #KEYS do
   local at = notices + (i - 6) * 4
   local id = ARGV[at]
@@ -316,11 +334,16 @@ impl RedisStore {
 impl SessionStore for RedisStore {
     async fn claim(&self, chat: ChatKey, update_id: Option<i64>) -> Result<Claim, StoreError> {
         let session_key = self.session_key(chat);
+        // A Telegram update's own key is still looked for: versions before the mark wrote one
+        // (it expires within a day of the upgrade).
         let update_key = update_id.map(|id| self.update_key(chat.channel, id));
+        let mark =
+            crate::store::marked(chat, update_id).map_or_else(String::new, |id| id.to_string());
         let reply: Vec<Value> = self
             .connection
             .run(|mut connection| {
                 let mut invocation = self.claim_script.key(&session_key);
+                invocation.arg(&mark);
                 if let Some(update_key) = &update_key {
                     invocation.key(update_key);
                 }
@@ -333,12 +356,12 @@ impl SessionStore for RedisStore {
     async fn commit(&self, chat: ChatKey, commit: &Commit<'_>) -> Result<Committed, StoreError> {
         let json = crate::store::encode(commit.session)?;
         let key = self.session_key(chat);
-        let update_key = commit
-            .update_id
-            .map_or_else(|| key.clone(), |id| self.update_key(chat.channel, id));
-        let update_ttl = commit
-            .update_id
-            .map_or_else(String::new, |_| self.dedupe_ttl_ms.to_string());
+        let mark = crate::store::marked(chat, commit.update_id);
+        // An update marked in the session needs no key of its own.
+        let keyed = commit.update_id.filter(|_| mark.is_none());
+        let update_key = keyed.map_or_else(|| key.clone(), |id| self.update_key(chat.channel, id));
+        let update_ttl = keyed.map_or_else(String::new, |_| self.dedupe_ttl_ms.to_string());
+        let mark = mark.map_or_else(String::new, |id| id.to_string());
         let mut notice_keys = Vec::with_capacity(commit.notices.len());
         let mut notice_args = Vec::with_capacity(commit.notices.len() * 4);
         for keep in &commit.notices {
@@ -384,6 +407,7 @@ impl SessionStore for RedisStore {
                     .arg(unmatched)
                     .arg(days_ms(UNMATCHED_DAYS))
                     .arg(funnel_args.len() / 2)
+                    .arg(&mark)
                     .arg(&funnel_args)
                     .arg(&notice_args);
                 async move { invocation.invoke_async(&mut connection).await }
