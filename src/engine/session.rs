@@ -206,14 +206,14 @@ pub struct Session {
     #[serde(default)]
     pub facts: Facts,
     /// Invalid answers in a row at the current step.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub failures: u8,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaiting: Option<Awaiting>,
     #[serde(default)]
     pub offer: Offer,
     /// True until the bot has said anything.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fresh: bool,
     /// The messenger the conversation is in: not stored, set from the chat on every turn.
     #[serde(skip)]
@@ -223,7 +223,7 @@ pub struct Session {
     #[serde(default)]
     pub epoch: u64,
     /// The step the user left to ask a question, offered as a way back.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<StepRef>,
     /// Other children's registrations, set aside (R4): each continues from `/children`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -236,10 +236,10 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doubted_name: Option<String>,
     /// The application a teacher is typing a rejection reason for.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaiting_reason: Option<String>,
     /// The user asked not to be reminded of an unfinished scenario.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reminders_off: bool,
     pub updated_at: DateTime<Utc>,
     /// When the user last did something (an outside event does not count): what silence is
@@ -250,6 +250,10 @@ pub struct Session {
 
 fn epoch() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 impl Session {

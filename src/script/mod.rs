@@ -153,10 +153,37 @@ pub struct CourtesyRule {
 }
 
 /// A step's address: `scenario/step`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Stored as that one string (`"variant1/code"`), the most frequent thing in a session; the
+/// object `{"scenario": …, "step": …}` that versions before wrote is read too.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StepRef {
     pub scenario: String,
     pub step: String,
+}
+
+impl Serialize for StepRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Text(String),
+            Parts { scenario: String, step: String },
+        }
+        match Stored::deserialize(deserializer)? {
+            Stored::Parts { scenario, step } => Ok(StepRef { scenario, step }),
+            Stored::Text(text) => match text.split_once('/') {
+                Some((scenario, step)) => Ok(StepRef::new(scenario, step)),
+                None => Err(serde::de::Error::custom("a step is `scenario/step`")),
+            },
+        }
+    }
 }
 
 impl StepRef {

@@ -15,7 +15,7 @@ use redis::AsyncCommands;
 use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Handled, RuntimeError};
-use sferum_bot::store::{Channel, ChatKey, StoreError};
+use sferum_bot::store::{Channel, ChatKey, SessionStore, StoreError};
 
 use super::helpers::{press_on as press, text_of, TestBot, CODE};
 use super::redis_server::RedisServer;
@@ -732,4 +732,54 @@ async fn an_update_committed_by_the_previous_version_is_still_taken_for_a_redeli
         .await
         .unwrap_or_else(|e| panic!("the update: {e}"));
     assert!(next.is_some(), "a new update is answered");
+}
+
+/// A session stored by the version before the compact encoding (steps as objects, every field
+/// written): it loads, and the conversation goes on from it — its buttons still work.
+#[tokio::test]
+async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store).await;
+    let mut redis = server.connection().await;
+    let old = include_str!("data/session_before_compact.json");
+    assert!(
+        old.contains("\"scenario\":\"menu\""),
+        "the fixture is the old form"
+    );
+    let _: () = redis
+        .hset_multiple(store.session_key(CHAT), &[("rev", "1"), ("data", old)])
+        .await
+        .unwrap_or_else(|e| panic!("HSET: {e}"));
+    let loaded = store
+        .load(CHAT)
+        .await
+        .expect("the store answers")
+        .expect("stored");
+    let session = loaded.session.expect("the old session decodes");
+    assert_eq!(session.at.to_string(), "menu/start");
+    assert_eq!(session.history.len(), 6);
+    // Its first button, as the old message showed it, is «Я родитель».
+    let handled = bot
+        .bot
+        .handle_update(
+            CHAT,
+            Some(1),
+            None,
+            Input::Button {
+                offer: session.offer.seq,
+                index: 0,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the press: {e}"))
+        .expect("answered");
+    assert_eq!(handled.at.to_string(), "menu/parent");
+    // Saved again in the compact form, and much smaller.
+    let json: String = redis
+        .hget(store.session_key(CHAT), "data")
+        .await
+        .unwrap_or_else(|e| panic!("HGET: {e}"));
+    assert!(!json.contains("\"scenario\":"), "{json}");
+    assert!(json.contains("\"menu/parent\""), "{json}");
 }
