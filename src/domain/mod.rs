@@ -20,6 +20,7 @@ pub mod email;
 pub mod invite;
 pub mod name;
 pub mod phone;
+pub mod stored_time;
 
 pub use chat::{Channel, ChatKey, DeepLinks};
 pub use code::{CodeError, VerificationCode};

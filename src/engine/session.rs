@@ -241,10 +241,11 @@ pub struct Session {
     /// The user asked not to be reminded of an unfinished scenario.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reminders_off: bool,
+    #[serde(with = "crate::domain::stored_time")]
     pub updated_at: DateTime<Utc>,
     /// When the user last did something (an outside event does not count): what silence is
     /// measured from.
-    #[serde(default = "epoch")]
+    #[serde(default = "epoch", with = "crate::domain::stored_time")]
     pub active_at: DateTime<Utc>,
 }
 

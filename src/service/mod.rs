@@ -86,7 +86,7 @@ pub enum Invite {
         class: String,
         school: String,
         teacher_name: String,
-        #[serde(default)]
+        #[serde(default, with = "crate::domain::stored_time::optional")]
         expires_at: Option<DateTime<Utc>>,
     },
     /// A child's invitation for a parent (V1.6–V1.7).
@@ -95,7 +95,7 @@ pub enum Invite {
         child_name: String,
         class: String,
         school: String,
-        #[serde(default)]
+        #[serde(default, with = "crate::domain::stored_time::optional")]
         expires_at: Option<DateTime<Utc>>,
     },
     /// Binds a teacher's chat.
@@ -110,6 +110,7 @@ pub enum Invite {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedInvite {
     pub token: InviteToken,
+    #[serde(with = "crate::domain::stored_time")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -118,7 +119,9 @@ pub struct IssuedInvite {
 pub struct Verification {
     pub verification_id: String,
     pub code_length: usize,
+    #[serde(with = "crate::domain::stored_time")]
     pub expires_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::stored_time")]
     pub resend_after: DateTime<Utc>,
 }
 
