@@ -16,17 +16,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
-use sferum_bot::config::Settings;
 use sferum_bot::domain::{Channel, ChatKey};
-use sferum_bot::engine::{Input, Session};
+use sferum_bot::engine::Input;
 use sferum_bot::ops::funnel;
 use sferum_bot::ops::metrics::{Metrics, SendResult};
-use sferum_bot::script::StepRef;
-use sferum_bot::startup;
 use sferum_bot::store::{Commit, SessionStore, Tally};
 
 struct Redis(Child, u16);
@@ -66,16 +62,12 @@ impl Drop for Redis {
     }
 }
 
+mod common;
+
 fn counting(c: &mut Criterion) {
-    let settings = Settings::from_lookup(|_| None).expect("the embedded defaults");
-    let engine = startup::engine(&settings).expect("the shipped data loads");
-    let now = Utc
-        .with_ymd_and_hms(2026, 9, 7, 9, 0, 0)
-        .single()
-        .expect("a date");
-    let mut at_contact = Session::new(&engine.scripts().version, "ru", now);
-    at_contact.fresh = false;
-    at_contact.at = StepRef::new("variant1", "contact");
+    let engine = common::engine();
+    let now = common::monday_morning();
+    let at_contact = common::at_contact(&engine, now);
     let turn = engine.take_turn(
         at_contact.clone(),
         Input::Text("8 (912) 345-67-89".to_owned()),

@@ -6,35 +6,18 @@
 //! checking the shipped scripts and locales (what every start-up does).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
-use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use sferum_bot::config::Settings;
 use sferum_bot::engine::{Input, Session};
-use sferum_bot::script::StepRef;
 use sferum_bot::startup;
 
-fn settings() -> Settings {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    Settings::from_lookup(|name| match name {
-        "DIALOGUES_DIR" => Some(dir.join("dialogues").to_string_lossy().into_owned()),
-        "LOCALES_DIR" => Some(dir.join("locales").to_string_lossy().into_owned()),
-        _ => None,
-    })
-    .expect("valid settings")
-}
+mod common;
 
 fn engine_step(c: &mut Criterion) {
-    let engine = startup::engine(&settings()).expect("the shipped data loads");
-    let now = Utc
-        .with_ymd_and_hms(2026, 9, 7, 9, 0, 0)
-        .single()
-        .expect("a date");
-    let mut at_contact = Session::new(&engine.scripts().version, "ru", now);
-    at_contact.fresh = false;
-    at_contact.at = StepRef::new("variant1", "contact");
+    let engine = common::engine();
+    let now = common::monday_morning();
+    let at_contact = common::at_contact(&engine, now);
     c.bench_function("engine step: a typed phone number", |b| {
         b.iter(|| {
             engine.take_turn(
@@ -83,7 +66,7 @@ fn engine_step(c: &mut Criterion) {
 }
 
 fn start_up(c: &mut Criterion) {
-    let settings = settings();
+    let settings = common::settings();
     c.bench_function("start-up: load and check scripts and locales", |b| {
         b.iter(|| startup::engine(black_box(&settings)).expect("loads"))
     });
