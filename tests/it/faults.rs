@@ -408,8 +408,19 @@ async fn forget_leaves_nothing_of_the_user_anywhere_in_redis() {
 
 /// The real binary, polling a fake Telegram, on the shared Redis and the fake service.
 fn spawn_bot(telegram: &str, redis: &str, service: &str) -> std::process::Child {
+    spawn_bot_with(telegram, redis, service, &[])
+}
+
+/// [`spawn_bot`] with more settings.
+fn spawn_bot_with(
+    telegram: &str,
+    redis: &str,
+    service: &str,
+    more: &[(&str, &str)],
+) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_sferum-bot"))
         .arg("run")
+        .envs(more.iter().copied())
         .env("TELOXIDE_TOKEN", "123456:TEST-TOKEN")
         .env("TELEGRAM_API_URL", telegram)
         .env("REDIS_URL", redis)
@@ -505,7 +516,19 @@ async fn sigkill_of_the_real_binary_during_a_service_call_loses_no_answer_and_se
         "the killed process never answered the tap"
     );
 
-    let mut second = spawn_bot(&telegram.uri(), &redis.url(), &service.uri());
+    // The restarted process also serves the operations listener, as `run` does with
+    // METRICS_LISTEN in polling mode.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut second = spawn_bot_with(
+        &telegram.uri(),
+        &redis.url(),
+        &service.uri(),
+        &[("METRICS_LISTEN", listen.as_str())],
+    );
     wait_for("the answer to the tap", async || {
         sent_to_student()
             .await
@@ -513,6 +536,26 @@ async fn sigkill_of_the_real_binary_during_a_service_call_loses_no_answer_and_se
             .any(|t| t.contains("отправили проверочный код"))
     })
     .await;
+    let health = reqwest::get(format!("http://{listen}/health"))
+        .await
+        .expect("the operations listener answers");
+    assert_eq!(health.status().as_u16(), 200);
+    let metrics = reqwest::get(format!("http://{listen}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("a body");
+    // Every update it was handed counts (the ones the killed process had committed too, which
+    // it took for redeliveries); the steps count once, as committed.
+    assert!(
+        metrics.contains("sferum_updates_total{channel=\"telegram\",kind=\"button\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sferum_steps_entered_total{scenario=\"variant1\",step=\"code\"} 1"),
+        "{metrics}"
+    );
     // Let it poll past the update once more, then stop it the same way.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     second.kill().expect("SIGKILL");
