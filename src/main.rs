@@ -219,7 +219,7 @@ async fn funnel_counts(
         return Ok(None);
     }
     let (engine, store) = counts_source(settings).await?;
-    let today = until.unwrap_or_else(|| engine.school().day_of(chrono::Utc::now()));
+    let today = last_day(&engine, until);
     let funnel = ops::read_funnel(store.as_ref(), today, days)
         .await
         .map_err(|e| format!("the funnel could not be read: {e}"))?;
@@ -263,12 +263,17 @@ async fn counts_source(
     Ok((engine, backends.store))
 }
 
+/// The last day an operators' command reads: `--until`, else today in school time.
+fn last_day(engine: &Engine, until: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
+    until.unwrap_or_else(|| engine.school().day_of(chrono::Utc::now()))
+}
+
 async fn stats(settings: &Settings, days: u32, until: Option<chrono::NaiveDate>) -> ExitCode {
     let (engine, store) = match counts_source(settings).await {
         Ok(found) => found,
         Err(error) => return fail(error),
     };
-    let today = until.unwrap_or_else(|| engine.school().day_of(chrono::Utc::now()));
+    let today = last_day(&engine, until);
     match ops::read_funnel(store.as_ref(), today, days).await {
         Ok(funnel) => {
             print!(
@@ -291,7 +296,7 @@ async fn unmatched(
         Ok(found) => found,
         Err(error) => return fail(error),
     };
-    let today = until.unwrap_or_else(|| engine.school().day_of(chrono::Utc::now()));
+    let today = last_day(&engine, until);
     match ops::read_unmatched(store.as_ref(), today, days).await {
         Ok(list) => {
             println!("questions not understood in the last {days} day(s), masked (# digits, @ e-mail, * name)");

@@ -51,18 +51,6 @@ impl DeepLinks {
     }
 }
 
-impl From<&str> for DeepLinks {
-    fn from(telegram: &str) -> Self {
-        Self::telegram(telegram)
-    }
-}
-
-impl From<String> for DeepLinks {
-    fn from(telegram: String) -> Self {
-        Self::telegram(telegram)
-    }
-}
-
 /// A chat as the bot knows it.
 ///
 /// Written `123` for Telegram, exactly as every version before MAX wrote a chat (so stored

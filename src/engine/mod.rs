@@ -97,7 +97,7 @@ pub struct Engine {
 
 impl Engine {
     /// The engine for scripts and locales that passed the checker.
-    pub fn new(checked: Checked, deep_links: impl Into<DeepLinks>) -> Self {
+    pub fn new(checked: Checked, deep_links: DeepLinks) -> Self {
         let (scripts, locales) = checked.into_parts();
         Self {
             router: route::Router::new(&scripts),
@@ -106,7 +106,7 @@ impl Engine {
             scripts,
             locales,
             school: SchoolTime::default(),
-            deep_links: deep_links.into(),
+            deep_links,
         }
     }
 

@@ -300,11 +300,6 @@ impl Metrics {
         )
     }
 
-    /// The outbox depth last set.
-    pub fn outbox_depth(&self) -> i64 {
-        self.outbox_depth.get()
-    }
-
     /// Everything in the Prometheus (OpenMetrics) text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();

@@ -41,6 +41,38 @@ pub fn split_text(text: &str, limit: usize) -> Vec<String> {
     pieces
 }
 
+/// What an update asks of the bot, as a transport reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// Something for the engine.
+    Input(Input),
+    /// A press whose callback data is not ours (or is damaged).
+    BadButton,
+    /// A kind of message the bot does not read (photo, sticker, voice, file…).
+    Unsupported,
+    /// A contact that is not the sender's own.
+    ForeignContact,
+    /// An edited message (Telegram).
+    Edited,
+    /// Nothing to answer (service updates, group chats, other update types).
+    Ignore,
+}
+
+impl Incoming {
+    /// The engine's input, or the one-off answer for what the conversation does not read;
+    /// `None` when there is nothing to answer.
+    fn asked(self) -> Option<Result<Input, Msg>> {
+        Some(match self {
+            Incoming::Input(input) => Ok(input),
+            Incoming::Ignore => return None,
+            Incoming::BadButton => Err(Msg::ButtonStale),
+            Incoming::Unsupported => Err(Msg::UnsupportedMessage),
+            Incoming::ForeignContact => Err(Msg::ContactNotOwn),
+            Incoming::Edited => Err(Msg::EditedMessage),
+        })
+    }
+}
+
 /// What one update produced, committed and ready to send.
 #[derive(Debug)]
 pub enum Received {
@@ -61,17 +93,20 @@ impl Received {
     }
 }
 
-/// One update of `chat` past flood control: the conversation's turn for `asked`, up to its
-/// commit, or the one-off answer for what the conversation does not read (a sticker, a stale
-/// button). A store that cannot be reached is an error: the transport does not confirm the
-/// update, and its messenger delivers it again.
+/// One update of `chat` past flood control: the conversation's turn for what it asks, up to
+/// its commit, or the one-off answer for what the conversation does not read (a sticker, a
+/// stale button). A store that cannot be reached is an error: the transport does not confirm
+/// the update, and its messenger delivers it again.
 pub async fn take(
     core: &Assistant,
     chat: ChatKey,
     update_id: Option<i64>,
     lang: Option<&str>,
-    asked: Result<Input, Msg>,
+    incoming: Incoming,
 ) -> Result<Received, RuntimeError> {
+    let Some(asked) = incoming.asked() else {
+        return Ok(Received::Nothing);
+    };
     let kind = match &asked {
         Ok(input) => input.kind(),
         Err(_) => "other",

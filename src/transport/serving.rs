@@ -1,6 +1,7 @@
-//! What serving updates takes in every messenger: replies sent in order per chat without
-//! holding up other chats ([`Deliveries`]), an HTTP listener ([`listen`], [`with_health`]), the check of a webhook's secret header ([`secret_matches`]), and the signal
-//! that ends it all ([`termination_signal`]).
+//! What serving updates takes in every messenger: one webhook for any [`Transport`]
+//! ([`webhook`], with its secret check and `/health`), replies sent in order per chat without
+//! holding up other chats ([`Deliveries`], [`push`]), an HTTP listener ([`listen`]), and the
+//! signal that ends it all ([`termination_signal`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -154,7 +155,7 @@ pub fn route_path(url: &reqwest::Url) -> String {
 }
 
 /// `router` with a `GET /health` that answers `ok` while the process serves.
-pub fn with_health(router: axum::Router) -> axum::Router {
+fn with_health(router: axum::Router) -> axum::Router {
     router.route("/health", axum::routing::get(|| async { "ok" }))
 }
 

@@ -293,19 +293,24 @@ impl RedisStore {
     /// `chat`'s share of the funnel of `day`: a hash of field → count. The day is spread over
     /// [`COUNT_SHARDS`] keys by chat, so that no key is written by every commit of every chat.
     pub fn funnel_key(&self, day: NaiveDate, chat: ChatKey) -> String {
-        format!("{}funnel:{day}:{}", self.prefix, shard(chat))
+        self.count_key("funnel", day, shard(chat))
     }
 
     /// `chat`'s share of the questions not understood on `day`: a sorted set of masked
     /// question → times asked, spread as the funnel is.
     pub fn unmatched_key(&self, day: NaiveDate, chat: ChatKey) -> String {
-        format!("{}unmatched:{day}:{}", self.prefix, shard(chat))
+        self.count_key("unmatched", day, shard(chat))
     }
 
-    /// Every shard of a day's counts under `name` (`funnel`, `unmatched`).
+    /// Shard `shard` of a day's counts under `name` (`funnel`, `unmatched`).
+    fn count_key(&self, name: &str, day: NaiveDate, shard: i64) -> String {
+        format!("{}{name}:{day}:{shard}", self.prefix)
+    }
+
+    /// Every shard of a day's counts under `name`.
     fn count_keys(&self, name: &str, day: NaiveDate) -> Vec<String> {
         (0..COUNT_SHARDS)
-            .map(|n| format!("{}{name}:{day}:{n}", self.prefix))
+            .map(|n| self.count_key(name, day, n))
             .collect()
     }
 

@@ -16,27 +16,12 @@ use crate::domain::{Channel, ChatKey};
 use crate::engine::{ButtonTarget, Command, Input};
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Assistant, Reply, RuntimeError};
-use crate::script::Msg;
 use crate::transport::telegram::qr_png;
-use crate::transport::Received;
+use crate::transport::{Incoming, Received};
 
 /// The update types the bot reads, asked for by name (whether the filter moves the marker is
 /// not documented, so every handled type is asked for).
 pub const UPDATE_TYPES: &[&str] = &["message_created", "message_callback", "bot_started"];
-
-/// What a MAX update asks of the conversation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Incoming {
-    Input(Input),
-    /// A press whose payload is not ours (or is damaged).
-    BadButton,
-    /// A kind of message the bot does not read (a sticker, a photo, …).
-    Unsupported,
-    /// A contact that is not the sender's own.
-    ForeignContact,
-    /// Nothing to answer (a group chat, another update type).
-    Ignore,
-}
 
 /// Reads an update: the chat it belongs to, the user's locale, and what it asks.
 pub fn classify(update: &Update) -> (Option<ChatKey>, Option<String>, Incoming) {
@@ -177,15 +162,14 @@ impl Max {
         let Some(chat) = chat else {
             return Ok(Received::Nothing);
         };
-        let asked = match incoming {
-            Incoming::Input(input) => Ok(input),
-            Incoming::Ignore => return Ok(Received::Nothing),
-            Incoming::BadButton => Err(Msg::ButtonStale),
-            Incoming::Unsupported => Err(Msg::UnsupportedMessage),
-            Incoming::ForeignContact => Err(Msg::ContactNotOwn),
-        };
-        let id = update_id(update);
-        crate::transport::take(&self.core, chat, id, lang.as_deref(), asked).await
+        crate::transport::take(
+            &self.core,
+            chat,
+            update_id(update),
+            lang.as_deref(),
+            incoming,
+        )
+        .await
     }
 
     /// Sends what an update produced (see [`crate::transport::deliver`]).

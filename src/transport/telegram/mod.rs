@@ -43,7 +43,7 @@ use crate::engine::{ButtonTarget, Input};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Assistant, Reply, RuntimeError};
-use crate::script::Msg;
+use crate::transport::Incoming;
 pub use crate::transport::Received;
 
 /// Telegram's limit on a message's length, in UTF-16 code units... counted here in characters,
@@ -54,23 +54,6 @@ pub const MESSAGE_LIMIT: usize = 4096;
 pub const COMMANDS: &[&str] = &[
     "menu", "back", "help", "reset", "lang", "forget", "children", "invite", "pending", "unbind",
 ];
-
-/// What an update asks of the bot.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Incoming {
-    /// Something for the engine.
-    Input(Input),
-    /// A press whose callback data is not ours (or is damaged).
-    BadButton,
-    /// A kind of message the bot does not read (photo, sticker, voice, file…).
-    Unsupported,
-    /// A contact that is not the sender's own.
-    ForeignContact,
-    /// An edited message.
-    Edited,
-    /// Nothing to answer (service updates, other chats).
-    Ignore,
-}
 
 /// Reads an update: the chat it belongs to, the user's client language, and what it asks.
 pub fn classify(update: &Update) -> (Option<ChatId>, Option<String>, Incoming) {
@@ -193,15 +176,7 @@ impl Telegram {
         let Some(chat) = chat.map(|c| ChatKey::telegram(c.0)) else {
             return Ok(Received::Nothing);
         };
-        let asked = match incoming {
-            Incoming::Input(input) => Ok(input),
-            Incoming::Ignore => return Ok(Received::Nothing),
-            Incoming::BadButton => Err(Msg::ButtonStale),
-            Incoming::Unsupported => Err(Msg::UnsupportedMessage),
-            Incoming::ForeignContact => Err(Msg::ContactNotOwn),
-            Incoming::Edited => Err(Msg::EditedMessage),
-        };
-        super::take(&self.core, chat, Some(update_id), lang.as_deref(), asked).await
+        super::take(&self.core, chat, Some(update_id), lang.as_deref(), incoming).await
     }
 
     /// Sends what an update produced (see [`super::deliver`]).
