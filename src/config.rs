@@ -161,6 +161,9 @@ pub struct Settings {
     /// `CODE_LIMIT_PER_HOUR`, `CODE_LIMIT_PER_DAY` (per chat, across addresses) and
     /// `CODE_LIMIT_PER_ADDRESS_DAY` (per address, across chats): verification codes allowed.
     pub code_limits: crate::limits::CodeLimits,
+    /// `FLOOD_PER_SECOND` and `FLOOD_BURST`: how fast one chat may write before the bot asks it
+    /// to slow down (default 1 a second, 5 at once: faster than anyone types).
+    pub flood: (u32, u32),
     /// `LIMIT_KEY`: the key of the address tags the limits count by (the same on every
     /// replica); unset, a fixed default.
     pub limit_key: Secret,
@@ -275,10 +278,7 @@ impl Settings {
             replica_name: get("HOSTNAME").unwrap_or_else(|| "replica".to_owned()),
             code_limits: {
                 let defaults = crate::limits::CodeLimits::default();
-                let number = |name: &'static str, default: u32| {
-                    parse_number(&get, name, u64::from(default))
-                        .map(|n| u32::try_from(n).unwrap_or(u32::MAX).max(1))
-                };
+                let number = |name: &'static str, default: u32| parse_count(&get, name, default);
                 crate::limits::CodeLimits {
                     per_chat_hour: number("CODE_LIMIT_PER_HOUR", defaults.per_chat_hour)?,
                     per_chat_day: number("CODE_LIMIT_PER_DAY", defaults.per_chat_day)?,
@@ -287,6 +287,13 @@ impl Settings {
                         defaults.per_address_day,
                     )?,
                 }
+            },
+            flood: {
+                let number = |name: &'static str, default: u32| parse_count(&get, name, default);
+                (
+                    number("FLOOD_PER_SECOND", crate::runtime::FLOOD_PER_SECOND)?,
+                    number("FLOOD_BURST", crate::runtime::FLOOD_BURST)?,
+                )
             },
             limit_key: Secret::new(get("LIMIT_KEY").unwrap_or_else(|| "sferum-bot".to_owned())),
             messenger_app: match get("MESSENGER_APP").map(|v| v.to_lowercase()).as_deref() {
@@ -342,6 +349,15 @@ fn parse_url(name: &'static str, value: &str) -> Result<reqwest::Url, ConfigErro
         name,
         problem: format!("not a URL: {e}"),
     })
+}
+
+/// A positive count (0 reads as 1).
+fn parse_count(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    parse_number(get, name, u64::from(default)).map(|n| u32::try_from(n).unwrap_or(u32::MAX).max(1))
 }
 
 fn parse_number(

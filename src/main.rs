@@ -320,7 +320,8 @@ async fn core(settings: &Settings) -> Result<Assistant, String> {
         Assistant::new(Arc::new(engine), service, backends.store, clock)
             .with_outbox(backends.outbox)
             .with_directory(backends.directory)
-            .with_limits(backends.limits, settings.limit_key.expose().as_bytes()),
+            .with_limits(backends.limits, settings.limit_key.expose().as_bytes())
+            .with_flood_limit(settings.flood.0, settings.flood.1),
     )
 }
 

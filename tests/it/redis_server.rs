@@ -48,6 +48,12 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// The server's process id, while it runs (the load benchmark pins it to a core).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the server, as a crash would; its data is gone.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -141,7 +147,7 @@ fn require_redis_server() {
 }
 
 /// A port nobody listens on now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     loop {
         let listener = TcpListener::bind("127.0.0.1:0")
             .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0: {e}"));

@@ -1,0 +1,327 @@
+//! The load benchmark: `cargo bench --bench load` (options after `--`: `--chats 1000,10000`,
+//! `--runs 3`, `--updates 20000`).
+//!
+//! For each run, and each bot in turn (sferum-bot's release binary, then the minimal teloxide
+//! `RedisStorage<Json>` dialogue bot of `tools/teloxide-baseline`), side by side:
+//!
+//! 1. **Profile**: the bot in webhook mode on core 0, a fast fake Bot API, a private
+//!    redis-server behind a round-trip counting proxy; one chat plays the journey twice, one
+//!    update at a time, to learn how many replies each step gets, how many Redis round trips
+//!    each update costs, and how large the session is in Redis after every step.
+//! 2. **Load**, for each number of chats M: a fresh bot and a fresh redis-server (no proxy);
+//!    M chats play the journey at once, each with at most one update in flight, through at most
+//!    40 webhook connections. Measured: updates/s, the time from each POST to its last reply
+//!    (p50, p99), the bot's CPU time per update, Redis commands per update, Redis memory
+//!    growth per chat, sessions' size, and the bot's resident memory idle and after.
+//!
+//! The driver and Redis run on core 1. The medians of the runs and the ratios are printed last.
+
+#[allow(dead_code)]
+#[path = "../../tests/it/redis_server.rs"]
+mod redis_server;
+
+mod bots;
+mod drive;
+mod redis_probe;
+mod sink;
+
+use std::process::Command;
+use std::time::Duration;
+
+use bots::{Running, Which};
+use drive::{Poster, JOURNEY};
+use redis_server::RedisServer;
+
+/// Where the chats' ids start (any private chat ids would do).
+const FIRST_CHAT: i64 = 1_000_000;
+/// The profiled chat.
+const PROFILED_CHAT: i64 = 999_999;
+
+struct Options {
+    chats: Vec<usize>,
+    runs: usize,
+    updates: usize,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        chats: vec![1_000, 10_000],
+        runs: 3,
+        updates: 20_000,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    for pair in args.windows(2) {
+        match pair[0].as_str() {
+            "--chats" => {
+                options.chats = pair[1]
+                    .split(',')
+                    .map(|n| n.parse().expect("--chats 1000,10000"))
+                    .collect();
+            }
+            "--runs" => options.runs = pair[1].parse().expect("--runs 3"),
+            "--updates" => options.updates = pair[1].parse().expect("--updates 20000"),
+            _ => {}
+        }
+    }
+    options
+}
+
+/// What one profile measured.
+#[derive(Debug, Clone, Default)]
+struct Profile {
+    replies: Vec<usize>,
+    round_trips_per_update: f64,
+    idle_round_trips_per_s: f64,
+    session_max: u64,
+    idle_rss: u64,
+    start_ms: f64,
+}
+
+/// What one load phase measured.
+#[derive(Debug, Clone, Default)]
+struct Load {
+    updates_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_us: f64,
+    cpu_share: f64,
+    commands: f64,
+    bytes_per_chat: f64,
+    session_median: u64,
+    failed: usize,
+    rss_after: u64,
+}
+
+fn main() {
+    if std::env::var_os("LOAD_BENCH_PINNED").is_none() {
+        // The driver runs on core 1, the bots on core 0.
+        let status = Command::new("taskset")
+            .arg("-c")
+            .arg("1")
+            .arg(std::env::current_exe().expect("this benchmark"))
+            .args(std::env::args().skip(1))
+            .env("LOAD_BENCH_PINNED", "1")
+            .status()
+            .expect("taskset runs the benchmark on core 1");
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    let options = options();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(bench(&options));
+}
+
+async fn bench(options: &Options) {
+    let programs = bots::programs();
+    let mut profiles: Vec<Vec<Profile>> = vec![Vec::new(); 2];
+    let mut loads: Vec<Vec<Vec<Load>>> = vec![vec![Vec::new(); options.chats.len()]; 2];
+    for run in 1..=options.runs {
+        for (b, (which, program)) in programs.iter().enumerate() {
+            let profile = profile(*which, program).await;
+            eprintln!("run {run} {:<22} profile: {profile:?}", which.name());
+            for (c, &chats) in options.chats.iter().enumerate() {
+                let load = load(*which, program, chats, options.updates, &profile.replies).await;
+                eprintln!("run {run} {:<22} {chats} chats: {load:?}", which.name());
+                loads[b][c].push(load);
+            }
+            profiles[b].push(profile);
+        }
+    }
+    report(options, &programs, &profiles, &loads);
+}
+
+fn redis() -> RedisServer {
+    let server = RedisServer::start();
+    if let Some(pid) = server.pid() {
+        let _ = Command::new("taskset")
+            .args(["-p", "-c", "1", &pid.to_string()])
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+    server
+}
+
+fn port_of(server: &RedisServer) -> u16 {
+    server
+        .url()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port in the URL")
+}
+
+async fn profile(which: Which, program: &Command) -> Profile {
+    let server = redis();
+    let proxy = redis_probe::RoundTrips::start(port_of(&server)).await;
+    let (api, replies) = sink::start([PROFILED_CHAT]).await;
+    let bot = Running::start(which, program, api, proxy.port).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss = bot.rss();
+    let before = proxy.count();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_round_trips_per_s = (proxy.count() - before) as f64;
+    let mut redis = server.connection().await;
+    let poster = Poster::new(bot.webhook);
+    let mut chat = drive::chats(&[PROFILED_CHAT], replies).remove(0);
+    let key = which.session_key(PROFILED_CHAT);
+    let mut replies = Vec::new();
+    let mut session_max = 0;
+    let before = proxy.count();
+    let mut updates = 0;
+    for round in 0..2 {
+        for (i, step) in JOURNEY.iter().enumerate() {
+            let got = chat
+                .explore(&poster, *step, Duration::from_millis(150))
+                .await;
+            updates += 1;
+            if round == 0 {
+                replies.push(got);
+            } else {
+                assert_eq!(
+                    replies[i],
+                    got,
+                    "{}: step {step:?} got another number of replies",
+                    which.name()
+                );
+            }
+            // Whatever follows the replies (dropping the delivered ones) has happened by now.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            session_max = session_max.max(redis_probe::memory_usage(&mut redis, &key).await);
+        }
+    }
+    // The probe's own MEMORY USAGE calls went to the server directly, not through the proxy.
+    let round_trips = (proxy.count() - before) as f64;
+    Profile {
+        replies,
+        round_trips_per_update: round_trips / f64::from(updates),
+        idle_round_trips_per_s,
+        session_max,
+        idle_rss,
+        start_ms: bot.start_to_listening.as_secs_f64() * 1000.0,
+    }
+}
+
+async fn load(
+    which: Which,
+    program: &Command,
+    chats: usize,
+    updates: usize,
+    replies: &[usize],
+) -> Load {
+    let server = redis();
+    let ids: Vec<i64> = (0..chats as i64).map(|i| FIRST_CHAT + i).collect();
+    let (api, receivers) = sink::start(ids.iter().copied()).await;
+    let bot = Running::start(which, program, api, port_of(&server)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut redis = server.connection().await;
+    redis_probe::reset_stats(&mut redis).await;
+    let memory_before = redis_probe::info_field(&mut redis, "memory", "used_memory").await;
+    let poster = Poster::new(bot.webhook);
+    let rounds = updates.div_ceil(chats * JOURNEY.len()).max(1);
+    let cpu_before = bot.cpu();
+    let played = drive::play(&poster, drive::chats(&ids, receivers), rounds, replies).await;
+    let cpu = bot.cpu() - cpu_before;
+    // Let the replies' clean-up finish before Redis is looked at.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let commands = redis_probe::commands(&mut redis).await;
+    let memory_after = redis_probe::info_field(&mut redis, "memory", "used_memory").await;
+    let mut sessions = Vec::new();
+    for id in ids.iter().step_by((chats / 100).max(1)) {
+        sessions.push(redis_probe::memory_usage(&mut redis, &which.session_key(*id)).await);
+    }
+    sessions.sort_unstable();
+    let done = played.updates as f64;
+    Load {
+        updates_per_s: done / played.wall.as_secs_f64(),
+        p50_ms: played.percentile(0.5).as_secs_f64() * 1000.0,
+        p99_ms: played.percentile(0.99).as_secs_f64() * 1000.0,
+        cpu_us: cpu.as_secs_f64() * 1e6 / done,
+        cpu_share: cpu.as_secs_f64() / played.wall.as_secs_f64(),
+        commands: commands as f64 / done,
+        bytes_per_chat: memory_after.saturating_sub(memory_before) as f64 / chats as f64,
+        session_median: sessions.get(sessions.len() / 2).copied().unwrap_or(0),
+        failed: played.failed,
+        rss_after: bot.rss(),
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn report(
+    options: &Options,
+    programs: &[(Which, Command); 2],
+    profiles: &[Vec<Profile>],
+    loads: &[Vec<Vec<Load>>],
+) {
+    let p = |b: usize, f: &dyn Fn(&Profile) -> f64| median(profiles[b].iter().map(f).collect());
+    let l =
+        |b: usize, c: usize, f: &dyn Fn(&Load) -> f64| median(loads[b][c].iter().map(f).collect());
+    let mut rows: Vec<(String, f64, f64)> = Vec::new();
+    for (c, chats) in options.chats.iter().enumerate() {
+        let mut row = |name: &str, f: &dyn Fn(&Load) -> f64| {
+            rows.push((format!("{name} ({chats} chats)"), l(0, c, f), l(1, c, f)));
+        };
+        row("updates/s", &|x| x.updates_per_s);
+        row("POST to last reply p50, ms", &|x| x.p50_ms);
+        row("POST to last reply p99, ms", &|x| x.p99_ms);
+        row("bot CPU per update, µs", &|x| x.cpu_us);
+        row("bot CPU busy, share of one core", &|x| x.cpu_share);
+        row("Redis commands per update", &|x| x.commands);
+        row("Redis memory growth per chat, B", &|x| x.bytes_per_chat);
+        row("session in Redis (median of 100), B", &|x| {
+            x.session_median as f64
+        });
+        row("bot RSS after the load, MB", &|x| x.rss_after as f64 / 1e6);
+        row("updates that got no reply", &|x| x.failed as f64);
+    }
+    let mut row =
+        |name: &str, f: &dyn Fn(&Profile) -> f64| rows.push((name.to_owned(), p(0, f), p(1, f)));
+    row("Redis round trips per update (one chat)", &|x| {
+        x.round_trips_per_update
+    });
+    row("Redis round trips per idle second", &|x| {
+        x.idle_round_trips_per_s
+    });
+    row("session in Redis, largest after any step, B", &|x| {
+        x.session_max as f64
+    });
+    row("replies per journey", &|x| {
+        x.replies.iter().sum::<usize>() as f64
+    });
+    row("idle RSS, MB", &|x| x.idle_rss as f64 / 1e6);
+    row("start to listening, ms", &|x| x.start_ms);
+
+    println!();
+    println!(
+        "Load benchmark: {} run(s), medians; journey {:?}; {} updates per load phase at least",
+        options.runs, JOURNEY, options.updates
+    );
+    println!(
+        "| | {} | {} | ratio |",
+        programs[0].0.name(),
+        programs[1].0.name()
+    );
+    println!("|---|---|---|---|");
+    for (name, ours, theirs) in rows {
+        let ratio = if theirs == 0.0 {
+            "—".to_owned()
+        } else {
+            format!("{:.2}", ours / theirs)
+        };
+        println!("| {name} | {} | {} | {ratio} |", shown(ours), shown(theirs));
+    }
+}
+
+fn shown(value: f64) -> String {
+    if value.abs() >= 100.0 || value == value.trunc() {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
+}

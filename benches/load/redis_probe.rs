@@ -1,0 +1,130 @@
+//! What the load benchmark reads from Redis: memory, commands, a session's size, and (through a
+//! counting proxy, in the profiling phase only) how many round trips a bot makes.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use redis::aio::MultiplexedConnection;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub async fn info_field(redis: &mut MultiplexedConnection, section: &str, field: &str) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg(section)
+        .query_async(redis)
+        .await
+        .expect("INFO");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Every command's calls since the last `CONFIG RESETSTAT` (the ones run inside scripts
+/// included), summed.
+pub async fn commands(redis: &mut MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(redis)
+        .await
+        .expect("INFO commandstats");
+    info.lines()
+        .filter(|line| line.starts_with("cmdstat_") && !line.starts_with("cmdstat_info:"))
+        .filter_map(|line| line.split("calls=").nth(1))
+        .filter_map(|rest| rest.split(',').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+pub async fn reset_stats(redis: &mut MultiplexedConnection) {
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(redis)
+        .await
+        .expect("CONFIG RESETSTAT");
+}
+
+/// `MEMORY USAGE` of `key` (0 when it does not exist).
+pub async fn memory_usage(redis: &mut MultiplexedConnection, key: &str) -> u64 {
+    let usage: Option<u64> = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(key)
+        .arg("SAMPLES")
+        .arg(0)
+        .query_async(redis)
+        .await
+        .expect("MEMORY USAGE");
+    usage.unwrap_or(0)
+}
+
+/// A TCP proxy in front of Redis that counts round trips: a client write that follows an
+/// answer (or opens the connection) starts one. Exact for a client that waits for each answer,
+/// which is what one chat's sequential updates make of a bot.
+pub struct RoundTrips {
+    pub port: u16,
+    count: Arc<AtomicU64>,
+}
+
+impl RoundTrips {
+    pub async fn start(redis_port: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a proxy port");
+        let port = listener.local_addr().expect("its address").port();
+        let count = Arc::new(AtomicU64::new(0));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let count = counter.clone();
+                tokio::spawn(async move {
+                    if let Ok(server) = TcpStream::connect(("127.0.0.1", redis_port)).await {
+                        relay(client, server, count).await;
+                    }
+                });
+            }
+        });
+        Self { port, count }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+async fn relay(client: TcpStream, server: TcpStream, count: Arc<AtomicU64>) {
+    let answered = Arc::new(AtomicBool::new(true));
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let waiting = answered.clone();
+    let up = async move {
+        let mut buffer = vec![0_u8; 64 * 1024];
+        loop {
+            let n = match client_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if waiting.swap(false, Ordering::SeqCst) {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            if server_write.write_all(&buffer[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    let down = async move {
+        let mut buffer = vec![0_u8; 64 * 1024];
+        loop {
+            let n = match server_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            answered.store(true, Ordering::SeqCst);
+            if client_write.write_all(&buffer[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        () = up => {}
+        () = down => {}
+    }
+}
