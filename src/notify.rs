@@ -70,7 +70,12 @@ pub trait Outbox: Send + Sync {
         if_scheduled: IfScheduled,
     ) -> Result<bool, StoreError>;
     /// Drops a scheduled notice that is not yet due (no-op when there is none).
-    async fn cancel(&self, id: &str) -> Result<(), StoreError>;
+    async fn cancel(&self, id: &str) -> Result<(), StoreError> {
+        self.cancel_all(&[id]).await
+    }
+    /// Drops the scheduled notices `ids` at once (one round trip in Redis), as
+    /// [`Outbox::cancel`] drops one.
+    async fn cancel_all(&self, ids: &[&str]) -> Result<(), StoreError>;
     /// Notices due at `now`, claimed by `consumer`: newly due ones, and ones another consumer
     /// claimed more than `stale_after` ago without acking (it crashed). At most `max`.
     async fn claim_due(

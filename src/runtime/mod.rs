@@ -7,9 +7,11 @@
 //! holds, the replies of a process that died among them.
 
 pub mod desk;
+mod drops;
 mod follow;
 pub mod messengers;
 pub mod notifier;
+mod recent;
 mod reply;
 
 pub use reply::{render, Handled, Reply, ReplyButton};
@@ -91,6 +93,10 @@ pub struct Assistant {
     chat_locks: Mutex<HashMap<ChatKey, Arc<tokio::sync::Mutex<()>>>>,
     /// What operators see in `/metrics`.
     metrics: Arc<Metrics>,
+    /// Delivered replies waiting to be dropped from the outbox, many in one round trip.
+    drops: drops::Drops,
+    /// The sessions this process committed last: the next update of the chat skips the read.
+    recent: recent::Recent,
 }
 
 impl Assistant {
@@ -113,6 +119,8 @@ impl Assistant {
             flood_told: Mutex::new(HashMap::new()),
             chat_locks: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
+            drops: drops::Drops::default(),
+            recent: recent::Recent::new(recent::CAPACITY),
         }
     }
 
@@ -307,15 +315,20 @@ impl Assistant {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let loaded = match self.store.claim(chat, update_id).await? {
-                Claim::AlreadyHandled => {
-                    tracing::info!(chat = %chat, ?update_id, "redelivered update ignored");
-                    return Ok(None);
-                }
-                Claim::New(loaded) => loaded,
+            let redelivered = || {
+                tracing::info!(chat = %chat, ?update_id, "redelivered update ignored");
+                Ok(None)
+            };
+            let (loaded, guessed) = match self.recent.take(chat, update_id) {
+                recent::Look::Handled => return redelivered(),
+                recent::Look::Hit(loaded) => (Some(loaded), true),
+                recent::Look::Miss => match self.store.claim(chat, update_id).await? {
+                    Claim::AlreadyHandled => return redelivered(),
+                    Claim::New(loaded) => (loaded, false),
+                },
             };
             match self
-                .handle_loaded(chat, loaded, update_id, client_lang, input.clone())
+                .handle_loaded(chat, loaded, guessed, update_id, client_lang, input.clone())
                 .await
             {
                 Err(RuntimeError::Store(StoreError::Conflict)) if attempt < CONFLICT_RETRIES => {
@@ -365,19 +378,28 @@ impl Assistant {
         }
     }
 
-    /// The replies of a turn were delivered: the notice keeping them is dropped.
+    /// The replies of a turn were delivered: the notice keeping them is dropped, together
+    /// with the ones other chats delivered meanwhile ([`drops`]).
     pub async fn delivered(&self, handled: &Handled) {
         if let Some(id) = &handled.kept_as {
-            if let Err(error) = self.outbox.cancel(id).await {
-                tracing::warn!(%error, "delivered replies stay in the outbox; they may come twice");
+            if let drops::Dropped::Batch {
+                n,
+                result: Err(error),
+            } = self.drops.remove(self.outbox.as_ref(), id).await
+            {
+                tracing::warn!(%error, replies = n, "delivered replies stay in the outbox; they may come twice");
             }
         }
     }
 
+    /// The turn of `input` from `loaded`; `guessed` when `loaded` came from [`recent`] rather
+    /// than the store (then the store is read before any service call, and a difference is a
+    /// conflict).
     async fn handle_loaded(
         &self,
         chat: ChatKey,
         loaded: Option<Loaded>,
+        mut guessed: bool,
         update_id: Option<i64>,
         client_lang: Option<&str>,
         input: Input,
@@ -427,6 +449,14 @@ impl Assistant {
             let (Some(request), Some(awaiting)) = (turn.call, session.awaiting.clone()) else {
                 break;
             };
+            // No service call is made from a guess: the stored session must be the one the
+            // turn started from.
+            if std::mem::take(&mut guessed) {
+                match self.store.claim(chat, update_id).await? {
+                    Claim::New(Some(stored)) if stored.revision == revision => {}
+                    _ => return Err(RuntimeError::Store(StoreError::Conflict)),
+                }
+            }
             // The same turn from the same saved state always carries the same keys: a repeat
             // after a crash, a conflict or on another replica is the same request.
             let key = OpKey::derive(&chat.to_string(), session.epoch, revision, call);
@@ -456,7 +486,9 @@ impl Assistant {
         let step = self.engine.scripts().step(&session.at);
         let mut replies = self.render_all(&session.lang, &says)?;
         let mut kept_as = None;
+        let mut committed_as = None;
         if forget {
+            self.recent.forget(chat);
             self.store.delete(chat).await?;
             self.forget_elsewhere(chat).await?;
             tracing::info!(chat = %chat, "forgot the user at their request");
@@ -495,6 +527,7 @@ impl Assistant {
                 },
             };
             let committed = self.store.commit(chat, &commit).await?;
+            committed_as = Some(committed.revision);
             // Counted once committed: a conflict's retry does not count twice.
             for at in &trail {
                 self.metrics.step_entered(at);
@@ -521,14 +554,18 @@ impl Assistant {
         let seed = step.and_then(|s| s.seed.clone());
         let expects = step.and_then(|s| s.input);
         tracing::debug!(chat = %chat, at = %session.at, "turn done");
-        Ok(Handled {
+        let handled = Handled {
             replies,
-            at: session.at,
+            at: session.at.clone(),
             seed,
             expects,
-            lang: session.lang,
+            lang: session.lang.clone(),
             kept_as,
-        })
+        };
+        if let Some(revision) = committed_as {
+            self.recent.keep(chat, session, revision, update_id);
+        }
+        Ok(handled)
     }
 }
 

@@ -85,8 +85,11 @@ impl Outbox for MemoryOutbox {
         Ok(true)
     }
 
-    async fn cancel(&self, id: &str) -> Result<(), StoreError> {
-        self.state().scheduled.remove(id);
+    async fn cancel_all(&self, ids: &[&str]) -> Result<(), StoreError> {
+        let mut state = self.state();
+        for id in ids {
+            state.scheduled.remove(*id);
+        }
         Ok(())
     }
 

@@ -23,8 +23,9 @@
 //!   notice key exists (scheduled or in flight); with [`IfScheduled::Replace`] it does nothing
 //!   when the notice is in flight (a delivery in progress is not disturbed) and otherwise writes
 //!   the JSON and the score. So two replicas scheduling the same id keep one notice.
-//! - [`Outbox::cancel`] is one script: `ZREM`, and `DEL` of the notice key only if the `ZREM`
-//!   removed something (an in-flight notice is not cancelled).
+//! - [`Outbox::cancel_all`] is one script for any number of notices: for each, `ZREM`, and `DEL`
+//!   of the notice key only if the `ZREM` removed something (an in-flight notice is not
+//!   cancelled).
 //! - [`Outbox::claim_due`] takes up to four round trips:
 //!   1. `XAUTOCLAIM` (min-idle = `stale_after`) takes over, for this consumer, entries another
 //!      consumer read and did not ack in time;
@@ -422,12 +423,15 @@ impl Outbox for RedisOutbox {
         Ok(scheduled == 1)
     }
 
-    async fn cancel(&self, id: &str) -> Result<(), StoreError> {
-        let notice_key = self.notice_key(id);
+    async fn cancel_all(&self, ids: &[&str]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let notice_keys: Vec<String> = ids.iter().map(|id| self.notice_key(id)).collect();
         self.connection
             .run(|mut connection| {
                 let mut invocation = self.cancel_script.key(&self.scheduled_key);
-                invocation.key(&notice_key).arg(id);
+                invocation.key(&notice_keys).arg(ids);
                 async move { invocation.invoke_async::<i64>(&mut connection).await }
             })
             .await?;

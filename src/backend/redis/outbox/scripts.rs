@@ -44,15 +44,18 @@ end
 return {found[1], dropped}
 ";
 
-/// `KEYS[1]`: the sorted set; `KEYS[2]`: the notice key; `ARGV[1]`: the notice id.
+/// `KEYS[1]`: the sorted set; `KEYS[1 + n]`: the key of the notice `ARGV[n]`.
 ///
-/// Answers 1 when a scheduled notice was dropped, 0 when there was none (or it is in flight).
+/// Answers how many scheduled notices were dropped (one in flight, or none, is not).
 pub(super) const CANCEL_SCRIPT: &str = r"
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('DEL', KEYS[2])
-  return 1
+local dropped = 0
+for n = 1, #ARGV do
+  if redis.call('ZREM', KEYS[1], ARGV[n]) == 1 then
+    redis.call('DEL', KEYS[1 + n])
+    dropped = dropped + 1
+  end
 end
-return 0
+return dropped
 ";
 
 /// `KEYS[1]`: the sorted set; `KEYS[2]`: the stream; `ARGV[1]`: now in milliseconds; `ARGV[2]`:
