@@ -75,22 +75,51 @@ async fn up_to_contact(bot: &TestBot, chat: ChatKey) -> Handled {
 }
 
 async fn revision(connection: &mut MultiplexedConnection, key: &str) -> u64 {
-    let rev: Option<u64> = connection
-        .hget(key, "rev")
+    stored(connection, key)
         .await
-        .unwrap_or_else(|e| panic!("HGET {key} rev: {e}"));
-    rev.unwrap_or_else(|| panic!("{key} has no revision"))
+        .revision
+        .unwrap_or_else(|| panic!("{key} has no revision"))
 }
 
-async fn stored(connection: &mut MultiplexedConnection, key: &str) -> (Option<u64>, Vec<u8>) {
-    let (rev, data): (Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
-        .arg(key)
-        .arg("rev")
-        .arg("data")
-        .query_async(connection)
+/// A session as the store keeps it: `{rev} {mark} {lang}\n{json}`.
+#[derive(Debug, PartialEq)]
+struct Stored {
+    revision: Option<u64>,
+    mark: u64,
+    lang: String,
+    data: Vec<u8>,
+}
+
+impl Stored {
+    /// The value to write under the session's key.
+    fn value(&self) -> Vec<u8> {
+        let head = format!("{} {} {}\n", self.revision.unwrap_or(0), self.mark, self.lang);
+        [head.as_bytes(), &self.data].concat()
+    }
+}
+
+async fn stored(connection: &mut MultiplexedConnection, key: &str) -> Stored {
+    let value: Option<Vec<u8>> = connection
+        .get(key)
         .await
-        .unwrap_or_else(|e| panic!("HMGET {key}: {e}"));
-    (rev, data.unwrap_or_default())
+        .unwrap_or_else(|e| panic!("GET {key}: {e}"));
+    let value = value.unwrap_or_default();
+    let Some(newline) = value.iter().position(|b| *b == b'\n') else {
+        return Stored {
+            revision: None,
+            mark: 0,
+            lang: String::new(),
+            data: value,
+        };
+    };
+    let head = String::from_utf8_lossy(&value[..newline]).into_owned();
+    let fields: Vec<&str> = head.split(' ').collect();
+    Stored {
+        revision: fields.first().and_then(|r| r.parse().ok()),
+        mark: fields.get(1).and_then(|m| m.parse().ok()).unwrap_or(0),
+        lang: fields.get(2).map(|l| (*l).to_owned()).unwrap_or_default(),
+        data: value[newline + 1..].to_vec(),
+    }
 }
 
 async fn pttl(connection: &mut MultiplexedConnection, key: &str) -> i64 {
@@ -162,13 +191,7 @@ async fn a_session_expires_after_its_ttl_and_activity_renews_it() {
     );
     // A Telegram update is remembered in the session itself, as the chat's latest id: no key
     // of its own to outweigh the session.
-    let mark: Option<String> = redis::cmd("HGET")
-        .arg(&key)
-        .arg("upd")
-        .query_async(&mut redis)
-        .await
-        .unwrap_or_else(|e| panic!("HGET: {e}"));
-    assert_eq!(mark.as_deref(), Some("9001"));
+    assert_eq!(stored(&mut redis, &key).await.mark, 9001);
     let keyed: bool = redis
         .exists(store.update_key(Channel::Telegram, 9001))
         .await
@@ -340,14 +363,15 @@ async fn a_session_whose_step_no_longer_exists_restarts_politely() {
     up_to_contact(&bot, CHAT).await;
 
     // A deploy removed the step the user is at.
-    let (_, data) = stored(&mut redis, &key).await;
+    let mut kept = stored(&mut redis, &key).await;
     let mut session: serde_json::Value =
-        serde_json::from_slice(&data).unwrap_or_else(|e| panic!("the stored session: {e}"));
+        serde_json::from_slice(&kept.data).unwrap_or_else(|e| panic!("the stored session: {e}"));
     session["at"] = serde_json::json!({"scenario": "gone", "step": "nowhere"});
+    kept.data = session.to_string().into_bytes();
     let _: () = redis
-        .hset(&key, "data", session.to_string())
+        .set(&key, kept.value())
         .await
-        .unwrap_or_else(|e| panic!("HSET: {e}"));
+        .unwrap_or_else(|e| panic!("SET: {e}"));
 
     // The deploy restarted the bot: it reads what is stored.
     let bot = bot_on(&store).await;
@@ -364,15 +388,16 @@ async fn a_corrupt_session_restarts_politely() {
     // Garbage in the data field of a session at revision 5.
     up_to_contact(&bot, CHAT).await;
     let key = store.session_key(CHAT);
-    let _: () = redis::cmd("HSET")
-        .arg(&key)
-        .arg("rev")
-        .arg(5)
-        .arg("data")
-        .arg(b"\xff\xfe\x00{\"at\": oops".as_slice())
-        .query_async(&mut redis)
+    let damaged = Stored {
+        revision: Some(5),
+        mark: 0,
+        lang: "ru".to_owned(),
+        data: b"\xff\xfe\x00{\"at\": oops".to_vec(),
+    };
+    let _: () = redis
+        .set(&key, damaged.value())
         .await
-        .unwrap_or_else(|e| panic!("HSET: {e}"));
+        .unwrap_or_else(|e| panic!("SET: {e}"));
     // Another replica (this one keeps the session it committed) reads the damage.
     let bot = bot_on(&store).await;
     recovers(&bot, CHAT, LOST).await;
@@ -615,19 +640,14 @@ async fn redis_round_trips_per_update_and_session_memory() {
         .query_async(&mut redis)
         .await
         .unwrap_or_else(|e| panic!("MEMORY USAGE: {e}"));
-    let json: usize = redis::cmd("HSTRLEN")
-        .arg(&key)
-        .arg("data")
-        .query_async(&mut redis)
-        .await
-        .unwrap_or_else(|e| panic!("HSTRLEN: {e}"));
+    let json = stored(&mut redis, &key).await.data.len();
     let keys: i64 = redis::cmd("DBSIZE")
         .query_async(&mut redis)
         .await
         .unwrap_or_else(|e| panic!("DBSIZE: {e}"));
     eprintln!(
         "redis: MEMORY USAGE {key} after the code was sent = {memory} bytes (session JSON \
-         {json} bytes, the update ids in its `upd` field); {keys} keys in all"
+         {json} bytes, the chat's last update id in its head); {keys} keys in all"
     );
     assert!(memory > 0 && json > 0);
 
@@ -769,8 +789,9 @@ async fn an_update_committed_by_the_previous_version_is_still_taken_for_a_redeli
     assert!(next.is_some(), "a new update is answered");
 }
 
-/// A session stored by the version before the compact encoding (steps as objects, every field
-/// written): it loads, and the conversation goes on from it — its buttons still work.
+/// A session stored by the version before the compact encoding (a hash of `rev` and `data`,
+/// steps as objects, every field written): it loads, and the conversation goes on from it — its
+/// buttons still work — and is saved in today's form.
 #[tokio::test]
 async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() {
     let server = RedisServer::start();
@@ -793,6 +814,7 @@ async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() 
         .expect("stored");
     let session = loaded.session.expect("the old session decodes");
     assert_eq!(session.at.to_string(), "menu/start");
+    assert_eq!(store.language(CHAT).await, Ok(Some("ru".to_owned())));
     assert_eq!(session.history.len(), 6);
     // Its first button, as the old message showed it, is «Я родитель».
     let handled = bot
@@ -811,10 +833,15 @@ async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() 
         .expect("answered");
     assert_eq!(handled.at.to_string(), "menu/parent");
     // Saved again in the compact form, and much smaller.
-    let json: String = redis
-        .hget(store.session_key(CHAT), "data")
-        .await
-        .unwrap_or_else(|e| panic!("HGET: {e}"));
+    let json = String::from_utf8(stored(&mut redis, &store.session_key(CHAT)).await.data)
+        .expect("JSON");
     assert!(!json.contains("\"scenario\":"), "{json}");
+    // And as one string, no longer the hash of the versions before.
+    let kind: String = redis::cmd("TYPE")
+        .arg(store.session_key(CHAT))
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_else(|e| panic!("TYPE: {e}"));
+    assert_eq!(kind, "string");
     assert!(json.contains("\"menu/parent\""), "{json}");
 }

@@ -5,14 +5,17 @@
 //!
 //! Everything lives under [`RedisStoreConfig::prefix`] (`sferum:` by default):
 //!
-//! - `{prefix}session:{chat}`: a hash with two fields, `rev` (the [`Revision`], a decimal
-//!   integer) and `data` (the session as JSON). One hash rather than two keys, so that the
-//!   revision and the data can never drift apart, one `DEL` forgets a chat, one `PEXPIRE` ages
-//!   both, and a listing finds exactly one key per chat. Its expiry,
-//!   [`RedisStoreConfig::session_ttl`], is set again by every save: a conversation nobody
-//!   touches for that long disappears by itself.
-//! - `upd`, a third field of a Telegram chat's session hash: the id of the chat's last committed
-//!   update (see [`crate::store::marked`] for why one number per chat is enough).
+//! - `{prefix}session:{chat}`: a string, `{rev} {mark} {lang}\n{session JSON}`: the
+//!   [`Revision`], the chat's last committed Telegram update (see [`crate::store::marked`] for
+//!   why one number per chat is enough; 0 for none), the session's language (so that a message
+//!   from outside the chat's turn reads a few bytes, not the session), then the session as
+//!   JSON. One string rather than a hash: Redis keeps a hash with a value this long as a hash
+//!   table, about 400 bytes more per chat than the string. One key, so that the revision and
+//!   the data never drift apart, one `DEL` forgets a chat, one `PEXPIRE` ages it all, and a
+//!   listing finds exactly one key per chat. Its expiry, [`RedisStoreConfig::session_ttl`], is
+//!   set again by every save: a conversation nobody touches for that long disappears by itself.
+//!   Versions before kept a hash (`rev`, `data`, `lang`, `upd`); it is read as it is and
+//!   replaced by the string at the chat's next save.
 //! - `{prefix}update:max:{update_id}`: `1`, set by the commit of a MAX update's turn with
 //!   [`RedisStoreConfig::dedupe_ttl`]; its existence means "this update's turn is committed".
 //!   It says nothing about who sent it. (Versions before the mark wrote `{prefix}update:{id}`
@@ -96,9 +99,10 @@ fn days_ms(days: u32) -> u64 {
     u64::from(days) * 86_400_000
 }
 
-/// `KEYS[1]`: the session hash; `KEYS[2]` (claim only): the update's key. `ARGV[1]`: the
-/// update's id when it is marked in the session ([`crate::store::marked`]), else ''. Marks nothing: the
-/// commit records the update.
+/// `KEYS[1]`: the session; `KEYS[2]` (claim only): the update's key. `ARGV[1]`: the update's
+/// id when it is marked in the session ([`crate::store::marked`]), else ''. Marks nothing: the
+/// commit records the update. Reads both layouts: the string (see the module documentation) and
+/// the hash of versions before it.
 ///
 /// Answers `{0}` for an update already committed, `{1}` when no session is stored, `{1, rev}` when
 /// something undecodable is stored, and `{1, rev, data}` otherwise. (A Lua array ends at its
@@ -111,17 +115,23 @@ local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'none' then
   return {1}
 end
-if kind ~= 'hash' then
+local rev, mark, data
+if kind == 'string' then
+  local r, m, body = string.match(redis.call('GET', KEYS[1]), '^(%d+) (%d+) [^\n]*\n(.*)$')
+  if not r then
+    return {1, 0}
+  end
+  rev, mark, data = tonumber(r), tonumber(m), body
+elseif kind == 'hash' then
+  local fields = redis.call('HMGET', KEYS[1], 'rev', 'data', 'upd')
+  rev, mark, data = tonumber(fields[1]) or 0, tonumber(fields[3]), fields[2]
+else
   return {1, 0}
 end
-if ARGV[1] ~= '' then
-  local mark = tonumber(redis.call('HGET', KEYS[1], 'upd'))
-  if mark and tonumber(ARGV[1]) <= mark then
-    return {0}
-  end
+if ARGV[1] ~= '' and mark and tonumber(ARGV[1]) <= mark then
+  return {0}
 end
-local fields = redis.call('HMGET', KEYS[1], 'rev', 'data')
-return {1, tonumber(fields[1]) or 0, fields[2]}
+return {1, rev, data}
 ";
 
 /// The commit of one turn. `KEYS`: the session hash, the update's key (the session hash again
@@ -144,28 +154,27 @@ if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
   return {0, -1}
 end
 local kind = redis.call('TYPE', KEYS[1]).ok
-local current = 0
-if kind == 'hash' then
+local current, mark = 0, 0
+if kind == 'string' then
+  local r, m = string.match(redis.call('GETRANGE', KEYS[1], 0, 48), '^(%d+) (%d+) ')
+  current, mark = tonumber(r) or 0, tonumber(m) or 0
+elseif kind == 'hash' then
   current = tonumber(redis.call('HGET', KEYS[1], 'rev')) or 0
-  local mark = tonumber(redis.call('HGET', KEYS[1], 'upd'))
-  if ARGV[10] ~= '' and mark and tonumber(ARGV[10]) <= mark then
-    return {0, -1}
-  end
+  mark = tonumber(redis.call('HGET', KEYS[1], 'upd')) or 0
+end
+if ARGV[10] ~= '' and tonumber(ARGV[10]) <= mark then
+  return {0, -1}
 end
 if current ~= tonumber(ARGV[1]) then
   return {0, current}
 end
-if kind ~= 'hash' and kind ~= 'none' then
-  redis.call('DEL', KEYS[1])
-end
 local rev = current + 1
-redis.call('HSET', KEYS[1], 'rev', rev, 'data', ARGV[2], 'lang', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[10] ~= '' then
+  mark = ARGV[10]
+end
+redis.call('SET', KEYS[1], rev .. ' ' .. mark .. ' ' .. ARGV[5] .. '\n' .. ARGV[2], 'PX', ARGV[3])
 if ARGV[4] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
-end
-if ARGV[10] ~= '' then
-  redis.call('HSET', KEYS[1], 'upd', ARGV[10])
 end
 local fields = tonumber(ARGV[9])
 for f = 0, fields - 1 do
@@ -189,6 +198,18 @@ for i = 6, #KEYS do
   end
 end
 return {1, rev}
+";
+
+/// `KEYS[1]`: the session. Answers its language from the string's head (or the hash's `lang`
+/// field of versions before it), nil when neither holds one.
+const LANGUAGE_SCRIPT: &str = r"
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'string' then
+  return string.match(redis.call('GETRANGE', KEYS[1], 0, 63), '^%d+ %d+ (%S+)\n')
+elseif kind == 'hash' then
+  return redis.call('HGET', KEYS[1], 'lang')
+end
+return false
 ";
 
 /// Where and for how long the store keeps things.
@@ -222,6 +243,7 @@ pub struct RedisStore {
     dedupe_ttl_ms: u64,
     claim_script: Script,
     commit_script: Script,
+    language_script: Script,
     /// The outbox's keys, for the replies a commit keeps.
     outbox: OutboxKeys,
 }
@@ -241,6 +263,7 @@ impl RedisStore {
             dedupe_ttl_ms: millis(config.dedupe_ttl),
             claim_script: Script::new(CLAIM_SCRIPT),
             commit_script: Script::new(COMMIT_SCRIPT),
+            language_script: Script::new(LANGUAGE_SCRIPT),
         };
         // Connect now and load the scripts, so that the first update pays for neither; if Redis
         // is down, say so and carry on.
@@ -331,7 +354,11 @@ impl RedisStore {
     }
 
     async fn load_scripts(&self) -> Result<(), StoreError> {
-        load_scripts(&self.connection, &[&self.claim_script, &self.commit_script]).await
+        load_scripts(
+            &self.connection,
+            &[&self.claim_script, &self.commit_script, &self.language_script],
+        )
+        .await
     }
 }
 
@@ -441,10 +468,9 @@ impl SessionStore for RedisStore {
             .run(|mut connection| {
                 let key = key.clone();
                 async move {
-                    ::redis::cmd("HGET")
-                        .arg(key)
-                        .arg("lang")
-                        .query_async::<Option<String>>(&mut connection)
+                    self.language_script
+                        .key(key)
+                        .invoke_async::<Option<String>>(&mut connection)
                         .await
                 }
             })
