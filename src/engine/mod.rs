@@ -195,15 +195,26 @@ impl Engine {
     }
 
     /// Handles one input.
+    /// A stored session as its next turn begins from it: an offer stored as the step's own
+    /// gets its buttons back from the script ([`Offer::own`]).
+    pub fn restored(&self, session: Session) -> Session {
+        let now = session.updated_at;
+        let mut turn = TurnInProgress::new(self, session, now);
+        turn.restore_offer();
+        turn.session
+    }
+
     pub fn take_turn(&self, session: Session, input: Input, now: DateTime<Utc>) -> Turn {
         let from_user = matches!(
             input,
             Input::Text(_) | Input::Button { .. } | Input::Command(_) | Input::Desk(_)
         );
         let mut turn = TurnInProgress::new(self, session, now);
+        turn.restore_offer();
         turn.handle(input);
         turn.ask_for_contact();
         turn.session.updated_at = now;
+        turn.mark_own_offer();
         if from_user {
             turn.session.active_at = now;
             turn.expect_back();

@@ -27,10 +27,15 @@ impl<'e> TurnInProgress<'e> {
     /// The step's press buttons that apply now, as (label, action), and the way back to the
     /// step a side question was asked from.
     pub(super) fn step_buttons(&self, step: &Step) -> Vec<(String, Action)> {
+        self.step_buttons_at(step, self.now)
+    }
+
+    /// [`Self::step_buttons`] as they were (or will be) at `now`.
+    fn step_buttons_at(&self, step: &Step, now: DateTime<Utc>) -> Vec<(String, Action)> {
         let mut buttons: Vec<(String, Action)> = step
             .buttons
             .iter()
-            .filter(|b| b.when.is_none_or(|c| self.holds(c)))
+            .filter(|b| b.when.is_none_or(|c| self.holds_at(c, now)))
             .filter_map(|b| match &b.action {
                 ButtonAction::Goto(to) => Some((b.label.clone(), Action::Goto(to.clone()))),
                 ButtonAction::Url(_) => None,
@@ -59,14 +64,46 @@ impl<'e> TurnInProgress<'e> {
     }
 
     pub(super) fn holds(&self, condition: Condition) -> bool {
+        self.holds_at(condition, self.now)
+    }
+
+    fn holds_at(&self, condition: Condition, now: DateTime<Utc>) -> bool {
         match condition {
             Condition::CanResend => self
                 .session
                 .facts
                 .verification
                 .as_ref()
-                .is_some_and(|v| self.now >= v.resend_after),
+                .is_some_and(|v| now >= v.resend_after),
         }
+    }
+
+    /// The current step's own offer as the script makes it at `now`.
+    fn own_offer(&self, now: DateTime<Utc>) -> Vec<(String, Action)> {
+        self.current()
+            .map(|step| self.distinct(self.step_buttons_at(step, now)))
+            .unwrap_or_default()
+    }
+
+    /// An offer stored as the step's own ([`Offer::own`]) gets its buttons back from the
+    /// script, as they were when it was saved, if the script is still the one it was saved
+    /// with. (After a deploy that changed the scripts its buttons are answered as stale: a
+    /// button's place might now mean another one.)
+    pub(super) fn restore_offer(&mut self) {
+        let offer = &self.session.offer;
+        if offer.own
+            && offer.actions.is_empty()
+            && self.session.scripts_version == self.scripts().version
+        {
+            self.session.offer.actions = self.own_offer(self.session.updated_at);
+        }
+    }
+
+    /// Marks the offer as the step's own when the script rebuilds it exactly (at the turn's
+    /// time, which the session is saved with): it is then stored without its buttons.
+    pub(super) fn mark_own_offer(&mut self) {
+        let own = self.own_offer(self.now) == self.session.offer.actions;
+        self.session.offer.own = own;
     }
 
     pub(super) fn say_plain(&mut self, message: &str) {
@@ -109,8 +146,8 @@ impl<'e> TurnInProgress<'e> {
         self.say(message, args, progress, views);
     }
 
-    /// Makes `buttons` the current offer and returns their views. A label appears once.
-    pub(super) fn offer(&mut self, mut buttons: Vec<(String, Action)>) -> Vec<ButtonView> {
+    /// `buttons` with each label (and its variables) once.
+    fn distinct(&self, mut buttons: Vec<(String, Action)>) -> Vec<(String, Action)> {
         let mut seen: Vec<(String, Args)> = Vec::new();
         buttons.retain(|(label, action)| {
             let key = (label.clone(), self.label_args(action));
@@ -118,6 +155,12 @@ impl<'e> TurnInProgress<'e> {
             seen.push(key);
             new
         });
+        buttons
+    }
+
+    /// Makes `buttons` the current offer and returns their views. A label appears once.
+    pub(super) fn offer(&mut self, buttons: Vec<(String, Action)>) -> Vec<ButtonView> {
+        let buttons = self.distinct(buttons);
         if self.session.offer.actions != buttons {
             self.session.offer.seq = self.session.offer.seq.wrapping_add(1);
             self.session.offer.actions = buttons;

@@ -184,11 +184,39 @@ pub enum Action {
 
 /// The buttons the user can press now. Buttons of older messages carry an older `seq` and are
 /// answered as stale.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Most offers are the current step's own buttons: those are stored as `"own": true` without
+/// the buttons, which the engine rebuilds from the script when the session is next used (most
+/// of a stored session was its offer, button targets spelt out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Offer {
     pub seq: u32,
     /// (label message id, action) for each button, in order.
+    #[serde(default)]
     pub actions: Vec<(String, Action)>,
+    /// The actions are the current step's own buttons as the script makes them at the
+    /// session's `updated_at`: they are stored as this flag alone.
+    #[serde(default)]
+    pub own: bool,
+}
+
+impl Serialize for Offer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            seq: u32,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            actions: &'a [(String, Action)],
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            own: bool,
+        }
+        Stored {
+            seq: self.seq,
+            actions: if self.own { &[] } else { &self.actions },
+            own: self.own,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// One user's conversation.

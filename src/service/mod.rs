@@ -86,7 +86,11 @@ pub enum Invite {
         class: String,
         school: String,
         teacher_name: String,
-        #[serde(default, with = "crate::domain::stored_time::optional")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::domain::stored_time::optional"
+        )]
         expires_at: Option<DateTime<Utc>>,
     },
     /// A child's invitation for a parent (V1.6–V1.7).
@@ -95,7 +99,11 @@ pub enum Invite {
         child_name: String,
         class: String,
         school: String,
-        #[serde(default, with = "crate::domain::stored_time::optional")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::domain::stored_time::optional"
+        )]
         expires_at: Option<DateTime<Utc>>,
     },
     /// Binds a teacher's chat.

@@ -93,7 +93,12 @@ struct Stored {
 impl Stored {
     /// The value to write under the session's key.
     fn value(&self) -> Vec<u8> {
-        let head = format!("{} {} {}\n", self.revision.unwrap_or(0), self.mark, self.lang);
+        let head = format!(
+            "{} {} {}\n",
+            self.revision.unwrap_or(0),
+            self.mark,
+            self.lang
+        );
         [head.as_bytes(), &self.data].concat()
     }
 }
@@ -789,6 +794,58 @@ async fn an_update_committed_by_the_previous_version_is_still_taken_for_a_redeli
     assert!(next.is_some(), "a new update is answered");
 }
 
+/// The step's own buttons are stored as `"own": true`, not spelt out, and work after a restart;
+/// after a deploy that changed the scripts, they are answered as stale and the step is shown
+/// again with buttons that work.
+#[tokio::test]
+async fn a_steps_own_buttons_are_stored_as_a_flag_and_rebuilt_from_the_script() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let mut redis = server.connection().await;
+    let key = store.session_key(CHAT);
+    let menu = say(&bot_on(&store).await, CHAT, "/start").await;
+    let parent = turn(&bot_on(&store).await, CHAT, press(&menu, "Я родитель")).await;
+    assert_eq!(parent.at.to_string(), "menu/parent");
+    let kept = stored(&mut redis, &key).await;
+    let json = String::from_utf8(kept.data.clone()).expect("JSON");
+    assert!(json.contains("\"own\":true"), "{json}");
+    assert!(
+        !json.contains("Goto"),
+        "the buttons are not spelt out: {json}"
+    );
+
+    // Another replica (or this one restarted) reads it: the first button works.
+    let how = turn(
+        &bot_on(&store).await,
+        CHAT,
+        press(&parent, "У ребёнка нет Госуслуг"),
+    )
+    .await;
+    assert_eq!(how.at.to_string(), "menu/how_to_start", "{}", text_of(&how));
+
+    // A deploy changed the scripts: the old message's button is stale, the step is shown
+    // again, and its fresh buttons work.
+    let mut kept = stored(&mut redis, &key).await;
+    let mut session: serde_json::Value = serde_json::from_slice(&kept.data).expect("JSON");
+    session["scripts_version"] = serde_json::json!("before-the-deploy");
+    kept.data = session.to_string().into_bytes();
+    let _: () = redis
+        .set(&key, kept.value())
+        .await
+        .unwrap_or_else(|e| panic!("SET: {e}"));
+    let bot = bot_on(&store).await;
+    let stale = turn(&bot, CHAT, press(&how, "Важные правила")).await;
+    assert!(text_of(&stale).contains("устарела"), "{}", text_of(&stale));
+    assert_eq!(stale.at.to_string(), "menu/how_to_start");
+    let rules = turn(&bot, CHAT, press(&stale, "Важные правила")).await;
+    assert_ne!(
+        rules.at.to_string(),
+        "menu/how_to_start",
+        "{}",
+        text_of(&rules)
+    );
+}
+
 /// A session stored by the version before the compact encoding (a hash of `rev` and `data`,
 /// steps as objects, every field written): it loads, and the conversation goes on from it — its
 /// buttons still work — and is saved in today's form.
@@ -833,8 +890,8 @@ async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() 
         .expect("answered");
     assert_eq!(handled.at.to_string(), "menu/parent");
     // Saved again in the compact form, and much smaller.
-    let json = String::from_utf8(stored(&mut redis, &store.session_key(CHAT)).await.data)
-        .expect("JSON");
+    let json =
+        String::from_utf8(stored(&mut redis, &store.session_key(CHAT)).await.data).expect("JSON");
     assert!(!json.contains("\"scenario\":"), "{json}");
     // And as one string, no longer the hash of the versions before.
     let kind: String = redis::cmd("TYPE")

@@ -356,7 +356,11 @@ impl RedisStore {
     async fn load_scripts(&self) -> Result<(), StoreError> {
         load_scripts(
             &self.connection,
-            &[&self.claim_script, &self.commit_script, &self.language_script],
+            &[
+                &self.claim_script,
+                &self.commit_script,
+                &self.language_script,
+            ],
         )
         .await
     }
