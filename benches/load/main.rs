@@ -1,5 +1,6 @@
 //! The load benchmark: `cargo bench --bench load` (options after `--`: `--chats 1000,10000`,
-//! `--runs 3`, `--updates 20000`).
+//! `--runs 3`, `--updates 20000`, and `--only sferum-bot` or `--only teloxide` to run one bot,
+//! e.g. under a profiler).
 //!
 //! For each run, and each bot in turn (sferum-bot's release binary, then the minimal teloxide
 //! `RedisStorage<Json>` dialogue bot of `tools/teloxide-baseline`), side by side:
@@ -41,6 +42,8 @@ struct Options {
     chats: Vec<usize>,
     runs: usize,
     updates: usize,
+    /// `--only sferum-bot` (or `baseline`): one bot, for profiling it; no ratios.
+    only: Option<String>,
 }
 
 fn options() -> Options {
@@ -48,6 +51,7 @@ fn options() -> Options {
         chats: vec![1_000, 10_000],
         runs: 3,
         updates: 20_000,
+        only: None,
     };
     let args: Vec<String> = std::env::args().collect();
     for pair in args.windows(2) {
@@ -60,6 +64,7 @@ fn options() -> Options {
             }
             "--runs" => options.runs = pair[1].parse().expect("--runs 3"),
             "--updates" => options.updates = pair[1].parse().expect("--updates 20000"),
+            "--only" => options.only = Some(pair[1].clone()),
             _ => {}
         }
     }
@@ -119,6 +124,13 @@ async fn bench(options: &Options) {
     let mut loads: Vec<Vec<Vec<Load>>> = vec![vec![Vec::new(); options.chats.len()]; 2];
     for run in 1..=options.runs {
         for (b, (which, program)) in programs.iter().enumerate() {
+            if options
+                .only
+                .as_deref()
+                .is_some_and(|only| !which.name().starts_with(only))
+            {
+                continue;
+            }
             let profile = profile(*which, program).await;
             eprintln!("run {run} {:<22} profile: {profile:?}", which.name());
             for (c, &chats) in options.chats.iter().enumerate() {
@@ -129,7 +141,9 @@ async fn bench(options: &Options) {
             profiles[b].push(profile);
         }
     }
-    report(options, &programs, &profiles, &loads);
+    if options.only.is_none() {
+        report(options, &programs, &profiles, &loads);
+    }
 }
 
 fn redis() -> RedisServer {

@@ -4,10 +4,17 @@
 use super::*;
 
 impl<'e> TurnInProgress<'e> {
-    /// Moves to `to`, remembering the current step for `/back`.
+    /// Moves to `to`, remembering the current step for `/back`. Coming back to a step already
+    /// in the history cuts the loop: `/back` from it goes where it went the first time, and
+    /// going round the menu does not fill the history (nor the stored session).
     pub(super) fn enter(&mut self, to: StepRef) {
         let from = self.session.at.clone();
-        if from != to && !self.session.fresh && self.scripts().step(&from).is_some_and(is_resting) {
+        if let Some(earlier) = self.session.history.iter().position(|s| *s == to) {
+            self.session.history.truncate(earlier);
+        } else if from != to
+            && !self.session.fresh
+            && self.scripts().step(&from).is_some_and(is_resting)
+        {
             self.session.history.push(from);
             let excess = self.session.history.len().saturating_sub(HISTORY_LIMIT);
             self.session.history.drain(..excess);

@@ -13,6 +13,7 @@ pub mod messengers;
 pub mod notifier;
 mod recent;
 mod reply;
+mod turns;
 
 pub use reply::{render, Handled, Reply, ReplyButton};
 
@@ -90,7 +91,8 @@ pub struct Assistant {
     /// When each flooding chat was last told to slow down.
     flood_told: Mutex<HashMap<ChatKey, chrono::DateTime<chrono::Utc>>>,
     /// One lock per chat: a chat's updates are handled one at a time within this process.
-    chat_locks: Mutex<HashMap<ChatKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// One turn at a time per chat in this process.
+    turns: turns::TurnLocks,
     /// What operators see in `/metrics`.
     metrics: Arc<Metrics>,
     /// Delivered replies waiting to be dropped from the outbox, many in one round trip.
@@ -117,7 +119,7 @@ impl Assistant {
             limit_key: b"sferum-bot".to_vec(),
             flood: governor::RateLimiter::keyed(flood_quota(FLOOD_PER_SECOND, FLOOD_BURST)),
             flood_told: Mutex::new(HashMap::new()),
-            chat_locks: Mutex::new(HashMap::new()),
+            turns: turns::TurnLocks::default(),
             metrics: Arc::new(Metrics::default()),
             drops: drops::Drops::default(),
             recent: recent::Recent::new(recent::CAPACITY),
@@ -254,14 +256,6 @@ impl Assistant {
         session
     }
 
-    fn chat_lock(&self, chat: ChatKey) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.chat_locks.lock().unwrap_or_else(|e| e.into_inner());
-        if locks.len() > 10_000 {
-            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-        }
-        locks.entry(chat).or_default().clone()
-    }
-
     /// Handles one input of `chat`. `client_lang` is the language the user's client reports,
     /// used for a new conversation.
     pub async fn handle(
@@ -310,8 +304,7 @@ impl Assistant {
         client_lang: Option<&str>,
         input: Input,
     ) -> Result<Option<Handled>, RuntimeError> {
-        let lock = self.chat_lock(chat);
-        let _guard = lock.lock().await;
+        let _turn = self.turns.hold(chat).await;
         let mut attempt = 0;
         loop {
             attempt += 1;

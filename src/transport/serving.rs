@@ -113,36 +113,62 @@ pub enum ServeError {
 }
 
 /// Replies being sent: one chain per chat, so a chat's replies keep their order while other
-/// chats' go out in parallel.
+/// chats' go out in parallel. A chain's last sending removes it, so the map holds only chats
+/// with replies on their way (nothing sweeps it: a sweep per update costs as much as there are
+/// chats).
 #[derive(Clone, Default)]
 pub struct Deliveries {
-    chains: Arc<Mutex<HashMap<ChatKey, JoinHandle<()>>>>,
+    chains: Arc<Mutex<Chains>>,
+}
+
+#[derive(Default)]
+struct Chains {
+    /// Each chat's latest sending, numbered.
+    latest: HashMap<ChatKey, (u64, JoinHandle<()>)>,
+    numbered: u64,
 }
 
 impl Deliveries {
     /// Runs `send` after everything already on `chat`'s chain.
     pub fn push(&self, chat: ChatKey, send: impl Future<Output = ()> + Send + 'static) {
+        // Held until the new sending is in the map, so that its own removal comes after.
         let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
-        chains.retain(|_, task| !task.is_finished());
-        let before = chains.remove(&chat);
+        chains.numbered += 1;
+        let number = chains.numbered;
+        let before = chains.latest.remove(&chat);
+        let all = self.chains.clone();
         let task = tokio::spawn(async move {
-            if let Some(before) = before {
+            if let Some((_, before)) = before {
                 let _ = before.await;
             }
             send.await;
+            let mut chains = all.lock().unwrap_or_else(|e| e.into_inner());
+            if chains.latest.get(&chat).is_some_and(|(n, _)| *n == number) {
+                chains.latest.remove(&chat);
+            }
         });
-        chains.insert(chat, task);
+        chains.latest.insert(chat, (number, task));
     }
 
     /// Waits for every reply in flight.
     pub async fn finish(&self) {
         let tasks: Vec<JoinHandle<()>> = {
             let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
-            chains.drain().map(|(_, task)| task).collect()
+            chains.latest.drain().map(|(_, (_, task))| task).collect()
         };
         for task in tasks {
             let _ = task.await;
         }
+    }
+
+    /// How many chats have replies on their way.
+    #[cfg(test)]
+    fn chats(&self) -> usize {
+        self.chains
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .latest
+            .len()
     }
 }
 
@@ -226,6 +252,32 @@ mod tests {
         assert!(!secret_matches("s3cr3t-Value_42", Some("s3cr3t-Value_4")));
         assert!(!secret_matches("s3cr3t-Value_42", Some("s3cr3t-Value_43")));
         assert!(!secret_matches("s3cr3t-Value_42", None));
+    }
+
+    #[tokio::test]
+    async fn a_chats_replies_go_out_in_order_and_its_chain_is_dropped_after() {
+        let deliveries = Deliveries::default();
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        for n in 0..5_u64 {
+            let sent = sent.clone();
+            deliveries.push(ChatKey::telegram(1), async move {
+                // The earlier ones take longer: order must come from the chain.
+                tokio::time::sleep(std::time::Duration::from_millis(10 * (5 - n))).await;
+                sent.lock().expect("not poisoned").push(n);
+            });
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        deliveries.push(ChatKey::telegram(2), async move {
+            let _ = tx.send(());
+        });
+        rx.await.expect("another chat's reply went out at once");
+        while sent.lock().expect("not poisoned").len() < 5 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(*sent.lock().expect("not poisoned"), vec![0, 1, 2, 3, 4]);
+        // Each chain removed itself once its last reply was out (no `finish` needed).
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        assert_eq!(deliveries.chats(), 0);
     }
 
     #[test]

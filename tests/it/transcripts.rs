@@ -195,6 +195,30 @@ async fn back_retraces_steps_and_menu_and_reset_lead_home() {
     assert_eq!(chat.at, "menu/start");
 }
 
+/// Going round the menu many times does not pile up the way back: coming back to a step cuts
+/// the loop, so `/back` from it goes where it went the first time (and the stored session
+/// stays small).
+#[tokio::test]
+async fn coming_back_to_a_step_cuts_the_loop_from_the_way_back() {
+    let bot = TestBot::new();
+    let mut chat = bot.chat(STUDENT);
+    chat.send("/start").await;
+    for _ in 0..10 {
+        chat.press("Я родитель").await;
+        chat.press("У ребёнка нет Госуслуг").await;
+        chat.send("/menu").await;
+    }
+    chat.press("Я родитель").await;
+    chat.press("У ребёнка нет Госуслуг").await;
+    assert_eq!(chat.at, "menu/how_to_start");
+    chat.send("/back").await;
+    assert_eq!(chat.at, "menu/parent");
+    chat.send("/back").await;
+    assert_eq!(chat.at, "menu/start");
+    chat.send("/back").await;
+    chat.assert_said("nothing-to-go-back");
+}
+
 #[tokio::test]
 async fn a_button_from_an_old_message_is_answered_as_stale() {
     let bot = TestBot::new();

@@ -102,10 +102,15 @@ async fn question(bot: Bot, chat: Chat, msg: Message) -> Handled {
     Ok(())
 }
 
+/// The help, then where the conversation is, again: two messages, as sferum-bot's `/help`
+/// sends (the same work).
 async fn help(bot: Bot, chat: Chat, msg: Message) -> Handled {
     // Read and kept, as a bot with a dialogue does for every update.
     let state = chat.get_or_default().await?;
     bot.send_message(msg.chat.id, "Write /menu to start again.")
+        .await?;
+    bot.send_message(msg.chat.id, "Then register with the code from the school.")
+        .reply_markup(keyboard(&["menu"]))
         .await?;
     chat.update(state).await?;
     Ok(())
