@@ -69,13 +69,13 @@ pub trait Outbox: Send + Sync {
         due: DateTime<Utc>,
         if_scheduled: IfScheduled,
     ) -> Result<bool, StoreError>;
-    /// Drops a scheduled notice that is not yet due (no-op when there is none).
-    async fn cancel(&self, id: &str) -> Result<(), StoreError> {
-        self.cancel_all(&[id]).await
+    /// Drops `chat`'s scheduled notice `id` that is not yet due (no-op when there is none).
+    async fn cancel(&self, chat: ChatKey, id: &str) -> Result<(), StoreError> {
+        self.cancel_all(&[(chat, id)]).await
     }
-    /// Drops the scheduled notices `ids` at once (one round trip in Redis), as
+    /// Drops the scheduled notices `(chat, id)` at once (one round trip on one Redis), as
     /// [`Outbox::cancel`] drops one.
-    async fn cancel_all(&self, ids: &[&str]) -> Result<(), StoreError>;
+    async fn cancel_all(&self, notices: &[(ChatKey, &str)]) -> Result<(), StoreError>;
     /// Notices due at `now`, claimed by `consumer`: newly due ones, and ones another consumer
     /// claimed more than `stale_after` ago without acking (it crashed). At most `max`.
     async fn claim_due(

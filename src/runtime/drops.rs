@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 
 use crate::notify::Outbox;
-use crate::store::StoreError;
+use crate::store::{ChatKey, StoreError};
 
 /// The queue of notices to drop; see the [module documentation](self).
 #[derive(Default)]
@@ -18,7 +18,7 @@ pub struct Drops {
 
 #[derive(Default)]
 struct Queue {
-    ids: Vec<String>,
+    notices: Vec<(ChatKey, String)>,
     /// How many ids were ever queued; a caller's ticket is the count with its own.
     queued: u64,
     /// Every ticket up to this one was taken by a drop that has finished.
@@ -38,27 +38,27 @@ pub enum Dropped {
 }
 
 impl Drops {
-    /// Drops the notice `id` from `outbox`, with whatever else is waiting.
-    pub async fn remove(&self, outbox: &dyn Outbox, id: &str) -> Dropped {
+    /// Drops `chat`'s notice `id` from `outbox`, with whatever else is waiting.
+    pub async fn remove(&self, outbox: &dyn Outbox, chat: ChatKey, id: &str) -> Dropped {
         let ticket = {
             let mut queue = self.queue();
-            queue.ids.push(id.to_owned());
+            queue.notices.push((chat, id.to_owned()));
             queue.queued += 1;
             queue.queued
         };
         let _turn = self.turn.lock().await;
-        let (ids, upto) = {
+        let (notices, upto) = {
             let mut queue = self.queue();
             if queue.done >= ticket {
                 return Dropped::Along;
             }
-            (std::mem::take(&mut queue.ids), queue.queued)
+            (std::mem::take(&mut queue.notices), queue.queued)
         };
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let refs: Vec<(ChatKey, &str)> = notices.iter().map(|(c, id)| (*c, id.as_str())).collect();
         let result = outbox.cancel_all(&refs).await;
         self.queue().done = upto;
         Dropped::Batch {
-            n: ids.len(),
+            n: notices.len(),
             result,
         }
     }
@@ -94,10 +94,10 @@ mod tests {
         ) -> Result<bool, StoreError> {
             self.inner.schedule(notice, due, if_scheduled).await
         }
-        async fn cancel_all(&self, ids: &[&str]) -> Result<(), StoreError> {
+        async fn cancel_all(&self, notices: &[(ChatKey, &str)]) -> Result<(), StoreError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            self.inner.cancel_all(ids).await
+            self.inner.cancel_all(notices).await
         }
         async fn claim_due(
             &self,
@@ -152,8 +152,15 @@ mod tests {
         let mut callers = tokio::task::JoinSet::new();
         for n in 0..10 {
             let (drops, outbox) = (drops.clone(), outbox.clone());
-            callers
-                .spawn(async move { drops.remove(outbox.as_ref(), &format!("replies:{n}")).await });
+            callers.spawn(async move {
+                drops
+                    .remove(
+                        outbox.as_ref(),
+                        ChatKey::telegram(n),
+                        &format!("replies:{n}"),
+                    )
+                    .await
+            });
         }
         let mut taken = 0;
         while let Some(done) = callers.join_next().await {

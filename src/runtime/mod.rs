@@ -374,11 +374,11 @@ impl Assistant {
     /// The replies of a turn were delivered: the notice keeping them is dropped, together
     /// with the ones other chats delivered meanwhile ([`drops`]).
     pub async fn delivered(&self, handled: &Handled) {
-        if let Some(id) = &handled.kept_as {
+        if let Some((chat, id)) = &handled.kept_as {
             if let drops::Dropped::Batch {
                 n,
                 result: Err(error),
-            } = self.drops.remove(self.outbox.as_ref(), id).await
+            } = self.drops.remove(self.outbox.as_ref(), *chat, id).await
             {
                 tracing::warn!(%error, replies = n, "delivered replies stay in the outbox; they may come twice");
             }
@@ -499,7 +499,7 @@ impl Assistant {
                         replies: replies.clone(),
                     },
                 };
-                kept_as = Some(notice.id.clone());
+                kept_as = Some((chat, notice.id.clone()));
                 notices.push((notice, now + REPLY_GRACE));
             }
             let commit = Commit {

@@ -5,6 +5,7 @@ use crate::engine::{ButtonTarget, Say};
 use crate::i18n::{Args, I18nError, Locales};
 use crate::script::vocab::InputKind;
 use crate::script::{Msg, StepRef};
+use crate::store::ChatKey;
 
 /// A button as a transport shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -57,7 +58,7 @@ pub struct Handled {
     pub lang: String,
     /// The outbox notice keeping the replies until they are delivered: tell
     /// [`Assistant::delivered`] once they are, or any replica delivers them after [`REPLY_GRACE`].
-    pub kept_as: Option<String>,
+    pub kept_as: Option<(ChatKey, String)>,
 }
 
 /// Renders one message of the engine in `lang`.

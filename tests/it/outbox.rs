@@ -342,20 +342,26 @@ async fn cancel_drops_a_scheduled_notice_but_not_one_in_flight(a: &dyn Outbox, b
     let now = Utc::now();
     let reminder = event("reminder:a-1", "remind");
     assert!(schedule(a, &reminder, now + ms(60_000), IfScheduled::Keep).await);
-    b.cancel(&reminder.id).await.expect("cancel");
+    b.cancel(reminder.chat, &reminder.id).await.expect("cancel");
     assert_eq!(scheduled(a).await, 0);
     assert!(claim(a, now + ms(120_000), "a", NEVER).await.is_empty());
     // Cancelling what is not there is a no-op, and a cancelled id is free again.
-    b.cancel("reminder:unknown").await.expect("cancel unknown");
+    b.cancel(reminder.chat, "reminder:unknown")
+        .await
+        .expect("cancel unknown");
     assert!(schedule(b, &reminder, now + ms(60_000), IfScheduled::Keep).await);
-    b.cancel(&reminder.id).await.expect("cancel again");
+    b.cancel(reminder.chat, &reminder.id)
+        .await
+        .expect("cancel again");
 
     // Once claimed it is being delivered: cancel does not pull it back.
     let notice = new_application("a-2");
     assert!(schedule(a, &notice, now - ms(1), IfScheduled::Keep).await);
     let claimed = claim(a, now, "a", NEVER).await;
     assert_eq!(ids(&claimed), [notice.id.as_str()]);
-    b.cancel(&notice.id).await.expect("cancel in flight");
+    b.cancel(notice.chat, &notice.id)
+        .await
+        .expect("cancel in flight");
     assert!(
         !schedule(b, &notice, now, IfScheduled::Keep).await,
         "still in flight"
@@ -378,9 +384,9 @@ async fn redis_keys_follow_the_documented_layout() {
     let scheduled_key = format!("{PREFIX}outbox:scheduled");
     let stream_key = format!("{PREFIX}outbox:stream");
     let notice_key = format!("{PREFIX}outbox:notice:new-application:a-1");
-    assert_eq!(outbox.scheduled_key(), scheduled_key);
-    assert_eq!(outbox.stream_key(), stream_key);
-    assert_eq!(outbox.notice_key(&notice.id), notice_key);
+    assert_eq!(outbox.scheduled_key(notice.chat), scheduled_key);
+    assert_eq!(outbox.stream_key(notice.chat), stream_key);
+    assert_eq!(outbox.notice_key(notice.chat, &notice.id), notice_key);
     let score: Option<i64> = look.zscore(&scheduled_key, &notice.id).await.unwrap();
     assert_eq!(score, Some(now.timestamp_millis()));
     let json: Option<String> = look.get(&notice_key).await.unwrap();
@@ -415,29 +421,36 @@ async fn redis_skips_notices_that_are_gone_or_damaged() {
     let good = new_application("a-3");
     assert!(schedule(&outbox, &good, now, IfScheduled::Keep).await);
     let () = look
-        .zadd(outbox.scheduled_key(), "gone", now.timestamp_millis() - 2)
+        .zadd(
+            outbox.scheduled_key(good.chat),
+            "gone",
+            now.timestamp_millis() - 2,
+        )
         .await
         .unwrap();
     let () = look
         .zadd(
-            outbox.scheduled_key(),
+            outbox.scheduled_key(good.chat),
             "damaged",
             now.timestamp_millis() - 1,
         )
         .await
         .unwrap();
     let () = look
-        .set(outbox.notice_key("damaged"), "{not json")
+        .set(outbox.notice_key(good.chat, "damaged"), "{not json")
         .await
         .unwrap();
 
     let claimed = claim(&outbox, now, "replica-1", NEVER).await;
     assert_eq!(ids(&claimed), [good.id.as_str()]);
     ack(&outbox, &claimed[0]).await;
-    let pending: StreamPendingReply = look.xpending(outbox.stream_key(), GROUP).await.unwrap();
+    let pending: StreamPendingReply = look
+        .xpending(outbox.stream_key(good.chat), GROUP)
+        .await
+        .unwrap();
     assert_eq!(pending.count(), 0);
     assert!(!look
-        .exists::<_, bool>(outbox.notice_key("damaged"))
+        .exists::<_, bool>(outbox.notice_key(good.chat, "damaged"))
         .await
         .unwrap());
     assert!(claim(&outbox, now, "replica-1", Duration::ZERO)
@@ -518,7 +531,7 @@ async fn redis_outage_is_reported_promptly_and_then_over() {
     let result = outbox.ack(&claimed[0]).await;
     assert_unavailable("ack", result, started.elapsed());
     let started = Instant::now();
-    let result = outbox.cancel(&notice.id).await;
+    let result = outbox.cancel(notice.chat, &notice.id).await;
     assert_unavailable("cancel", result, started.elapsed());
     let started = Instant::now();
     let result = outbox.scheduled_count().await;

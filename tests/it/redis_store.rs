@@ -15,7 +15,7 @@ use redis::AsyncCommands;
 use sferum_bot::backend::redis::{RedisStore, RedisStoreConfig};
 use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Handled, RuntimeError};
-use sferum_bot::store::{Channel, ChatKey, SessionStore, StoreError};
+use sferum_bot::store::{ChatKey, SessionStore, StoreError};
 
 use super::helpers::{press_on as press, text_of, TestBot, CODE};
 use super::redis_server::RedisServer;
@@ -198,7 +198,7 @@ async fn a_session_expires_after_its_ttl_and_activity_renews_it() {
     // of its own to outweigh the session.
     assert_eq!(stored(&mut redis, &key).await.mark, 9001);
     let keyed: bool = redis
-        .exists(store.update_key(Channel::Telegram, 9001))
+        .exists(store.update_key(CHAT, 9001))
         .await
         .unwrap_or_else(|e| panic!("EXISTS: {e}"));
     assert!(!keyed, "no key per Telegram update");
@@ -777,7 +777,7 @@ async fn an_update_committed_by_the_previous_version_is_still_taken_for_a_redeli
     let bot = bot_on(&store).await;
     let mut redis = server.connection().await;
     let _: () = redis
-        .set_ex(store.update_key(Channel::Telegram, 77), "1", 86_400)
+        .set_ex(store.update_key(CHAT, 77), "1", 86_400)
         .await
         .unwrap_or_else(|e| panic!("SET: {e}"));
     let again = bot

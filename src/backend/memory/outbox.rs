@@ -85,9 +85,9 @@ impl Outbox for MemoryOutbox {
         Ok(true)
     }
 
-    async fn cancel_all(&self, ids: &[&str]) -> Result<(), StoreError> {
+    async fn cancel_all(&self, notices: &[(ChatKey, &str)]) -> Result<(), StoreError> {
         let mut state = self.state();
-        for id in ids {
+        for (_, id) in notices {
             state.scheduled.remove(*id);
         }
         Ok(())

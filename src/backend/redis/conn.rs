@@ -1,12 +1,18 @@
 //! What every Redis adapter of the bot shares: one way to connect (lazily, RESP3, bounded
-//! waits), to load scripts, and to run a command within the deadline, retried only when it
-//! certainly never reached a server.
+//! waits) to one Redis or to a Redis Cluster, to load scripts, and to run a command within the
+//! deadline, retried only when it certainly never reached a server.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, RedisError, Script};
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::{
+    Client, Cmd, IntoConnectionInfo, Pipeline, ProtocolVersion, RedisError, RedisFuture, Script,
+    Value,
+};
 
 use crate::store::StoreError;
 
@@ -42,15 +48,34 @@ pub fn glob_escape(text: &str) -> String {
     escaped
 }
 
-/// A connection manager for the Redis at `url`, shared in spirit by every Redis adapter of the
-/// bot: it connects lazily (the bot starts while Redis is down), speaks RESP3 unless the URL
-/// says otherwise (so a dropped connection is noticed at once), and bounds every wait. Fails
-/// only on a URL that cannot be used, without quoting it (it may hold a password).
+/// A connection to the Redis at `url`, shared in spirit by every Redis adapter of the bot: it
+/// connects lazily (the bot starts while Redis is down), speaks RESP3 unless the URL says
+/// otherwise (so a dropped connection is noticed at once), and bounds every wait. Several
+/// comma-separated URLs are the seed nodes of a Redis Cluster. Fails only on a URL that cannot
+/// be used, without quoting it (it may hold a password).
 pub(crate) fn connect_lazily(url: &str) -> Result<Link, StoreError> {
     // The error text may quote the URL, and with it the password: say only what is wrong.
     let invalid = |e: RedisError| {
         StoreError::Unavailable(format!("the Redis URL cannot be used ({:?})", e.kind()))
     };
+    let urls: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.len() > 1 {
+        let mut builder = ClusterClientBuilder::new(urls.clone())
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(RESPONSE_TIMEOUT);
+        if !url.contains("protocol=") {
+            builder = builder.use_protocol(ProtocolVersion::RESP3);
+        }
+        let client = builder.build().map_err(invalid)?;
+        return Ok(Link(Kind::Cluster(Arc::new(Cluster {
+            client,
+            connection: tokio::sync::OnceCell::new(),
+        }))));
+    }
     let mut info = url.into_connection_info().map_err(invalid)?;
     if !url.contains("protocol=") {
         let settings = info
@@ -68,13 +93,62 @@ pub(crate) fn connect_lazily(url: &str) -> Result<Link, StoreError> {
         .set_max_delay(Duration::from_secs(1));
     let connection =
         ConnectionManager::new_lazy_with_config(client, manager_config).map_err(invalid)?;
-    Ok(Link(connection))
+    Ok(Link(Kind::Single(connection)))
 }
 
 /// A connection to Redis shared by the adapters beside one another; cheap to clone. Its
 /// `Debug` shows nothing of it: the manager's own shows the URL, and with it the password.
 #[derive(Clone)]
-pub struct Link(ConnectionManager);
+pub struct Link(Kind);
+
+#[derive(Clone)]
+enum Kind {
+    /// One Redis (or a Sentinel-managed primary).
+    Single(ConnectionManager),
+    /// A Redis Cluster: connected on first use, then kept (the cluster connection follows
+    /// the cluster's nodes and slots by itself).
+    Cluster(Arc<Cluster>),
+}
+
+struct Cluster {
+    client: ClusterClient,
+    connection: tokio::sync::OnceCell<ClusterConnection>,
+}
+
+/// What a command runs on: one Redis or the cluster.
+#[derive(Clone)]
+pub enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,11 +157,30 @@ impl std::fmt::Debug for Link {
 }
 
 impl Link {
+    /// Whether this is a Redis Cluster (its keys carry hash tags: see [`super::keys`]).
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self.0, Kind::Cluster(_))
+    }
+
+    /// The connection to run a command on (a cluster is connected on first use).
+    async fn connection(&self) -> Result<Connection, RedisError> {
+        match &self.0 {
+            Kind::Single(manager) => Ok(Connection::Single(manager.clone())),
+            Kind::Cluster(cluster) => {
+                let connection = cluster
+                    .connection
+                    .get_or_try_init(|| cluster.client.get_async_connection())
+                    .await?;
+                Ok(Connection::Cluster(connection.clone()))
+            }
+        }
+    }
+
     /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
     /// (the command never reached a server; the manager is reconnecting meanwhile).
     pub(crate) async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
     where
-        F: Fn(ConnectionManager) -> Fut,
+        F: Fn(Connection) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
         run_on(self, command).await
@@ -121,14 +214,14 @@ pub(crate) async fn load_scripts(connection: &Link, scripts: &[&Script]) -> Resu
 
 /// Runs one command within [`OPERATION_DEADLINE`], once more if the connection was refused
 /// (the command never reached a server; the manager is reconnecting meanwhile).
-async fn run_on<T, F, Fut>(connection: &Link, command: F) -> Result<T, StoreError>
+async fn run_on<T, F, Fut>(link: &Link, command: F) -> Result<T, StoreError>
 where
-    F: Fn(ConnectionManager) -> Fut,
+    F: Fn(Connection) -> Fut,
     Fut: Future<Output = Result<T, RedisError>>,
 {
     let attempts = async {
-        match command(connection.0.clone()).await {
-            Err(error) if error.is_connection_refusal() => command(connection.0.clone()).await,
+        match command(link.connection().await?).await {
+            Err(error) if error.is_connection_refusal() => command(link.connection().await?).await,
             other => other,
         }
     };

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use redis::AsyncCommands;
 
 use super::conn::{connect_lazily, Link};
+use super::keys::Keys;
 use crate::directory::{Binding, Directory, TrackedApplication, TRACKING_TTL};
 use crate::store::{ChatKey, StoreError};
 
@@ -12,7 +13,7 @@ use crate::store::{ChatKey, StoreError};
 #[derive(Clone, Debug)]
 pub struct RedisDirectory {
     connection: Link,
-    prefix: String,
+    keys: Keys,
     bind_script: redis::Script,
 }
 
@@ -31,25 +32,27 @@ return ARGV[1]
 impl RedisDirectory {
     /// Connects lazily: the bot starts (and keeps running) while Redis is down.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Ok(Self::on(connect_lazily(url)?, prefix))
+        let connection = connect_lazily(url)?;
+        let keys = Keys::new(prefix, connection.is_cluster());
+        Ok(Self::on(connection, keys))
     }
 
     /// The directory beside the session store: the same Redis, connection and prefix.
     pub fn beside(store: &super::RedisStore) -> Self {
-        let (connection, prefix) = store.shared();
-        Self::on(connection, &prefix)
+        let (connection, keys) = store.shared();
+        Self::on(connection, keys)
     }
 
-    fn on(connection: Link, prefix: &str) -> Self {
+    fn on(connection: Link, keys: Keys) -> Self {
         Self {
             connection,
-            prefix: prefix.to_owned(),
+            keys,
             bind_script: redis::Script::new(BIND_SCRIPT),
         }
     }
 
     fn key(&self, rest: &str) -> String {
-        format!("{}{rest}", self.prefix)
+        self.keys.directory(rest)
     }
 
     /// Runs one pipeline within the shared deadline.

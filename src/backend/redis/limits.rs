@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::conn::{connect_lazily, Link};
+use super::keys::Keys;
 use crate::limits::{AddressTag, CodeLimits, Limits, TryAgainIn};
 use crate::service::OpKey;
 use crate::store::{ChatKey, StoreError};
@@ -53,7 +54,7 @@ return {1}
 #[derive(Clone, Debug)]
 pub struct RedisLimits {
     connection: Link,
-    prefix: String,
+    keys: Keys,
     rules: CodeLimits,
     take: Script,
 }
@@ -61,26 +62,28 @@ pub struct RedisLimits {
 impl RedisLimits {
     /// Limits on the Redis at `url`, under `prefix` (the connection is made lazily).
     pub fn connect(url: &str, prefix: &str, rules: CodeLimits) -> Result<Self, StoreError> {
-        Ok(Self::on(connect_lazily(url)?, prefix, rules))
+        let connection = connect_lazily(url)?;
+        let keys = Keys::new(prefix, connection.is_cluster());
+        Ok(Self::on(connection, keys, rules))
     }
 
     /// Limits beside the session store: the same Redis, connection and prefix.
     pub fn beside(store: &super::RedisStore, rules: CodeLimits) -> Self {
-        let (connection, prefix) = store.shared();
-        Self::on(connection, &prefix, rules)
+        let (connection, keys) = store.shared();
+        Self::on(connection, keys, rules)
     }
 
-    fn on(connection: Link, prefix: &str, rules: CodeLimits) -> Self {
+    fn on(connection: Link, keys: Keys, rules: CodeLimits) -> Self {
         Self {
             connection,
-            prefix: prefix.to_owned(),
+            keys,
             rules,
             take: Script::new(TAKE_SCRIPT),
         }
     }
 
     fn chat_key(&self, chat: ChatKey) -> String {
-        format!("{}limit:chat:{chat}", self.prefix)
+        self.keys.limits(&format!("limit:chat:{chat}"))
     }
 }
 
@@ -94,7 +97,9 @@ impl Limits for RedisLimits {
         now: DateTime<Utc>,
     ) -> Result<Result<(), TryAgainIn>, StoreError> {
         let chat_key = self.chat_key(chat);
-        let address_key = format!("{}limit:addr:{}", self.prefix, address.as_str());
+        let address_key = self
+            .keys
+            .limits(&format!("limit:addr:{}", address.as_str()));
         let member = key.as_uuid().to_string();
         let answer: Vec<i64> = self
             .connection

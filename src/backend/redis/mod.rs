@@ -3,12 +3,14 @@
 
 pub(crate) mod conn;
 mod directory;
+pub mod keys;
 mod limits;
 pub mod outbox;
 pub mod session;
 
 pub use conn::{glob_escape, CONNECT_TIMEOUT, OPERATION_DEADLINE, RESPONSE_TIMEOUT, SCAN_BATCH};
 pub use directory::RedisDirectory;
+pub use keys::Keys;
 pub use limits::RedisLimits;
-pub use outbox::{OutboxKeys, RedisOutbox, GROUP, NOTICE_KEEP_AFTER_DUE};
+pub use outbox::{RedisOutbox, GROUP, NOTICE_KEEP_AFTER_DUE};
 pub use session::{RedisStore, RedisStoreConfig};

@@ -22,7 +22,7 @@
 //!   for Telegram updates too; a claim still looks for one, and they expire within a day.)
 //! - `{prefix}funnel:{day}:{shard}` and `{prefix}unmatched:{day}:{shard}`: the operators'
 //!   counts of a school day (a hash of funnel fields, a sorted set of masked questions), spread
-//!   over [`COUNT_SHARDS`] keys by chat, grown by the commit in the same call and kept
+//!   over [`SHARDS`](super::keys::SHARDS) keys by chat, grown by the commit in the same call and kept
 //!   [`FUNNEL_DAYS`] and [`UNMATCHED_DAYS`] after their last write.
 //! - the outbox's keys (`{prefix}outbox:…`, see [`crate::backend::redis::outbox`]): the commit keeps a
 //!   turn's replies there as one notice, due after [`crate::runtime::REPLY_GRACE`].
@@ -67,8 +67,11 @@
 //! the connection manager notices a dropped connection at once and reconnects in the background,
 //! instead of on the next command's failure.
 //!
-//! The scripts touch keys of different hash slots, so this store needs a single Redis (or a
-//! Sentinel-managed primary), not Redis Cluster.
+//! # Redis Cluster
+//!
+//! Several comma-separated URLs in `REDIS_URL` are a cluster's seed nodes. Then every key a
+//! chat's claim or commit touches carries the hash tag of the chat's shard (see
+//! [`super::keys`]), so each script runs on one slot of one node.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -78,21 +81,14 @@ use chrono::NaiveDate;
 use ::redis::{Script, Value};
 use async_trait::async_trait;
 
-use super::conn::{connect_lazily, glob_escape, load_scripts, millis, Link, SCAN_BATCH};
-use super::outbox::{notice_ttl_ms, OutboxKeys};
+use super::conn::{connect_lazily, load_scripts, millis, Link, SCAN_BATCH};
+use super::keys::{shard_of, Keys, SHARDS};
+use super::outbox::notice_ttl_ms;
 use crate::engine::Session;
 use crate::store::{
-    Channel, ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError,
-    FUNNEL_DAYS, UNMATCHED_DAYS,
+    ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError, FUNNEL_DAYS,
+    UNMATCHED_DAYS,
 };
-
-/// How many keys a day's counts are spread over.
-pub const COUNT_SHARDS: i64 = 16;
-
-/// The shard of `chat`'s counts.
-fn shard(chat: ChatKey) -> i64 {
-    chat.id.rem_euclid(COUNT_SHARDS)
-}
 
 /// `days` in milliseconds, for an expiry.
 fn days_ms(days: u32) -> u64 {
@@ -238,14 +234,12 @@ impl Default for RedisStoreConfig {
 #[derive(Clone, Debug)]
 pub struct RedisStore {
     connection: Link,
-    prefix: String,
+    keys: Keys,
     session_ttl_ms: u64,
     dedupe_ttl_ms: u64,
     claim_script: Script,
     commit_script: Script,
     language_script: Script,
-    /// The outbox's keys, for the replies a commit keeps.
-    outbox: OutboxKeys,
 }
 
 impl RedisStore {
@@ -256,9 +250,8 @@ impl RedisStore {
     pub async fn connect(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
         let connection = connect_lazily(url)?;
         let store = Self {
+            keys: Keys::new(&config.prefix, connection.is_cluster()),
             connection,
-            outbox: OutboxKeys::new(&config.prefix),
-            prefix: config.prefix,
             session_ttl_ms: millis(config.session_ttl),
             dedupe_ttl_ms: millis(config.dedupe_ttl),
             claim_script: Script::new(CLAIM_SCRIPT),
@@ -278,8 +271,14 @@ impl RedisStore {
 
     /// How many sessions are stored under the prefix, found with `SCAN` (never `KEYS`, which
     /// would block Redis). Takes one round trip per [`SCAN_BATCH`] keys of the whole database.
+    /// On one Redis only: a cluster's keys are spread over its nodes.
     pub async fn session_count(&self) -> Result<usize, StoreError> {
-        let pattern = format!("{}session:*", glob_escape(&self.prefix));
+        if self.keys.cluster() {
+            return Err(StoreError::Unavailable(
+                "sessions are counted on one Redis only".to_owned(),
+            ));
+        }
+        let pattern = self.keys.session_pattern();
         let mut seen = HashSet::new();
         let mut cursor = 0_u64;
         loop {
@@ -308,49 +307,44 @@ impl RedisStore {
         }
     }
 
-    /// The connection and the prefix, for the adapters that live beside this store.
-    pub fn shared(&self) -> (Link, String) {
-        (self.connection.clone(), self.prefix.clone())
+    /// The connection and the key names, for the adapters that live beside this store.
+    pub fn shared(&self) -> (Link, Keys) {
+        (self.connection.clone(), self.keys.clone())
+    }
+
+    /// The key names this store writes.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// `chat`'s share of the funnel of `day`: a hash of field → count. The day is spread over
-    /// [`COUNT_SHARDS`] keys by chat, so that no key is written by every commit of every chat.
+    /// [`SHARDS`] keys by chat, so that no key is written by every commit of every chat.
     pub fn funnel_key(&self, day: NaiveDate, chat: ChatKey) -> String {
-        self.count_key("funnel", day, shard(chat))
+        self.keys.counts("funnel", day, shard_of(chat))
     }
 
     /// `chat`'s share of the questions not understood on `day`: a sorted set of masked
     /// question → times asked, spread as the funnel is.
     pub fn unmatched_key(&self, day: NaiveDate, chat: ChatKey) -> String {
-        self.count_key("unmatched", day, shard(chat))
-    }
-
-    /// Shard `shard` of a day's counts under `name` (`funnel`, `unmatched`).
-    fn count_key(&self, name: &str, day: NaiveDate, shard: i64) -> String {
-        format!("{}{name}:{day}:{shard}", self.prefix)
+        self.keys.counts("unmatched", day, shard_of(chat))
     }
 
     /// Every shard of a day's counts under `name`.
     fn count_keys(&self, name: &str, day: NaiveDate) -> Vec<String> {
-        (0..COUNT_SHARDS)
-            .map(|n| self.count_key(name, day, n))
+        (0..SHARDS)
+            .map(|n| self.keys.counts(name, day, n))
             .collect()
     }
 
     /// The key of `chat`'s session.
     pub fn session_key(&self, chat: ChatKey) -> String {
-        format!("{}session:{chat}", self.prefix)
+        self.keys.session(chat)
     }
 
-    /// The key that marks `update_id` as taken.
-    ///
-    /// Update ids are numbered by each messenger on its own: MAX's carry its name, Telegram's
-    /// are written as they always were.
-    pub fn update_key(&self, channel: Channel, update_id: i64) -> String {
-        match channel {
-            Channel::Telegram => format!("{}update:{update_id}", self.prefix),
-            Channel::Max => format!("{}update:max:{update_id}", self.prefix),
-        }
+    /// The key that marks `chat`'s update `update_id` as taken (MAX's; Telegram's were keys
+    /// too before the per-chat mark).
+    pub fn update_key(&self, chat: ChatKey, update_id: i64) -> String {
+        self.keys.update(chat, update_id)
     }
 
     async fn load_scripts(&self) -> Result<(), StoreError> {
@@ -372,7 +366,7 @@ impl SessionStore for RedisStore {
         let session_key = self.session_key(chat);
         // A Telegram update's own key is still looked for: versions before the mark wrote one
         // (it expires within a day of the upgrade).
-        let update_key = update_id.map(|id| self.update_key(chat.channel, id));
+        let update_key = update_id.map(|id| self.update_key(chat, id));
         let mark =
             crate::store::marked(chat, update_id).map_or_else(String::new, |id| id.to_string());
         let reply: Vec<Value> = self
@@ -395,13 +389,14 @@ impl SessionStore for RedisStore {
         let mark = crate::store::marked(chat, commit.update_id);
         // An update marked in the session needs no key of its own.
         let keyed = commit.update_id.filter(|_| mark.is_none());
-        let update_key = keyed.map_or_else(|| key.clone(), |id| self.update_key(chat.channel, id));
+        let update_key = keyed.map_or_else(|| key.clone(), |id| self.update_key(chat, id));
         let update_ttl = keyed.map_or_else(String::new, |_| self.dedupe_ttl_ms.to_string());
         let mark = mark.map_or_else(String::new, |id| id.to_string());
         let mut notice_keys = Vec::with_capacity(commit.notices.len());
         let mut notice_args = Vec::with_capacity(commit.notices.len() * 4);
+        let shard = self.keys.outbox_shard(chat);
         for keep in &commit.notices {
-            notice_keys.push(self.outbox.notice(&keep.notice.id));
+            notice_keys.push(self.keys.notice(shard, &keep.notice.id));
             notice_args.push(keep.notice.id.clone());
             notice_args
                 .push(serde_json::to_string(keep.notice).map_err(|e| {
@@ -410,7 +405,7 @@ impl SessionStore for RedisStore {
             notice_args.push(keep.due.timestamp_millis().to_string());
             notice_args.push(notice_ttl_ms(keep.due, commit.session.updated_at).to_string());
         }
-        let scheduled = self.outbox.scheduled();
+        let scheduled = self.keys.scheduled(shard);
         let tally = &commit.tally;
         let day = tally.day.unwrap_or_default();
         let mut funnel_args = Vec::with_capacity(tally.counts.len() * 2);
@@ -490,45 +485,55 @@ impl SessionStore for RedisStore {
         }
     }
 
-    /// The day's shards, read in one pipeline and summed.
+    /// The day's shards, read one by one (in a cluster they live on different nodes) and
+    /// summed.
     async fn funnel_day(&self, day: NaiveDate) -> Result<BTreeMap<String, u64>, StoreError> {
-        let keys = self.count_keys("funnel", day);
-        let shards: Vec<BTreeMap<String, u64>> = self
-            .connection
-            .run(|mut connection| {
-                let mut pipe = ::redis::pipe();
-                for key in &keys {
-                    pipe.cmd("HGETALL").arg(key);
-                }
-                async move { pipe.query_async(&mut connection).await }
-            })
-            .await?;
-        let mut day = BTreeMap::new();
-        for (field, n) in shards.into_iter().flatten() {
-            *day.entry(field).or_default() += n;
+        let mut total = BTreeMap::new();
+        for key in self.count_keys("funnel", day) {
+            let shard: BTreeMap<String, u64> = self
+                .connection
+                .run(|mut connection| {
+                    let key = key.clone();
+                    async move {
+                        ::redis::cmd("HGETALL")
+                            .arg(key)
+                            .query_async(&mut connection)
+                            .await
+                    }
+                })
+                .await?;
+            for (field, n) in shard {
+                *total.entry(field).or_default() += n;
+            }
         }
-        Ok(day)
+        Ok(total)
     }
 
-    /// The day's shards, read in one pipeline and summed.
+    /// The day's shards, read one by one and summed.
     async fn unmatched_day(&self, day: NaiveDate) -> Result<Vec<(String, u64)>, StoreError> {
-        let keys = self.count_keys("unmatched", day);
-        let shards: Vec<Vec<(String, f64)>> = self
-            .connection
-            .run(|mut connection| {
-                let mut pipe = ::redis::pipe();
-                for key in &keys {
-                    pipe.cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES");
-                }
-                async move { pipe.query_async(&mut connection).await }
-            })
-            .await?;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for (question, n) in shards.into_iter().flatten() {
-            // Scores are whole counts.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let n = n.round() as u64;
-            *counts.entry(question).or_default() += n;
+        for key in self.count_keys("unmatched", day) {
+            let shard: Vec<(String, f64)> = self
+                .connection
+                .run(|mut connection| {
+                    let key = key.clone();
+                    async move {
+                        ::redis::cmd("ZRANGE")
+                            .arg(key)
+                            .arg(0)
+                            .arg(-1)
+                            .arg("WITHSCORES")
+                            .query_async(&mut connection)
+                            .await
+                    }
+                })
+                .await?;
+            for (question, n) in shard {
+                // Scores are whole counts.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let n = n.round() as u64;
+                *counts.entry(question).or_default() += n;
+            }
         }
         Ok(counts.into_iter().collect())
     }

@@ -74,9 +74,8 @@ mod scripts;
 
 use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
-
-use super::conn::{connect_lazily, glob_escape, load_scripts, Link};
+use super::conn::{connect_lazily, glob_escape, load_scripts, Connection, Link};
+use super::keys::Keys;
 use ::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use ::redis::{RedisError, Script};
 use async_trait::async_trait;
@@ -101,44 +100,12 @@ pub const GROUP: &str = "senders";
 /// entries (each looks at up to ten times the count asked for).
 const AUTOCLAIM_ROUNDS: usize = 8;
 
-/// Where the outbox keeps things under a prefix: shared with the session store, whose commit
-/// schedules a turn's replies in the same write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxKeys {
-    prefix: String,
-}
-
-impl OutboxKeys {
-    pub fn new(prefix: &str) -> Self {
-        Self {
-            prefix: prefix.to_owned(),
-        }
-    }
-
-    /// The sorted set of scheduled notice ids.
-    pub fn scheduled(&self) -> String {
-        format!("{}outbox:scheduled", self.prefix)
-    }
-
-    /// The stream the consumer group reads.
-    pub fn stream(&self) -> String {
-        format!("{}outbox:stream", self.prefix)
-    }
-
-    /// The key holding the JSON of the notice `id`.
-    pub fn notice(&self, id: &str) -> String {
-        format!("{}outbox:notice:{id}", self.prefix)
-    }
-}
-
 /// Notices in Redis; see the [module documentation](self) for the layout and guarantees.
 /// Cloning is cheap and clones share the connection.
 #[derive(Clone, Debug)]
 pub struct RedisOutbox {
     connection: Link,
-    keys: OutboxKeys,
-    scheduled_key: String,
-    stream_key: String,
+    keys: Keys,
     schedule_script: Script,
     cancel_script: Script,
     move_script: Script,
@@ -152,22 +119,21 @@ impl RedisOutbox {
     /// otherwise waited out (see the module documentation). Must be called within a Tokio
     /// runtime.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Ok(Self::on(connect_lazily(url)?, prefix).await)
+        let connection = connect_lazily(url)?;
+        let keys = Keys::new(prefix, connection.is_cluster());
+        Ok(Self::on(connection, keys).await)
     }
 
     /// The outbox beside the session store `store`: the same Redis, connection and prefix, so
     /// that the replies its commits keep are the ones this outbox delivers and cancels.
     pub async fn beside(store: &super::RedisStore) -> Self {
-        let (connection, prefix) = store.shared();
-        Self::on(connection, &prefix).await
+        let (connection, keys) = store.shared();
+        Self::on(connection, keys).await
     }
 
-    async fn on(connection: Link, prefix: &str) -> Self {
-        let keys = OutboxKeys::new(prefix);
+    async fn on(connection: Link, keys: Keys) -> Self {
         let outbox = Self {
             connection,
-            scheduled_key: keys.scheduled(),
-            stream_key: keys.stream(),
             keys,
             schedule_script: Script::new(SCHEDULE_SCRIPT),
             cancel_script: Script::new(CANCEL_SCRIPT),
@@ -186,29 +152,39 @@ impl RedisOutbox {
         outbox
     }
 
-    /// The sorted set of scheduled notice ids.
-    pub fn scheduled_key(&self) -> &str {
-        &self.scheduled_key
+    /// The sorted set of the scheduled notice ids that `chat`'s are among.
+    pub fn scheduled_key(&self, chat: ChatKey) -> String {
+        self.keys.scheduled(self.keys.outbox_shard(chat))
     }
 
-    /// The stream the consumer group reads.
-    pub fn stream_key(&self) -> &str {
-        &self.stream_key
+    /// The stream that `chat`'s due notices go through.
+    pub fn stream_key(&self, chat: ChatKey) -> String {
+        self.keys.stream(self.keys.outbox_shard(chat))
     }
 
-    /// The key holding the JSON of the notice `id`.
-    pub fn notice_key(&self, id: &str) -> String {
-        self.keys.notice(id)
+    /// The key holding the JSON of `chat`'s notice `id`.
+    pub fn notice_key(&self, chat: ChatKey, id: &str) -> String {
+        self.keys.notice(self.keys.outbox_shard(chat), id)
+    }
+
+    /// The outbox's parts: one on one Redis, one per shard in a cluster.
+    fn shards(&self) -> impl Iterator<Item = Shard> + '_ {
+        (0..self.keys.outbox_shards()).map(|n| Shard {
+            n,
+            scheduled: self.keys.scheduled(n),
+            stream: self.keys.stream(n),
+        })
     }
 
     async fn prepare(&self) -> Result<(), StoreError> {
-        let stream = self.stream_key.clone();
-        self.connection
-            .run(|mut connection| {
-                let stream = stream.clone();
-                async move { create_group(&mut connection, &stream).await }
-            })
-            .await?;
+        for shard in self.shards() {
+            self.connection
+                .run(|mut connection| {
+                    let stream = shard.stream.clone();
+                    async move { create_group(&mut connection, &stream).await }
+                })
+                .await?;
+        }
         load_scripts(
             &self.connection,
             &[
@@ -225,6 +201,7 @@ impl RedisOutbox {
     /// Takes over, for `consumer`, up to `max` entries pending longer than `stale_after`.
     async fn reclaim_stale(
         &self,
+        shard: &Shard,
         consumer: &str,
         max: usize,
         stale_after: Duration,
@@ -239,7 +216,7 @@ impl RedisOutbox {
                 .run(|mut connection| {
                     let mut autoclaim = ::redis::cmd("XAUTOCLAIM");
                     autoclaim
-                        .arg(&self.stream_key)
+                        .arg(&shard.stream)
                         .arg(GROUP)
                         .arg(consumer)
                         .arg(min_idle)
@@ -275,12 +252,17 @@ impl RedisOutbox {
     }
 
     /// Moves up to `max` notices due at `now` from the sorted set to the stream.
-    async fn move_due(&self, now: DateTime<Utc>, max: usize) -> Result<(), StoreError> {
+    async fn move_due(
+        &self,
+        shard: &Shard,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<(), StoreError> {
         self.connection
             .run(|mut connection| {
-                let mut invocation = self.move_script.key(&self.scheduled_key);
+                let mut invocation = self.move_script.key(&shard.scheduled);
                 invocation
-                    .key(&self.stream_key)
+                    .key(&shard.stream)
                     .arg(now.timestamp_millis())
                     .arg(max)
                     .arg(GROUP);
@@ -291,7 +273,12 @@ impl RedisOutbox {
     }
 
     /// Reads up to `max` entries no consumer has read yet, for `consumer`.
-    async fn read_new(&self, consumer: &str, max: usize) -> Result<Vec<StreamId>, StoreError> {
+    async fn read_new(
+        &self,
+        shard: &Shard,
+        consumer: &str,
+        max: usize,
+    ) -> Result<Vec<StreamId>, StoreError> {
         let reply: Option<StreamReadReply> = self
             .connection
             .run(|mut connection| {
@@ -302,9 +289,9 @@ impl RedisOutbox {
                     .arg("COUNT")
                     .arg(max)
                     .arg("STREAMS")
-                    .arg(&self.stream_key)
+                    .arg(&shard.stream)
                     .arg(">");
-                let stream = self.stream_key.clone();
+                let stream = shard.stream.clone();
                 async move {
                     match read.query_async(&mut connection).await {
                         // The stream is there but its group is not (someone removed it): make
@@ -324,21 +311,28 @@ impl RedisOutbox {
     }
 
     /// Loads the notices of `entries`; acks and skips entries whose notice is gone or damaged.
-    async fn load_notices(&self, entries: Vec<StreamId>) -> Result<Vec<Claimed>, StoreError> {
+    async fn load_notices(
+        &self,
+        shard: &Shard,
+        entries: Vec<StreamId>,
+    ) -> Result<Vec<Claimed>, StoreError> {
         let mut found = Vec::with_capacity(entries.len());
         for entry in entries {
             match entry.get::<String>("id") {
                 Some(id) => found.push((entry.id, id)),
                 None => {
                     tracing::warn!(receipt = %entry.id, "outbox entry without a notice id dropped");
-                    self.ack_entry(&entry.id, None).await?;
+                    self.ack_entry(shard, &entry.id, None).await?;
                 }
             }
         }
         if found.is_empty() {
             return Ok(Vec::new());
         }
-        let keys: Vec<String> = found.iter().map(|(_, id)| self.notice_key(id)).collect();
+        let keys: Vec<String> = found
+            .iter()
+            .map(|(_, id)| self.keys.notice(shard.n, id))
+            .collect();
         let stored: Vec<Option<Vec<u8>>> = self
             .connection
             .run(|mut connection| {
@@ -352,20 +346,23 @@ impl RedisOutbox {
             let Some(json) = json else {
                 // Acked by another consumer since it was read: nothing left to deliver.
                 tracing::debug!(%receipt, "outbox entry whose notice is gone skipped");
-                self.ack_entry(&receipt, None).await?;
+                self.ack_entry(shard, &receipt, None).await?;
                 continue;
             };
             match serde_json::from_slice::<Notice>(&json) {
-                Ok(notice) if notice.id == id => claimed.push(Claimed { notice, receipt }),
+                Ok(notice) if notice.id == id => claimed.push(Claimed {
+                    notice,
+                    receipt: shard.receipt(&receipt),
+                }),
                 Ok(_) => {
                     tracing::warn!(%receipt, "outbox notice stored under another id dropped");
-                    self.ack_entry(&receipt, Some(&id)).await?;
+                    self.ack_entry(shard, &receipt, Some(&id)).await?;
                 }
                 Err(error) => {
                     // The error text may quote the notice: log only its category.
                     let category = format!("{:?}", error.classify());
                     tracing::warn!(%receipt, %category, "outbox notice does not decode; dropped");
-                    self.ack_entry(&receipt, Some(&id)).await?;
+                    self.ack_entry(shard, &receipt, Some(&id)).await?;
                 }
             }
         }
@@ -374,12 +371,17 @@ impl RedisOutbox {
 
     /// Acks and deletes the stream entry `receipt`, and deletes the notice `id` if the entry was
     /// still pending. Answers whether it was.
-    async fn ack_entry(&self, receipt: &str, id: Option<&str>) -> Result<bool, StoreError> {
-        let notice_key = id.map(|id| self.notice_key(id));
+    async fn ack_entry(
+        &self,
+        shard: &Shard,
+        receipt: &str,
+        id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let notice_key = id.map(|id| self.keys.notice(shard.n, id));
         let acked: i64 = self
             .connection
             .run(|mut connection| {
-                let mut invocation = self.ack_script.key(&self.stream_key);
+                let mut invocation = self.ack_script.key(&shard.stream);
                 if let Some(notice_key) = &notice_key {
                     invocation.key(notice_key);
                 }
@@ -401,7 +403,8 @@ impl Outbox for RedisOutbox {
     ) -> Result<bool, StoreError> {
         let json = serde_json::to_string(notice)
             .map_err(|e| StoreError::Unavailable(format!("cannot encode the notice: {e}")))?;
-        let notice_key = self.notice_key(&notice.id);
+        let notice_key = self.notice_key(notice.chat, &notice.id);
+        let scheduled_key = self.scheduled_key(notice.chat);
         let mode = match if_scheduled {
             IfScheduled::Keep => "keep",
             IfScheduled::Replace => "replace",
@@ -409,7 +412,7 @@ impl Outbox for RedisOutbox {
         let scheduled: i64 = self
             .connection
             .run(|mut connection| {
-                let mut invocation = self.schedule_script.key(&self.scheduled_key);
+                let mut invocation = self.schedule_script.key(&scheduled_key);
                 invocation
                     .key(&notice_key)
                     .arg(&notice.id)
@@ -423,18 +426,25 @@ impl Outbox for RedisOutbox {
         Ok(scheduled == 1)
     }
 
-    async fn cancel_all(&self, ids: &[&str]) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
+    async fn cancel_all(&self, notices: &[(ChatKey, &str)]) -> Result<(), StoreError> {
+        // One script per part of the outbox the notices are in (one on one Redis).
+        for shard in self.shards() {
+            let (keys, ids): (Vec<String>, Vec<&str>) = notices
+                .iter()
+                .filter(|(chat, _)| self.keys.outbox_shard(*chat) == shard.n)
+                .map(|(_, id)| (self.keys.notice(shard.n, id), *id))
+                .unzip();
+            if ids.is_empty() {
+                continue;
+            }
+            self.connection
+                .run(|mut connection| {
+                    let mut invocation = self.cancel_script.key(&shard.scheduled);
+                    invocation.key(&keys).arg(&ids);
+                    async move { invocation.invoke_async::<i64>(&mut connection).await }
+                })
+                .await?;
         }
-        let notice_keys: Vec<String> = ids.iter().map(|id| self.notice_key(id)).collect();
-        self.connection
-            .run(|mut connection| {
-                let mut invocation = self.cancel_script.key(&self.scheduled_key);
-                invocation.key(&notice_keys).arg(ids);
-                async move { invocation.invoke_async::<i64>(&mut connection).await }
-            })
-            .await?;
         Ok(())
     }
 
@@ -445,73 +455,109 @@ impl Outbox for RedisOutbox {
         max: usize,
         stale_after: Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
-        if max == 0 {
-            return Ok(Vec::new());
+        // Part by part, from one that changes with the time, so that no part waits for the
+        // others to be empty.
+        let mut claimed = Vec::new();
+        let parts = self.keys.outbox_shards();
+        let first = now.timestamp_millis().rem_euclid(parts);
+        for n in (0..parts).map(|k| (first + k) % parts) {
+            let room = max.saturating_sub(claimed.len());
+            if room == 0 {
+                break;
+            }
+            let shard = Shard {
+                n,
+                scheduled: self.keys.scheduled(n),
+                stream: self.keys.stream(n),
+            };
+            let mut entries = self
+                .reclaim_stale(&shard, consumer, room, stale_after)
+                .await?;
+            let left = room.saturating_sub(entries.len());
+            if left > 0 {
+                self.move_due(&shard, now, left).await?;
+                entries.extend(self.read_new(&shard, consumer, left).await?);
+            }
+            claimed.extend(self.load_notices(&shard, entries).await?);
         }
-        let mut entries = self.reclaim_stale(consumer, max, stale_after).await?;
-        let room = max.saturating_sub(entries.len());
-        if room > 0 {
-            self.move_due(now, room).await?;
-            entries.extend(self.read_new(consumer, room).await?);
-        }
-        self.load_notices(entries).await
+        Ok(claimed)
     }
 
     async fn ack(&self, claimed: &Claimed) -> Result<(), StoreError> {
-        if !is_entry_id(&claimed.receipt) {
-            // Not a stream entry id (another adapter's receipt): it names nothing here.
+        let Some((n, entry)) = Shard::read_receipt(&claimed.receipt) else {
+            // Not this outbox's receipt (another adapter's): it names nothing here.
             return Ok(());
-        }
-        self.ack_entry(&claimed.receipt, Some(&claimed.notice.id))
+        };
+        let shard = Shard {
+            n,
+            scheduled: self.keys.scheduled(n),
+            stream: self.keys.stream(n),
+        };
+        self.ack_entry(&shard, entry, Some(&claimed.notice.id))
             .await?;
         Ok(())
     }
 
     async fn scheduled_count(&self) -> Result<usize, StoreError> {
-        self.connection
-            .run(|mut connection| {
-                let mut count = ::redis::cmd("ZCARD");
-                count.arg(&self.scheduled_key);
-                async move { count.query_async(&mut connection).await }
-            })
-            .await
+        let mut total = 0;
+        for shard in self.shards() {
+            total += self
+                .connection
+                .run(|mut connection| {
+                    let mut count = ::redis::cmd("ZCARD");
+                    count.arg(&shard.scheduled);
+                    async move { count.query_async::<usize>(&mut connection).await }
+                })
+                .await?;
+        }
+        Ok(total)
     }
 
     async fn backlog(&self, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
-        // One round trip: the count of due notices and the earliest one, in a pipeline.
-        let (due, first): (usize, Vec<(String, f64)>) = self
-            .connection
-            .run(|mut connection| {
-                let mut pipe = ::redis::pipe();
-                pipe.cmd("ZCOUNT")
-                    .arg(&self.scheduled_key)
-                    .arg("-inf")
-                    .arg(now.timestamp_millis())
-                    .cmd("ZRANGE")
-                    .arg(&self.scheduled_key)
-                    .arg(0)
-                    .arg(0)
-                    .arg("WITHSCORES");
-                async move { pipe.query_async(&mut connection).await }
-            })
-            .await?;
-        let oldest_due = first
-            .first()
-            // Scores are whole milliseconds.
-            .and_then(|(_, ms)| DateTime::<Utc>::from_timestamp_millis(ms.round() as i64))
-            .filter(|at| *at <= now);
-        Ok(Backlog { due, oldest_due })
+        let mut backlog = Backlog::default();
+        for shard in self.shards() {
+            // One round trip per part: the count of due notices and the earliest one.
+            let (due, first): (usize, Vec<(String, f64)>) = self
+                .connection
+                .run(|mut connection| {
+                    let mut pipe = ::redis::pipe();
+                    pipe.cmd("ZCOUNT")
+                        .arg(&shard.scheduled)
+                        .arg("-inf")
+                        .arg(now.timestamp_millis())
+                        .cmd("ZRANGE")
+                        .arg(&shard.scheduled)
+                        .arg(0)
+                        .arg(0)
+                        .arg("WITHSCORES");
+                    async move { pipe.query_async(&mut connection).await }
+                })
+                .await?;
+            let oldest = first
+                .first()
+                // Scores are whole milliseconds.
+                .and_then(|(_, ms)| DateTime::<Utc>::from_timestamp_millis(ms.round() as i64))
+                .filter(|at| *at <= now);
+            backlog.due += due;
+            backlog.oldest_due = match (backlog.oldest_due, oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(backlog)
     }
 
     async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError> {
-        let pattern = format!("{}*", glob_escape(&self.keys.notice("")));
+        let shard = self.keys.outbox_shard(chat);
+        let scheduled = self.keys.scheduled(shard);
+        let pattern = format!("{}*", glob_escape(&self.keys.notice(shard, "")));
         let mut cursor = "0".to_owned();
         let mut dropped = 0;
         loop {
             let (next, gone): (String, usize) = self
                 .connection
                 .run(|mut connection| {
-                    let mut invocation = self.forget_script.key(&self.scheduled_key);
+                    let mut invocation = self.forget_script.key(&scheduled);
                     invocation
                         .arg(&pattern)
                         .arg(chat.to_string())
@@ -531,7 +577,7 @@ impl Outbox for RedisOutbox {
 
 /// Creates the consumer group of `stream` (and the stream), reading from its start; a group that
 /// exists already is fine.
-async fn create_group(connection: &mut ConnectionManager, stream: &str) -> Result<(), RedisError> {
+async fn create_group(connection: &mut Connection, stream: &str) -> Result<(), RedisError> {
     let created: Result<(), RedisError> = ::redis::cmd("XGROUP")
         .arg("CREATE")
         .arg(stream)
@@ -543,6 +589,27 @@ async fn create_group(connection: &mut ConnectionManager, stream: &str) -> Resul
     match created {
         Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
         other => other,
+    }
+}
+
+/// One part of the outbox: its number, sorted set and stream.
+struct Shard {
+    n: i64,
+    scheduled: String,
+    stream: String,
+}
+
+impl Shard {
+    /// The receipt of the stream entry `entry` of this part: `{part}/{entry id}`.
+    fn receipt(&self, entry: &str) -> String {
+        format!("{}/{entry}", self.n)
+    }
+
+    /// The part and the entry id of a receipt of this outbox.
+    fn read_receipt(receipt: &str) -> Option<(i64, &str)> {
+        let (n, entry) = receipt.split_once('/')?;
+        let n = n.parse().ok().filter(|n: &i64| *n >= 0)?;
+        is_entry_id(entry).then_some((n, entry))
     }
 }
 
@@ -558,6 +625,20 @@ fn is_entry_id(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_receipt_names_the_part_and_the_entry() {
+        let shard = Shard {
+            n: 7,
+            scheduled: String::new(),
+            stream: String::new(),
+        };
+        let receipt = shard.receipt("1700000000000-0");
+        assert_eq!(Shard::read_receipt(&receipt), Some((7, "1700000000000-0")));
+        assert_eq!(Shard::read_receipt("1700000000000-0"), None);
+        assert_eq!(Shard::read_receipt("x/1-0"), None);
+        assert_eq!(Shard::read_receipt("3/1-"), None);
+    }
 
     #[test]
     fn receipts_are_stream_entry_ids() {
