@@ -15,7 +15,8 @@ use crate::store::{ChatKey, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     /// Unique per logical notice (e.g. `new-application:a-1`): scheduling the same id twice
-    /// keeps one notice.
+    /// (for the same chat: on a Redis Cluster the chat says where a notice is kept) keeps one
+    /// notice.
     pub id: String,
     pub chat: ChatKey,
     pub kind: NoticeKind,

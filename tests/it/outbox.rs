@@ -20,7 +20,7 @@ use sferum_bot::backend::redis::{RedisOutbox, GROUP};
 use sferum_bot::notify::{Claimed, IfScheduled, Notice, NoticeKind, Outbox};
 use sferum_bot::store::{ChatKey, StoreError};
 
-use super::redis_server::RedisServer;
+use super::redis_server::{RedisCluster, RedisServer};
 
 const PREFIX: &str = "sferum:";
 /// A `stale_after` no test waits for.
@@ -32,8 +32,8 @@ const PAST_STALE: Duration = Duration::from_millis(400);
 /// An outage must be reported well within this.
 const PROMPTLY: Duration = Duration::from_secs(5);
 
-/// Runs a scenario `fn(a, b)` on the memory outbox (`a` and `b` the same) and on two Redis
-/// outboxes sharing one server (two replicas).
+/// Runs a scenario `fn(a, b)` on the memory outbox (`a` and `b` the same), on two Redis
+/// outboxes sharing one server (two replicas), and on two sharing a Redis Cluster.
 macro_rules! on_both {
     ($scenario:ident) => {
         mod $scenario {
@@ -48,8 +48,16 @@ macro_rules! on_both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn redis() {
                 let server = RedisServer::start();
-                let a = redis_outbox(&server).await;
-                let b = redis_outbox(&server).await;
+                let a = redis_outbox(&server.url()).await;
+                let b = redis_outbox(&server.url()).await;
+                super::$scenario(&a, &b).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redis_cluster() {
+                let cluster = RedisCluster::start();
+                let a = redis_outbox(&cluster.url()).await;
+                let b = redis_outbox(&cluster.url()).await;
                 super::$scenario(&a, &b).await;
             }
         }
@@ -64,10 +72,10 @@ on_both!(an_unacked_claim_is_taken_over_after_stale_after_only);
 on_both!(an_acked_notice_never_comes_back);
 on_both!(cancel_drops_a_scheduled_notice_but_not_one_in_flight);
 
-async fn redis_outbox(server: &RedisServer) -> RedisOutbox {
-    RedisOutbox::connect(&server.url(), PREFIX)
+async fn redis_outbox(url: &str) -> RedisOutbox {
+    RedisOutbox::connect(url, PREFIX)
         .await
-        .unwrap_or_else(|e| panic!("connect to {}: {e}", server.url()))
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
 }
 
 fn new_application(application: &str) -> Notice {
@@ -199,7 +207,10 @@ async fn keep_schedules_a_notice_once(a: &dyn Outbox, b: &dyn Outbox) {
 
     // While it is being delivered, scheduling it again changes nothing, even with Replace.
     assert!(!schedule(a, &notice, now, IfScheduled::Keep).await);
-    let changed = event(&notice.id, "changed");
+    let changed = Notice {
+        chat: notice.chat,
+        ..event(&notice.id, "changed")
+    };
     assert!(!schedule(a, &changed, now, IfScheduled::Replace).await);
     assert_eq!(scheduled(a).await, 0);
     assert!(claim(a, now, "a", NEVER).await.is_empty());
@@ -375,7 +386,7 @@ async fn cancel_drops_a_scheduled_notice_but_not_one_in_flight(a: &dyn Outbox, b
 #[tokio::test]
 async fn redis_keys_follow_the_documented_layout() {
     let server = RedisServer::start();
-    let outbox = redis_outbox(&server).await;
+    let outbox = redis_outbox(&server.url()).await;
     let mut look = server.connection().await;
     let now = Utc::now();
     let notice = new_application("a-1");
@@ -415,7 +426,7 @@ async fn redis_keys_follow_the_documented_layout() {
 #[tokio::test]
 async fn redis_skips_notices_that_are_gone_or_damaged() {
     let server = RedisServer::start();
-    let outbox = redis_outbox(&server).await;
+    let outbox = redis_outbox(&server.url()).await;
     let mut look = server.connection().await;
     let now = Utc::now();
     let good = new_application("a-3");
@@ -468,7 +479,7 @@ async fn redis_notices_survive_a_restart_of_the_bot() {
     let due = new_application("a-2");
     let tomorrow = event("reminder:a-3", "remind");
     {
-        let before = redis_outbox(&server).await;
+        let before = redis_outbox(&server.url()).await;
         assert!(schedule(&before, &held, now - ms(2), IfScheduled::Keep).await);
         assert!(schedule(&before, &due, now - ms(1), IfScheduled::Keep).await);
         assert!(schedule(&before, &tomorrow, now + ms(86_400_000), IfScheduled::Keep).await);
@@ -476,7 +487,7 @@ async fn redis_notices_survive_a_restart_of_the_bot() {
         assert_eq!(ids(&claimed), [held.id.as_str()]);
         // The process dies before acking.
     }
-    let after = redis_outbox(&server).await;
+    let after = redis_outbox(&server.url()).await;
     assert_eq!(scheduled(&after).await, 2);
     tokio::time::sleep(PAST_STALE).await;
     let claimed = claim(&after, Utc::now(), "replica-2", STALE).await;
@@ -510,7 +521,7 @@ fn assert_unavailable<T: std::fmt::Debug>(
 #[tokio::test]
 async fn redis_outage_is_reported_promptly_and_then_over() {
     let mut server = RedisServer::start();
-    let outbox = redis_outbox(&server).await;
+    let outbox = redis_outbox(&server.url()).await;
     let notice = new_application("a-1");
     assert!(schedule(&outbox, &notice, Utc::now(), IfScheduled::Keep).await);
     let claimed = claim(&outbox, Utc::now(), "replica-1", NEVER).await;
@@ -556,7 +567,7 @@ async fn redis_outbox_starts_while_redis_is_down() {
     let mut server = RedisServer::start();
     server.stop();
     let started = Instant::now();
-    let outbox = redis_outbox(&server).await;
+    let outbox = redis_outbox(&server.url()).await;
     assert!(started.elapsed() < PROMPTLY, "{:?}", started.elapsed());
     let started = Instant::now();
     let result = outbox.claim_due(Utc::now(), "replica-1", 10, NEVER).await;

@@ -1,7 +1,8 @@
 //! The contracts of the storage ports, each written once against the port and run on every
 //! backend: the session store and the teacher directory, on memory (both "replicas" the same
-//! instance) and on Redis (two adapters on one `redis-server` of its own), as
-//! `ports::<scenario>::{memory,redis}`. The outbox has its own suite (`outbox`).
+//! instance), on Redis (two adapters on one `redis-server` of its own) and on a Redis Cluster
+//! of three masters of its own, as `ports::<scenario>::{memory,redis,redis_cluster}`. The
+//! outbox has its own suite (`outbox`).
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
@@ -13,7 +14,7 @@ use sferum_bot::notify::{Notice, NoticeKind, Outbox};
 use sferum_bot::store::{ChatKey, Claim, Commit, Keep, SessionStore, StoreError, Tally};
 
 use super::helpers::engine;
-use super::redis_server::RedisServer;
+use super::redis_server::{RedisCluster, RedisServer};
 
 const PREFIX: &str = "sferum:";
 const CHAT: ChatKey = ChatKey::telegram(4_242);
@@ -46,8 +47,16 @@ macro_rules! on_every_backend {
             #[tokio::test]
             async fn redis() {
                 let server = RedisServer::start();
-                let a = redis_replica(&server).await;
-                let b = redis_replica(&server).await;
+                let a = redis_replica(&server.url()).await;
+                let b = redis_replica(&server.url()).await;
+                super::$scenario(&a, &b).await;
+            }
+
+            #[tokio::test]
+            async fn redis_cluster() {
+                let cluster = RedisCluster::start();
+                let a = redis_replica(&cluster.url()).await;
+                let b = redis_replica(&cluster.url()).await;
                 super::$scenario(&a, &b).await;
             }
         }
@@ -68,9 +77,9 @@ on_every_backend!(forget_chat_drops_binding_applications_and_invitations);
 on_every_backend!(counts_kept_with_commits_add_up_by_day_and_a_lost_commit_counts_nothing);
 on_every_backend!(a_telegram_chats_updates_up_to_its_latest_committed_one_are_redeliveries);
 
-async fn redis_replica(server: &RedisServer) -> Replica {
+async fn redis_replica(url: &str) -> Replica {
     let store = RedisStore::connect(
-        &server.url(),
+        url,
         RedisStoreConfig {
             prefix: PREFIX.to_owned(),
             ..RedisStoreConfig::default()

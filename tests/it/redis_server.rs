@@ -19,16 +19,25 @@ pub struct RedisServer {
     port: u16,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    /// Arguments beyond the defaults (a cluster node's).
+    extra: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a server on a free port and waits until it answers PING.
     pub fn start() -> Self {
+        Self::start_with(|_| Vec::new())
+    }
+
+    /// Starts a server on a free port with the arguments `extra(dir)` gives, and waits until it
+    /// answers PING.
+    fn start_with(extra: impl Fn(&std::path::Path) -> Vec<String>) -> Self {
         require_redis_server();
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));
         let mut server = Self {
             port: 0,
             child: None,
+            extra: extra(dir.path()),
             dir,
         };
         let mut last_error = String::new();
@@ -99,6 +108,7 @@ impl RedisServer {
             .arg(self.dir.path())
             .arg("--logfile")
             .arg(&log)
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -122,6 +132,100 @@ impl RedisServer {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// A Redis Cluster of three masters on free loopback ports (no replicas), made as an operator
+/// makes one: `redis-server --cluster-enabled yes` three times, then `redis-cli --cluster
+/// create`; ready once every node says `cluster_state:ok`. Killed when dropped.
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    pub fn start() -> Self {
+        let nodes: Vec<RedisServer> = (0..3)
+            .map(|_| {
+                RedisServer::start_with(|dir| {
+                    vec![
+                        "--cluster-enabled".into(),
+                        "yes".into(),
+                        "--cluster-config-file".into(),
+                        dir.join("nodes.conf").display().to_string(),
+                        // The bus port, chosen free rather than port + 10000.
+                        "--cluster-port".into(),
+                        free_port().to_string(),
+                        "--cluster-node-timeout".into(),
+                        "5000".into(),
+                    ]
+                })
+            })
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let created = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run redis-cli (apt-get install redis-tools): {e}"));
+        assert!(
+            created.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&created.stdout),
+            String::from_utf8_lossy(&created.stderr)
+        );
+        let cluster = Self { nodes };
+        let deadline = Instant::now() + START_TIMEOUT;
+        while !cluster.nodes.iter().all(|n| cluster_ok(n.port)) {
+            assert!(
+                Instant::now() < deadline,
+                "the cluster never reached cluster_state:ok"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        cluster
+    }
+
+    /// `REDIS_URL` for the cluster: its nodes' URLs, comma-separated (the seeds).
+    pub fn url(&self) -> String {
+        let urls: Vec<String> = self.nodes.iter().map(RedisServer::url).collect();
+        urls.join(",")
+    }
+
+    /// Every key on every node.
+    pub async fn all_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        for node in &self.nodes {
+            let mut connection = node.connection().await;
+            let found: Vec<String> = redis::cmd("KEYS")
+                .arg("*")
+                .query_async(&mut connection)
+                .await
+                .unwrap_or_else(|e| panic!("KEYS on a node: {e}"));
+            keys.extend(found);
+        }
+        keys
+    }
+}
+
+/// True when the node on `port` says the cluster is whole.
+fn cluster_ok(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    if stream
+        .write_all(b"*2\r\n$7\r\nCLUSTER\r\n$4\r\nINFO\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = [0_u8; 512];
+    let n = stream.read(&mut answer).unwrap_or(0);
+    String::from_utf8_lossy(&answer[..n]).contains("cluster_state:ok")
 }
 
 impl Drop for RedisServer {

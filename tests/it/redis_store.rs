@@ -18,7 +18,7 @@ use sferum_bot::runtime::{Handled, RuntimeError};
 use sferum_bot::store::{ChatKey, SessionStore, StoreError};
 
 use super::helpers::{press_on as press, text_of, TestBot, CODE};
-use super::redis_server::RedisServer;
+use super::redis_server::{RedisCluster, RedisServer};
 
 const CHAT: ChatKey = ChatKey::telegram(4242);
 const OTHER_CHAT: ChatKey = ChatKey::telegram(-100_777);
@@ -844,6 +844,90 @@ async fn a_steps_own_buttons_are_stored_as_a_flag_and_rebuilt_from_the_script() 
         "{}",
         text_of(&rules)
     );
+}
+
+/// The whole bot on a Redis Cluster of three masters, as `REDIS_URL` with the seed nodes
+/// configures it: a student goes from the class link to the code sent (claims, commits with
+/// replies and reminders, the code limits, the delivered replies dropped), a redelivery is
+/// still answered once, and every key the chat's turns wrote carries its shard's tag, so each
+/// script ran on one slot.
+#[tokio::test]
+async fn a_conversation_on_a_redis_cluster_keeps_each_chats_keys_in_its_slot() {
+    let cluster = RedisCluster::start();
+    let settings = sferum_bot::config::Settings::from_lookup(|name| {
+        (name == "REDIS_URL").then(|| cluster.url())
+    })
+    .expect("settings");
+    let backends = sferum_bot::backend::open(&settings)
+        .await
+        .expect("backends");
+    let clock = sferum_bot::clock::ManualClock::new(super::helpers::monday_morning());
+    let sandbox = sferum_bot::service::sandbox::Sandbox::with_config(
+        Arc::new(clock.clone()),
+        sferum_bot::service::sandbox::SandboxConfig {
+            fixed_code: Some(CODE.to_owned()),
+            ..Default::default()
+        },
+    );
+    let bot = TestBot {
+        bot: Arc::new(
+            sferum_bot::runtime::Assistant::new(
+                super::helpers::engine(),
+                Arc::new(sandbox),
+                backends.store.clone(),
+                Arc::new(clock.clone()),
+            )
+            .with_outbox(backends.outbox.clone())
+            .with_directory(backends.directory.clone())
+            .with_limits(backends.limits.clone(), b"test"),
+        ),
+        clock,
+        store: backends.store.clone(),
+    };
+    up_to_contact(&bot, CHAT).await;
+    let confirm = say(&bot, CHAT, "8 (912) 345-67-89").await;
+    let code = bot
+        .bot
+        .handle_update(CHAT, Some(31), None, press(&confirm, "Да, это ребёнка"))
+        .await
+        .expect("the turn")
+        .expect("a new update");
+    bot.bot.delivered(&code).await;
+    assert_eq!(code.at.to_string(), "variant1/code", "{}", text_of(&code));
+    let again = bot
+        .bot
+        .handle_update(CHAT, Some(31), None, press(&confirm, "Да, это ребёнка"))
+        .await
+        .expect("the redelivery");
+    assert_eq!(again, None, "a redelivery is not answered");
+    let registered = say(&bot, CHAT, CODE).await;
+    assert_ne!(
+        registered.at.to_string(),
+        "variant1/code",
+        "{}",
+        text_of(&registered)
+    );
+
+    let tag = format!(
+        "sferum:{{{}}}:",
+        sferum_bot::backend::redis::keys::shard_of(CHAT)
+    );
+    let keys = cluster.all_keys().await;
+    let chats: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.contains(&CHAT.to_string()) || k.contains(":session:"))
+        .collect();
+    assert!(!chats.is_empty(), "{keys:?}");
+    for key in &keys {
+        let tagged = key.starts_with("sferum:{") && key[8..].contains("}:");
+        assert!(tagged, "every key carries a hash tag: {key} in {keys:?}");
+    }
+    for key in chats {
+        assert!(
+            key.starts_with(&tag) || key.starts_with("sferum:{limits}:"),
+            "{key} is not in the chat's slot: {keys:?}"
+        );
+    }
 }
 
 /// A session stored by the version before the compact encoding (a hash of `rev` and `data`,
