@@ -392,9 +392,11 @@ async fn redis_keys_follow_the_documented_layout() {
     let notice = new_application("a-1");
     assert!(schedule(&outbox, &notice, now, IfScheduled::Keep).await);
 
-    let scheduled_key = format!("{PREFIX}outbox:scheduled");
-    let stream_key = format!("{PREFIX}outbox:stream");
-    let notice_key = format!("{PREFIX}outbox:notice:new-application:a-1");
+    // The notice's part is its chat's shard.
+    let part = sferum_bot::backend::redis::keys::shard_of(notice.chat);
+    let scheduled_key = format!("{PREFIX}outbox:{part}:scheduled");
+    let stream_key = format!("{PREFIX}outbox:{part}:stream");
+    let notice_key = format!("{PREFIX}outbox:{part}:notice:new-application:a-1");
     assert_eq!(outbox.scheduled_key(notice.chat), scheduled_key);
     assert_eq!(outbox.stream_key(notice.chat), stream_key);
     assert_eq!(outbox.notice_key(notice.chat, &notice.id), notice_key);
@@ -419,6 +421,49 @@ async fn redis_keys_follow_the_documented_layout() {
     let pending: StreamPendingReply = look.xpending(&stream_key, GROUP).await.unwrap();
     assert_eq!(pending.count(), 0);
     assert!(!look.exists::<_, bool>(&notice_key).await.unwrap());
+}
+
+/// A notice the version before the parts scheduled (in its one sorted set, under its one
+/// notice key) is still delivered once due, and acked like any other; `/forget` finds one too.
+#[tokio::test]
+async fn redis_delivers_notices_scheduled_before_the_outbox_had_parts() {
+    let server = RedisServer::start();
+    let outbox = redis_outbox(&server.url()).await;
+    let mut look = server.connection().await;
+    let now = Utc::now();
+    let reminder = event("reminder:old", "remind");
+    let forgotten = event("reminder:forgotten", "remind");
+    for (notice, due) in [(&reminder, now - ms(1_000)), (&forgotten, now + ms(60_000))] {
+        let () = look
+            .zadd(
+                format!("{PREFIX}outbox:scheduled"),
+                &notice.id,
+                due.timestamp_millis(),
+            )
+            .await
+            .unwrap();
+        let () = look
+            .set(
+                format!("{PREFIX}outbox:notice:{}", notice.id),
+                serde_json::to_string(notice).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(scheduled(&outbox).await, 2);
+
+    let claimed = claim(&outbox, now, "replica-1", NEVER).await;
+    assert_eq!(ids(&claimed), [reminder.id.as_str()]);
+    assert_eq!(claimed[0].notice, reminder);
+    ack(&outbox, &claimed[0]).await;
+    assert!(!look
+        .exists::<_, bool>(format!("{PREFIX}outbox:notice:{}", reminder.id))
+        .await
+        .unwrap());
+    assert!(claim(&outbox, now, "replica-1", NEVER).await.is_empty());
+
+    assert_eq!(outbox.forget_chat(forgotten.chat).await, Ok(1));
+    assert_eq!(scheduled(&outbox).await, 0);
 }
 
 /// A due id whose notice is missing, and a notice that does not decode, are skipped and cleared

@@ -1,7 +1,9 @@
 //! Every Redis key the bot writes, named in one place, on one Redis or on a Redis Cluster.
 //!
 //! On one Redis (or a Sentinel-managed primary) the keys keep the names they always had, so an
-//! upgrade finds its data. On a Redis Cluster every key carries a hash tag, so that each script
+//! upgrade finds its data, except the outbox: it is split into [`SHARDS`] parts by chat
+//! (`outbox:{n}:…`), so that no key is written by every commit, and the one part of the versions
+//! before is still drained. On a Redis Cluster every key carries a hash tag, so that each script
 //! touches one slot:
 //!
 //! - a chat's keys (its session, its MAX update marks, its notices) and the shared structures
@@ -15,8 +17,11 @@ use chrono::NaiveDate;
 
 use crate::store::{Channel, ChatKey};
 
-/// How many shards the chats are spread over: the day's counts always, the outbox in a cluster.
+/// How many shards the chats are spread over: the day's counts and the outbox.
 pub const SHARDS: i64 = 16;
+
+/// The outbox part of the versions before the shards (one Redis only).
+pub const LEGACY_PART: i64 = SHARDS;
 
 /// The shard of `chat`.
 pub fn shard_of(chat: ChatKey) -> i64 {
@@ -94,37 +99,46 @@ impl Keys {
         }
     }
 
-    /// How many parts the outbox has: one on one Redis, [`SHARDS`] in a cluster.
-    pub fn outbox_shards(&self) -> i64 {
-        if self.cluster {
-            SHARDS
-        } else {
-            1
+    /// The outbox's parts: one per shard, and on one Redis also [`LEGACY_PART`], the single
+    /// sorted set and stream of the versions before the shards, still drained (never written).
+    pub fn outbox_parts(&self) -> Vec<i64> {
+        let mut parts: Vec<i64> = (0..SHARDS).collect();
+        if !self.cluster {
+            parts.push(LEGACY_PART);
         }
+        parts
     }
 
-    /// The outbox part `chat`'s notices are kept in.
+    /// The outbox part `chat`'s notices are kept in: its shard's.
     pub fn outbox_shard(&self, chat: ChatKey) -> i64 {
+        shard_of(chat)
+    }
+
+    /// `rest` of outbox part `part`: `outbox:{part}:…` on one Redis (`outbox:…` for the
+    /// legacy part), `{part}:outbox:…` in a cluster.
+    fn in_outbox(&self, part: i64, rest: &str) -> String {
         if self.cluster {
-            shard_of(chat)
+            self.in_shard(part, &format!("outbox:{rest}"))
+        } else if part == LEGACY_PART {
+            format!("{}outbox:{rest}", self.prefix)
         } else {
-            0
+            format!("{}outbox:{part}:{rest}", self.prefix)
         }
     }
 
-    /// The sorted set of the scheduled notice ids of outbox part `shard`.
-    pub fn scheduled(&self, shard: i64) -> String {
-        self.in_shard(shard, "outbox:scheduled")
+    /// The sorted set of the scheduled notice ids of outbox part `part`.
+    pub fn scheduled(&self, part: i64) -> String {
+        self.in_outbox(part, "scheduled")
     }
 
-    /// The stream the consumer group reads, of outbox part `shard`.
-    pub fn stream(&self, shard: i64) -> String {
-        self.in_shard(shard, "outbox:stream")
+    /// The stream the consumer group reads, of outbox part `part`.
+    pub fn stream(&self, part: i64) -> String {
+        self.in_outbox(part, "stream")
     }
 
-    /// The JSON of the notice `id` of outbox part `shard`.
-    pub fn notice(&self, shard: i64, id: &str) -> String {
-        self.in_shard(shard, &format!("outbox:notice:{id}"))
+    /// The JSON of the notice `id` of outbox part `part`.
+    pub fn notice(&self, part: i64, id: &str) -> String {
+        self.in_outbox(part, &format!("notice:{id}"))
     }
 
     /// A key of the teacher directory.
@@ -143,19 +157,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn on_one_redis_the_keys_keep_their_names() {
+    fn on_one_redis_the_keys_keep_their_names_but_the_outbox_has_parts() {
         let keys = Keys::new("sferum:", false);
         let chat = ChatKey::telegram(4242);
         assert_eq!(keys.session(chat), "sferum:session:4242");
         assert_eq!(keys.update(ChatKey::max(7), 9), "sferum:update:max:9");
         assert_eq!(
             keys.scheduled(keys.outbox_shard(chat)),
-            "sferum:outbox:scheduled"
+            format!("sferum:outbox:{}:scheduled", shard_of(chat))
         );
         assert_eq!(
-            keys.notice(0, "replies:1"),
-            "sferum:outbox:notice:replies:1"
+            keys.notice(3, "replies:1"),
+            "sferum:outbox:3:notice:replies:1"
         );
+        // The outbox of the versions before the shards is still drained.
+        assert_eq!(keys.scheduled(LEGACY_PART), "sferum:outbox:scheduled");
+        assert_eq!(keys.stream(LEGACY_PART), "sferum:outbox:stream");
+        assert!(keys.outbox_parts().contains(&LEGACY_PART));
         let day = NaiveDate::from_ymd_opt(2026, 9, 7).expect("a day");
         assert_eq!(keys.counts("funnel", day, 3), "sferum:funnel:2026-09-07:3");
         assert_eq!(keys.directory("teacher:t-1"), "sferum:teacher:t-1");
@@ -184,6 +202,6 @@ mod tests {
             "sferum:{directory}:teacher:t-1"
         );
         assert_eq!(keys.limits("limit:chat:1"), "sferum:{limits}:limit:chat:1");
-        assert_eq!(keys.outbox_shards(), SHARDS);
+        assert_eq!(keys.outbox_parts(), (0..SHARDS).collect::<Vec<_>>());
     }
 }

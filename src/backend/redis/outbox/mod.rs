@@ -4,16 +4,24 @@
 //!
 //! # Keys
 //!
-//! Everything lives under the prefix given to [`RedisOutbox::connect`] (`sferum:` in the bot):
+//! Everything lives under the prefix given to [`RedisOutbox::connect`] (`sferum:` in the bot),
+//! in [`SHARDS`](super::keys::SHARDS) parts by chat, so that no key is written by every commit
+//! (the names of one part `n` on one Redis; in a cluster they are `{prefix}{n}:outbox:…`, see
+//! [`super::keys`]):
 //!
-//! - `{prefix}outbox:scheduled`: a sorted set of the scheduled notices: member = the notice id,
-//!   score = its due time in Unix milliseconds;
-//! - `{prefix}outbox:notice:{id}`: the notice as JSON, from its scheduling until it is acked.
-//!   Its existence is what "the id is taken" means: a notice is *scheduled* when its id is also
-//!   in the sorted set, *in flight* (moved to the stream, claimed or about to be) when it is not;
-//! - `{prefix}outbox:stream`: a stream of entries `id <notice id>`, one per due notice, read by
-//!   the consumer group [`GROUP`]. An entry is deleted when its notice is acked, so the stream
-//!   only holds what is in flight.
+//! - `{prefix}outbox:{n}:scheduled`: a sorted set of the scheduled notices: member = the
+//!   notice id, score = its due time in Unix milliseconds;
+//! - `{prefix}outbox:{n}:notice:{id}`: the notice as JSON, from its scheduling until it is
+//!   acked. Its existence is what "the id is taken" means: a notice is *scheduled* when its id
+//!   is also in the sorted set, *in flight* (moved to the stream, claimed or about to be) when
+//!   it is not;
+//! - `{prefix}outbox:{n}:stream`: a stream of entries `id <notice id>`, one per due notice,
+//!   read by the consumer group [`GROUP`]. An entry is deleted when its notice is acked, so the
+//!   stream only holds what is in flight.
+//!
+//! The versions before the parts kept one `outbox:scheduled`, `outbox:stream` and
+//! `outbox:notice:{id}`: on one Redis that part is still claimed from and forgotten in, so
+//! notices scheduled before an upgrade (reminders days ahead) are delivered.
 //!
 //! # Operations
 //!
@@ -26,13 +34,14 @@
 //! - [`Outbox::cancel_all`] is one script for any number of notices: for each, `ZREM`, and `DEL`
 //!   of the notice key only if the `ZREM` removed something (an in-flight notice is not
 //!   cancelled).
-//! - [`Outbox::claim_due`] takes up to four round trips:
-//!   1. `XAUTOCLAIM` (min-idle = `stale_after`) takes over, for this consumer, entries another
-//!      consumer read and did not ack in time;
-//!   2. a script moves up to the remaining `max` due members (`ZRANGEBYSCORE -inf now LIMIT 0
+//! - [`Outbox::claim_due`] goes round the parts; in each, up to four round trips:
+//!   1. a script moves up to the remaining `max` due members (`ZRANGEBYSCORE -inf now LIMIT 0
 //!      max`) from the sorted set to the stream (`ZREM` + `XADD * id <id>`) atomically, so that
 //!      two replicas never both move one notice (it also creates the group if the stream is
-//!      missing, e.g. after Redis lost its data);
+//!      missing, e.g. after Redis lost its data), and answers the stream's length: an empty
+//!      part (the usual case) ends there;
+//!   2. `XAUTOCLAIM` (min-idle = `stale_after`) takes over, for this consumer, entries another
+//!      consumer read and did not ack in time;
 //!   3. `XREADGROUP GROUP senders <consumer> COUNT n STREAMS stream >` (no `BLOCK`) reads new
 //!      entries: the group hands each entry to exactly one consumer;
 //!   4. one `MGET` loads the notices. An entry whose notice is gone (acked by someone else
@@ -43,7 +52,7 @@
 //! - [`Outbox::ack`] is one script: `XACK` + `XDEL` of the entry, and `DEL` of the notice key if
 //!   the entry was still pending (so that a late ack of a consumer whose claim was taken over
 //!   never deletes a notice scheduled again under the same id since).
-//! - [`Outbox::scheduled_count`] is `ZCARD`.
+//! - [`Outbox::scheduled_count`] is `ZCARD`, per part.
 //!
 //! # At-least-once delivery
 //!
@@ -66,9 +75,8 @@
 //! [`OPERATION_DEADLINE`](super::OPERATION_DEADLINE) per round trip. A command is retried once only when the connection was
 //! refused. Nothing about a notice (its chat, its payload) is ever logged.
 //!
-//! The scripts touch several keys, so this outbox needs a single Redis (or a Sentinel-managed
-//! primary), not Redis Cluster; and Redis must not evict keys (`maxmemory-policy noeviction`,
-//! the default), or notices could vanish.
+//! Each script touches the keys of one part, which in a Redis Cluster share a hash tag. Redis
+//! must not evict keys (`maxmemory-policy noeviction`, the default), or notices could vanish.
 
 mod scripts;
 
@@ -167,17 +175,22 @@ impl RedisOutbox {
         self.keys.notice(self.keys.outbox_shard(chat), id)
     }
 
-    /// The outbox's parts: one on one Redis, one per shard in a cluster.
+    /// The outbox's parts (see [`Keys::outbox_parts`]).
     fn shards(&self) -> impl Iterator<Item = Shard> + '_ {
-        (0..self.keys.outbox_shards()).map(|n| Shard {
+        self.keys.outbox_parts().into_iter().map(|n| self.part(n))
+    }
+
+    fn part(&self, n: i64) -> Shard {
+        Shard {
             n,
             scheduled: self.keys.scheduled(n),
             stream: self.keys.stream(n),
-        })
+        }
     }
 
     async fn prepare(&self) -> Result<(), StoreError> {
-        for shard in self.shards() {
+        // The legacy part's stream is only made if it ever has something to move.
+        for shard in self.shards().filter(|s| s.n != super::keys::LEGACY_PART) {
             self.connection
                 .run(|mut connection| {
                     let stream = shard.stream.clone();
@@ -251,13 +264,14 @@ impl RedisOutbox {
         Ok(taken)
     }
 
-    /// Moves up to `max` notices due at `now` from the sorted set to the stream.
+    /// Moves up to `max` notices due at `now` from the sorted set to the stream; answers how
+    /// many entries the stream then holds (in flight: moved, read or not, and not acked).
     async fn move_due(
         &self,
         shard: &Shard,
         now: DateTime<Utc>,
         max: usize,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         self.connection
             .run(|mut connection| {
                 let mut invocation = self.move_script.key(&shard.scheduled);
@@ -268,8 +282,7 @@ impl RedisOutbox {
                     .arg(GROUP);
                 async move { invocation.invoke_async::<i64>(&mut connection).await }
             })
-            .await?;
-        Ok(())
+            .await
     }
 
     /// Reads up to `max` entries no consumer has read yet, for `consumer`.
@@ -456,26 +469,26 @@ impl Outbox for RedisOutbox {
         stale_after: Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
         // Part by part, from one that changes with the time, so that no part waits for the
-        // others to be empty.
+        // others to be empty. A part with nothing in its stream after the move costs that one
+        // round trip.
         let mut claimed = Vec::new();
-        let parts = self.keys.outbox_shards();
-        let first = now.timestamp_millis().rem_euclid(parts);
-        for n in (0..parts).map(|k| (first + k) % parts) {
+        let parts = self.keys.outbox_parts();
+        let count = i64::try_from(parts.len()).unwrap_or(1);
+        let first = usize::try_from(now.timestamp_millis().rem_euclid(count)).unwrap_or(0);
+        for k in 0..parts.len() {
             let room = max.saturating_sub(claimed.len());
             if room == 0 {
                 break;
             }
-            let shard = Shard {
-                n,
-                scheduled: self.keys.scheduled(n),
-                stream: self.keys.stream(n),
-            };
+            let shard = self.part(parts[(first + k) % parts.len()]);
+            if self.move_due(&shard, now, room).await? == 0 {
+                continue;
+            }
             let mut entries = self
                 .reclaim_stale(&shard, consumer, room, stale_after)
                 .await?;
             let left = room.saturating_sub(entries.len());
             if left > 0 {
-                self.move_due(&shard, now, left).await?;
                 entries.extend(self.read_new(&shard, consumer, left).await?);
             }
             claimed.extend(self.load_notices(&shard, entries).await?);
@@ -488,12 +501,7 @@ impl Outbox for RedisOutbox {
             // Not this outbox's receipt (another adapter's): it names nothing here.
             return Ok(());
         };
-        let shard = Shard {
-            n,
-            scheduled: self.keys.scheduled(n),
-            stream: self.keys.stream(n),
-        };
-        self.ack_entry(&shard, entry, Some(&claimed.notice.id))
+        self.ack_entry(&self.part(n), entry, Some(&claimed.notice.id))
             .await?;
         Ok(())
     }
@@ -548,9 +556,22 @@ impl Outbox for RedisOutbox {
     }
 
     async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError> {
-        let shard = self.keys.outbox_shard(chat);
-        let scheduled = self.keys.scheduled(shard);
-        let pattern = format!("{}*", glob_escape(&self.keys.notice(shard, "")));
+        let mut dropped = 0;
+        for part in self.keys.outbox_parts() {
+            // The chat's own part, and the one part of the versions before the shards.
+            if part == self.keys.outbox_shard(chat) || part == super::keys::LEGACY_PART {
+                dropped += self.forget_in(chat, part).await?;
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+impl RedisOutbox {
+    /// Drops every notice of `chat` in outbox part `part`, one `SCAN` step per round trip.
+    async fn forget_in(&self, chat: ChatKey, part: i64) -> Result<usize, StoreError> {
+        let scheduled = self.keys.scheduled(part);
+        let pattern = format!("{}*", glob_escape(&self.keys.notice(part, "")));
         let mut cursor = "0".to_owned();
         let mut dropped = 0;
         loop {

@@ -61,17 +61,21 @@ return dropped
 /// `KEYS[1]`: the sorted set; `KEYS[2]`: the stream; `ARGV[1]`: now in milliseconds; `ARGV[2]`:
 /// the most to move; `ARGV[3]`: the group.
 ///
-/// Answers how many notices were moved to the stream.
+/// Answers how many entries the stream holds afterwards (acked entries are deleted, so these
+/// are the ones in flight): 0 means there is nothing to read or take over.
 pub(super) const MOVE_SCRIPT: &str = r"
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #ids == 0 then
+  return redis.call('XLEN', KEYS[2])
+end
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[3], '0', 'MKSTREAM')
 end
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
   redis.call('XADD', KEYS[2], '*', 'id', id)
 end
-return #ids
+return redis.call('XLEN', KEYS[2])
 ";
 
 /// `KEYS[1]`: the stream; `KEYS[2]` (optional): the notice key; `ARGV[1]`: the group;
