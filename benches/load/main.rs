@@ -37,6 +37,8 @@ use redis_server::RedisServer;
 const FIRST_CHAT: i64 = 1_000_000;
 /// The profiled chat.
 const PROFILED_CHAT: i64 = 999_999;
+/// How long the idle bot's round trips are counted: three of the notifier's ticks.
+const IDLE_WINDOW: Duration = Duration::from_secs(6);
 
 struct Options {
     chats: Vec<usize>,
@@ -75,6 +77,8 @@ fn options() -> Options {
 #[derive(Debug, Clone, Default)]
 struct Profile {
     replies: Vec<usize>,
+    /// Round trips of each step of the second round (the first one makes the session).
+    round_trips: Vec<u64>,
     round_trips_per_update: f64,
     idle_round_trips_per_s: f64,
     session_max: u64,
@@ -91,6 +95,7 @@ struct Load {
     cpu_us: f64,
     cpu_share: f64,
     commands: f64,
+    scripts: f64,
     bytes_per_chat: f64,
     session_median: u64,
     failed: usize,
@@ -174,19 +179,22 @@ async fn profile(which: Which, program: &Command) -> Profile {
     let bot = Running::start(which, program, api, proxy.port).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss = bot.rss();
+    // Three of the notifier's ticks (every 2 s).
     let before = proxy.count();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle_round_trips_per_s = (proxy.count() - before) as f64;
+    tokio::time::sleep(IDLE_WINDOW).await;
+    let idle_round_trips_per_s = (proxy.count() - before) as f64 / IDLE_WINDOW.as_secs_f64();
     let mut redis = server.connection().await;
     let poster = Poster::new(bot.webhook);
     let mut chat = drive::chats(&[PROFILED_CHAT], replies).remove(0);
     let key = which.session_key(PROFILED_CHAT);
     let mut replies = Vec::new();
+    let mut round_trips = Vec::new();
     let mut session_max = 0;
     let before = proxy.count();
     let mut updates = 0;
     for round in 0..2 {
         for (i, step) in JOURNEY.iter().enumerate() {
+            let step_began = proxy.count();
             let got = chat
                 .explore(&poster, *step, Duration::from_millis(150))
                 .await;
@@ -203,14 +211,18 @@ async fn profile(which: Which, program: &Command) -> Profile {
             }
             // Whatever follows the replies (dropping the delivered ones) has happened by now.
             tokio::time::sleep(Duration::from_millis(100)).await;
+            if round == 1 {
+                round_trips.push(proxy.count() - step_began);
+            }
             session_max = session_max.max(redis_probe::memory_usage(&mut redis, &key).await);
         }
     }
     // The probe's own MEMORY USAGE calls went to the server directly, not through the proxy.
-    let round_trips = (proxy.count() - before) as f64;
+    let total = (proxy.count() - before) as f64;
     Profile {
         replies,
-        round_trips_per_update: round_trips / f64::from(updates),
+        round_trips,
+        round_trips_per_update: total / f64::from(updates),
         idle_round_trips_per_s,
         session_max,
         idle_rss,
@@ -240,7 +252,7 @@ async fn load(
     let cpu = bot.cpu() - cpu_before;
     // Let the replies' clean-up finish before Redis is looked at.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let commands = redis_probe::commands(&mut redis).await;
+    let (commands, scripts) = redis_probe::commands(&mut redis).await;
     let memory_after = redis_probe::info_field(&mut redis, "memory", "used_memory").await;
     let mut sessions = Vec::new();
     for id in ids.iter().step_by((chats / 100).max(1)) {
@@ -255,6 +267,7 @@ async fn load(
         cpu_us: cpu.as_secs_f64() * 1e6 / done,
         cpu_share: cpu.as_secs_f64() / played.wall.as_secs_f64(),
         commands: commands as f64 / done,
+        scripts: scripts as f64 / done,
         bytes_per_chat: memory_after.saturating_sub(memory_before) as f64 / chats as f64,
         session_median: sessions.get(sessions.len() / 2).copied().unwrap_or(0),
         failed: played.failed,
@@ -286,7 +299,10 @@ fn report(
         row("POST to last reply p99, ms", &|x| x.p99_ms);
         row("bot CPU per update, µs", &|x| x.cpu_us);
         row("bot CPU busy, share of one core", &|x| x.cpu_share);
-        row("Redis commands per update", &|x| x.commands);
+        row("Redis commands per update (inside scripts too)", &|x| {
+            x.commands
+        });
+        row("EVALSHA requests per update", &|x| x.scripts);
         row("Redis memory growth per chat, B", &|x| x.bytes_per_chat);
         row("session in Redis (median of 100), B", &|x| {
             x.session_median as f64
@@ -296,9 +312,18 @@ fn report(
     }
     let mut row =
         |name: &str, f: &dyn Fn(&Profile) -> f64| rows.push((name.to_owned(), p(0, f), p(1, f)));
-    row("Redis round trips per update (one chat)", &|x| {
-        x.round_trips_per_update
-    });
+    row(
+        "Redis round trips per update (one chat, median of the steps)",
+        &|x| {
+            let mut steps = x.round_trips.clone();
+            steps.sort_unstable();
+            steps.get(steps.len() / 2).copied().unwrap_or(0) as f64
+        },
+    );
+    row(
+        "Redis round trips per update (one chat, idle polling included)",
+        &|x| x.round_trips_per_update,
+    );
     row("Redis round trips per idle second", &|x| {
         x.idle_round_trips_per_s
     });

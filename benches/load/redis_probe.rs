@@ -20,19 +20,31 @@ pub async fn info_field(redis: &mut MultiplexedConnection, section: &str, field:
         .unwrap_or(0)
 }
 
-/// Every command's calls since the last `CONFIG RESETSTAT` (the ones run inside scripts
-/// included), summed.
-pub async fn commands(redis: &mut MultiplexedConnection) -> u64 {
+/// Calls since the last `CONFIG RESETSTAT`: of every command (the ones run inside scripts
+/// included), and of `EVALSHA` alone (each one a request of the bot's).
+pub async fn commands(redis: &mut MultiplexedConnection) -> (u64, u64) {
     let info: String = redis::cmd("INFO")
         .arg("commandstats")
         .query_async(redis)
         .await
         .expect("INFO commandstats");
-    info.lines()
+    let calls = |line: &str| {
+        line.split("calls=")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let all = info
+        .lines()
         .filter(|line| line.starts_with("cmdstat_") && !line.starts_with("cmdstat_info:"))
-        .filter_map(|line| line.split("calls=").nth(1))
-        .filter_map(|rest| rest.split(',').next()?.parse::<u64>().ok())
-        .sum()
+        .map(calls)
+        .sum();
+    let scripts = info
+        .lines()
+        .filter(|line| line.starts_with("cmdstat_evalsha:"))
+        .map(calls)
+        .sum();
+    (all, scripts)
 }
 
 pub async fn reset_stats(redis: &mut MultiplexedConnection) {
