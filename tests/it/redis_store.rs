@@ -127,6 +127,24 @@ async fn stored(connection: &mut MultiplexedConnection, key: &str) -> Stored {
     }
 }
 
+/// Changes the stored session's JSON behind the bot's back (a deploy, an operator), keeping its
+/// revision, mark and language.
+async fn edit_stored(
+    connection: &mut MultiplexedConnection,
+    key: &str,
+    edit: impl FnOnce(&mut serde_json::Value),
+) {
+    let mut kept = stored(connection, key).await;
+    let mut session: serde_json::Value =
+        serde_json::from_slice(&kept.data).unwrap_or_else(|e| panic!("the stored session: {e}"));
+    edit(&mut session);
+    kept.data = session.to_string().into_bytes();
+    let _: () = connection
+        .set(key, kept.value())
+        .await
+        .unwrap_or_else(|e| panic!("SET: {e}"));
+}
+
 async fn pttl(connection: &mut MultiplexedConnection, key: &str) -> i64 {
     connection
         .pttl(key)
@@ -368,15 +386,10 @@ async fn a_session_whose_step_no_longer_exists_restarts_politely() {
     up_to_contact(&bot, CHAT).await;
 
     // A deploy removed the step the user is at.
-    let mut kept = stored(&mut redis, &key).await;
-    let mut session: serde_json::Value =
-        serde_json::from_slice(&kept.data).unwrap_or_else(|e| panic!("the stored session: {e}"));
-    session["at"] = serde_json::json!({"scenario": "gone", "step": "nowhere"});
-    kept.data = session.to_string().into_bytes();
-    let _: () = redis
-        .set(&key, kept.value())
-        .await
-        .unwrap_or_else(|e| panic!("SET: {e}"));
+    edit_stored(&mut redis, &key, |session| {
+        session["at"] = serde_json::json!({"scenario": "gone", "step": "nowhere"});
+    })
+    .await;
 
     // The deploy restarted the bot: it reads what is stored.
     let bot = bot_on(&store).await;
@@ -825,14 +838,10 @@ async fn a_steps_own_buttons_are_stored_as_a_flag_and_rebuilt_from_the_script() 
 
     // A deploy changed the scripts: the old message's button is stale, the step is shown
     // again, and its fresh buttons work.
-    let mut kept = stored(&mut redis, &key).await;
-    let mut session: serde_json::Value = serde_json::from_slice(&kept.data).expect("JSON");
-    session["scripts_version"] = serde_json::json!("before-the-deploy");
-    kept.data = session.to_string().into_bytes();
-    let _: () = redis
-        .set(&key, kept.value())
-        .await
-        .unwrap_or_else(|e| panic!("SET: {e}"));
+    edit_stored(&mut redis, &key, |session| {
+        session["scripts_version"] = serde_json::json!("before-the-deploy");
+    })
+    .await;
     let bot = bot_on(&store).await;
     let stale = turn(&bot, CHAT, press(&how, "Важные правила")).await;
     assert!(text_of(&stale).contains("устарела"), "{}", text_of(&stale));

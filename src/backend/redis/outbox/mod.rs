@@ -34,7 +34,9 @@
 //! - [`Outbox::cancel_all`] is one script for any number of notices: for each, `ZREM`, and `DEL`
 //!   of the notice key only if the `ZREM` removed something (an in-flight notice is not
 //!   cancelled).
-//! - [`Outbox::claim_due`] goes round the parts; in each, up to four round trips:
+//! - [`Outbox::claim_due`] goes round the parts (on one Redis only those that one pipeline of
+//!   `ZCOUNT` and `XLEN` finds work in, so an idle outbox costs one round trip); in each, up to
+//!   four round trips:
 //!   1. a script moves up to the remaining `max` due members (`ZRANGEBYSCORE -inf now LIMIT 0
 //!      max`) from the sorted set to the stream (`ZREM` + `XADD * id <id>`) atomically, so that
 //!      two replicas never both move one notice (it also creates the group if the stream is
@@ -264,6 +266,40 @@ impl RedisOutbox {
         Ok(taken)
     }
 
+    /// The outbox's parts that may have something to hand out at `now`: on one Redis, the ones
+    /// with a notice due or an entry in flight, asked in one pipeline; in a cluster (whose
+    /// parts live on different nodes, and a pipeline may not cross slots) all of them.
+    async fn parts_with_work(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
+        let parts = self.keys.outbox_parts();
+        if self.keys.cluster() {
+            return Ok(parts);
+        }
+        let counts: Vec<(usize, usize)> = self
+            .connection
+            .run(|mut connection| {
+                let mut pipe = ::redis::pipe();
+                for n in &parts {
+                    pipe.cmd("ZCOUNT")
+                        .arg(self.keys.scheduled(*n))
+                        .arg("-inf")
+                        .arg(now.timestamp_millis())
+                        .cmd("XLEN")
+                        .arg(self.keys.stream(*n));
+                }
+                async move {
+                    let flat: Vec<usize> = pipe.query_async(&mut connection).await?;
+                    Ok(flat.chunks(2).map(|c| (c[0], c[1])).collect())
+                }
+            })
+            .await?;
+        Ok(parts
+            .into_iter()
+            .zip(counts)
+            .filter(|(_, (due, in_flight))| due + in_flight > 0)
+            .map(|(n, _)| n)
+            .collect())
+    }
+
     /// Moves up to `max` notices due at `now` from the sorted set to the stream; answers how
     /// many entries the stream then holds (in flight: moved, read or not, and not acked).
     async fn move_due(
@@ -470,10 +506,14 @@ impl Outbox for RedisOutbox {
     ) -> Result<Vec<Claimed>, StoreError> {
         // Part by part, from one that changes with the time, so that no part waits for the
         // others to be empty. A part with nothing in its stream after the move costs that one
-        // round trip.
+        // round trip; on one Redis, parts with nothing due and nothing in flight are not
+        // visited at all.
         let mut claimed = Vec::new();
-        let parts = self.keys.outbox_parts();
-        let count = i64::try_from(parts.len()).unwrap_or(1);
+        let parts = self.parts_with_work(now).await?;
+        if parts.is_empty() {
+            return Ok(claimed);
+        }
+        let count = i64::try_from(parts.len()).unwrap_or(1).max(1);
         let first = usize::try_from(now.timestamp_millis().rem_euclid(count)).unwrap_or(0);
         for k in 0..parts.len() {
             let room = max.saturating_sub(claimed.len());
