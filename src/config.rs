@@ -436,6 +436,19 @@ mod tests {
     }
 
     #[test]
+    fn the_flood_limit_is_a_setting_and_refuses_what_is_not_a_number() {
+        assert_eq!(settings(&[]).expect("defaults").flood, (1, 5));
+        let s = settings(&[("FLOOD_PER_SECOND", "50"), ("FLOOD_BURST", "0")]).expect("valid");
+        assert_eq!(
+            s.flood,
+            (50, 1),
+            "a burst of 0 would refuse everything: it reads as 1"
+        );
+        let err = settings(&[("FLOOD_PER_SECOND", "many")]).unwrap_err();
+        assert_eq!(err.name, "FLOOD_PER_SECOND");
+    }
+
+    #[test]
     fn secrets_never_show_in_debug_output() {
         let s = settings(&[
             ("REGISTRATION_API_URL", "http://127.0.0.1:9/"),
