@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use redis::aio::MultiplexedConnection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
 pub async fn info_field(redis: &mut MultiplexedConnection, section: &str, field: &str) -> u64 {
@@ -104,39 +105,36 @@ impl RoundTrips {
 
 async fn relay(client: TcpStream, server: TcpStream, count: Arc<AtomicU64>) {
     let answered = Arc::new(AtomicBool::new(true));
-    let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
     let waiting = answered.clone();
-    let up = async move {
-        let mut buffer = vec![0_u8; 64 * 1024];
-        loop {
-            let n = match client_read.read(&mut buffer).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            if waiting.swap(false, Ordering::SeqCst) {
-                count.fetch_add(1, Ordering::SeqCst);
-            }
-            if server_write.write_all(&buffer[..n]).await.is_err() {
-                return;
-            }
+    let (client_read, client_write) = client.into_split();
+    let (server_read, server_write) = server.into_split();
+    // A request after an answer starts a round trip; an answer is marked before it is passed
+    // on, so the next request sees it.
+    let up = pump(client_read, server_write, move || {
+        if waiting.swap(false, Ordering::SeqCst) {
+            count.fetch_add(1, Ordering::SeqCst);
         }
-    };
-    let down = async move {
-        let mut buffer = vec![0_u8; 64 * 1024];
-        loop {
-            let n = match server_read.read(&mut buffer).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            answered.store(true, Ordering::SeqCst);
-            if client_write.write_all(&buffer[..n]).await.is_err() {
-                return;
-            }
-        }
-    };
+    });
+    let down = pump(server_read, client_write, move || {
+        answered.store(true, Ordering::SeqCst);
+    });
     tokio::select! {
         () = up => {}
         () = down => {}
+    }
+}
+
+/// Copies `from` to `to` until either closes, calling `seen` before passing each chunk on.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, seen: impl Fn()) {
+    let mut buffer = vec![0_u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        seen();
+        if to.write_all(&buffer[..n]).await.is_err() {
+            return;
+        }
     }
 }
