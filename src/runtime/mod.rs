@@ -122,7 +122,7 @@ impl Assistant {
             turns: turns::TurnLocks::default(),
             metrics: Arc::new(Metrics::default()),
             drops: drops::Drops::default(),
-            recent: recent::Recent::new(recent::CAPACITY),
+            recent: recent::Recent::new(recent::CAPACITY, recent::LIFETIME),
         }
     }
 

@@ -12,8 +12,10 @@
 //!
 //! Only chats whose updates are deduplicated by a mark in the session (Telegram's, and
 //! updates without ids) are kept: a MAX update's id says nothing about its order, so whether
-//! it was committed can only be asked of the store. `/forget` removes the chat's entry, and an
-//! entry older than [`LIFETIME`] is not used.
+//! it was committed can only be asked of the store. `/forget` removes the chat's entry (on the
+//! replica that ran it; another replica's entry for the chat fails its next commit and is
+//! gone), an entry older than [`LIFETIME`] is not used, and entries past it are dropped as new
+//! ones are kept.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -53,14 +55,17 @@ struct Entry {
 /// See the [module documentation](self).
 pub struct Recent {
     entries: Mutex<LruCache<ChatKey, Entry>>,
+    lifetime: Duration,
 }
 
 impl Recent {
-    pub fn new(capacity: usize) -> Self {
+    /// At most `capacity` chats, each used for `lifetime` after its commit.
+    pub fn new(capacity: usize, lifetime: Duration) -> Self {
         Self {
             entries: Mutex::new(LruCache::new(
                 NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
             )),
+            lifetime,
         }
     }
 
@@ -73,7 +78,7 @@ impl Recent {
         let Some(entry) = entries.pop(&chat) else {
             return Look::Miss;
         };
-        if entry.kept_at.elapsed() > LIFETIME {
+        if entry.kept_at.elapsed() > self.lifetime {
             return Look::Miss;
         }
         if let (Some(id), Some(mark)) = (update_id, entry.mark) {
@@ -106,12 +111,26 @@ impl Recent {
             mark: marked(chat, update_id),
             kept_at: Instant::now(),
         };
-        self.entries().put(chat, entry);
+        let mut entries = self.entries();
+        // Entries past their lifetime go as new ones come, oldest first: a session (it may name
+        // a child) is not kept in memory longer than it could be used.
+        while entries
+            .peek_lru()
+            .is_some_and(|(_, oldest)| oldest.kept_at.elapsed() > self.lifetime)
+        {
+            entries.pop_lru();
+        }
+        entries.put(chat, entry);
     }
 
     /// Forgets `chat` (`/forget`, or a session changed outside its turn).
     pub fn forget(&self, chat: ChatKey) {
         self.entries().pop(&chat);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries().len()
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, LruCache<ChatKey, Entry>> {
@@ -134,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_committed_update_is_known_and_a_newer_one_gets_the_session() {
-        let recent = Recent::new(4);
+        let recent = Recent::new(4, LIFETIME);
         let chat = ChatKey::telegram(7);
         recent.keep(chat, session(), 3, Some(100));
         assert!(matches!(recent.take(chat, Some(100)), Look::Handled));
@@ -149,7 +168,7 @@ mod tests {
 
     #[test]
     fn max_chats_and_forgotten_chats_are_read_from_the_store() {
-        let recent = Recent::new(4);
+        let recent = Recent::new(4, LIFETIME);
         let max = ChatKey::max(7);
         recent.keep(max, session(), 1, Some(5));
         assert!(matches!(recent.take(max, Some(6)), Look::Miss));
@@ -160,8 +179,23 @@ mod tests {
     }
 
     #[test]
+    fn a_session_past_its_lifetime_is_neither_used_nor_kept() {
+        let recent = Recent::new(4, Duration::from_millis(20));
+        let chat = ChatKey::telegram(1);
+        recent.keep(chat, session(), 1, Some(5));
+        std::thread::sleep(Duration::from_millis(40));
+        recent.keep(ChatKey::telegram(2), session(), 1, Some(6));
+        assert_eq!(
+            recent.len(),
+            1,
+            "the expired session was dropped when another came"
+        );
+        assert!(matches!(recent.take(chat, Some(7)), Look::Miss));
+    }
+
+    #[test]
     fn the_least_recent_chat_makes_room() {
-        let recent = Recent::new(2);
+        let recent = Recent::new(2, LIFETIME);
         for id in 1..=3 {
             recent.keep(ChatKey::telegram(id), session(), 1, None);
         }
