@@ -71,6 +71,7 @@ on_both!(two_consumers_at_once_share_the_notices_without_overlap);
 on_both!(an_unacked_claim_is_taken_over_after_stale_after_only);
 on_both!(an_acked_notice_never_comes_back);
 on_both!(cancel_drops_a_scheduled_notice_but_not_one_in_flight);
+on_both!(forget_chat_drops_every_notice_of_the_chat_and_no_other);
 
 async fn redis_outbox(url: &str) -> RedisOutbox {
     RedisOutbox::connect(url, PREFIX)
@@ -383,6 +384,28 @@ async fn cancel_drops_a_scheduled_notice_but_not_one_in_flight(a: &dyn Outbox, b
 
 /// The keys are laid out as the module documentation says, and nothing is left behind once a
 /// notice is acked.
+/// `/forget`: every notice of the chat goes, scheduled or in flight, and nobody else's.
+async fn forget_chat_drops_every_notice_of_the_chat_and_no_other(a: &dyn Outbox, b: &dyn Outbox) {
+    let now = Utc::now();
+    let reminder = event("reminder:forget-me", "remind");
+    let idle = event("idle:forget-me", "idle");
+    let teacher = new_application("a-9");
+    assert!(schedule(a, &reminder, now + ms(60_000), IfScheduled::Keep).await);
+    assert!(schedule(a, &idle, now - ms(1), IfScheduled::Keep).await);
+    assert!(schedule(a, &teacher, now + ms(60_000), IfScheduled::Keep).await);
+    // One of the chat's notices is already being delivered.
+    let claimed = claim(a, now, "a", NEVER).await;
+    assert_eq!(ids(&claimed), [idle.id.as_str()]);
+
+    let dropped = b.forget_chat(reminder.chat).await.expect("forgotten");
+    assert!(dropped >= 1, "{dropped}");
+    assert_eq!(scheduled(a).await, 1, "the teacher's notice stays");
+    // The one in flight is gone too: acking it is harmless, and nothing of the chat comes back.
+    ack(a, &claimed[0]).await;
+    let later = claim(b, now + ms(120_000), "b", Duration::ZERO).await;
+    assert_eq!(ids(&later), [teacher.id.as_str()]);
+}
+
 #[tokio::test]
 async fn redis_keys_follow_the_documented_layout() {
     let server = RedisServer::start();
