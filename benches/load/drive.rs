@@ -1,5 +1,5 @@
-//! The chats the load benchmark plays: each repeats one journey (`/start` → the first button →
-//! a typed question → `/help` → `/menu`), posting its next update to the webhook only when the
+//! The chats the load benchmark plays: each repeats one journey ([`MENU`]: `/start` → the first
+//! button → a typed question → `/help` → `/menu`; or [`REGISTRATION`]), posting its next update to the webhook only when the
 //! last one's replies have all arrived (at most one update in flight per chat), through at most
 //! [`CONNECTIONS`] webhook connections at once, as Telegram's default `max_connections` allows.
 
@@ -26,14 +26,26 @@ pub enum Step {
     Text(&'static str),
     /// Taps the first button of the latest reply that offered buttons.
     TapFirst,
+    /// Types a mobile number of the chat's own (so that no number's code limit is shared).
+    Phone,
 }
 
-/// The journey every chat repeats.
-pub const JOURNEY: [Step; 5] = [
+/// The journey every chat repeats, through the menu: both bots can do it.
+pub const MENU: [Step; 5] = [
     Step::Text("/start"),
     Step::TapFirst,
     Step::Text("у ребенка нет госуслуг"),
     Step::Text("/help"),
+    Step::Text("/menu"),
+];
+
+/// A student's registration up to the code sent (a service call, through the sandbox inside
+/// the bot), then the menu: sferum-bot only.
+pub const REGISTRATION: [Step; 5] = [
+    Step::Text("/start demo-class"),
+    Step::TapFirst,
+    Step::Phone,
+    Step::TapFirst,
     Step::Text("/menu"),
 ];
 
@@ -89,6 +101,10 @@ fn update(id: i64, chat: i64, step: Step, button: Option<&str>) -> Value {
     };
     match step {
         Step::Text(text) => json!({"update_id": id, "message": message(text)}),
+        Step::Phone => {
+            let phone = format!("+7 912 {:07}", chat.rem_euclid(10_000_000));
+            json!({"update_id": id, "message": message(&phone)})
+        }
         Step::TapFirst => json!({
             "update_id": id,
             "callback_query": {
@@ -182,9 +198,15 @@ impl Played {
     }
 }
 
-/// Every chat plays the journey `rounds` times, all at once; `replies[i]` is how many replies
+/// Every chat plays `journey` `rounds` times, all at once; `replies[i]` is how many replies
 /// step `i` gets (learnt by exploring first).
-pub async fn play(poster: &Poster, chats: Vec<Chat>, rounds: usize, replies: &[usize]) -> Played {
+pub async fn play(
+    poster: &Poster,
+    chats: Vec<Chat>,
+    journey: &'static [Step],
+    rounds: usize,
+    replies: &[usize],
+) -> Played {
     let started = Instant::now();
     let replies: Arc<Vec<usize>> = Arc::new(replies.to_vec());
     let mut tasks = tokio::task::JoinSet::new();
@@ -192,10 +214,10 @@ pub async fn play(poster: &Poster, chats: Vec<Chat>, rounds: usize, replies: &[u
         let poster = poster.clone();
         let replies = replies.clone();
         tasks.spawn(async move {
-            let mut latencies = Vec::with_capacity(rounds * JOURNEY.len());
+            let mut latencies = Vec::with_capacity(rounds * journey.len());
             let mut failed = 0;
             for _ in 0..rounds {
-                for (step, expected) in JOURNEY.iter().zip(replies.iter()) {
+                for (step, expected) in journey.iter().zip(replies.iter()) {
                     match chat.exchange(&poster, *step, *expected).await {
                         Some(latency) => {
                             latencies.push(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX))

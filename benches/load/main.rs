@@ -1,6 +1,7 @@
 //! The load benchmark: `cargo bench --bench load` (options after `--`: `--chats 1000,10000`,
-//! `--runs 3`, `--updates 20000`, and `--only sferum-bot` or `--only teloxide` to run one bot,
-//! e.g. under a profiler).
+//! `--runs 3`, `--updates 20000`, `--only sferum-bot` or `--only teloxide` to run one bot,
+//! e.g. under a profiler, and `--journey registration` for a student's registration up to the
+//! code sent, sferum-bot only).
 //!
 //! For each run, and each bot in turn (sferum-bot's release binary, then the minimal teloxide
 //! `RedisStorage<Json>` dialogue bot of `tools/teloxide-baseline`), side by side:
@@ -30,7 +31,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bots::{Running, Which};
-use drive::{Poster, JOURNEY};
+use drive::{Poster, Step, MENU, REGISTRATION};
 use redis_server::RedisServer;
 
 /// Where the chats' ids start (any private chat ids would do).
@@ -46,6 +47,8 @@ struct Options {
     updates: usize,
     /// `--only sferum-bot` (or `baseline`): one bot, for profiling it; no ratios.
     only: Option<String>,
+    /// `--journey menu` (the default) or `registration` (sferum-bot only).
+    journey: &'static [Step],
 }
 
 fn options() -> Options {
@@ -54,6 +57,7 @@ fn options() -> Options {
         runs: 3,
         updates: 20_000,
         only: None,
+        journey: &MENU,
     };
     let args: Vec<String> = std::env::args().collect();
     for pair in args.windows(2) {
@@ -67,8 +71,19 @@ fn options() -> Options {
             "--runs" => options.runs = pair[1].parse().expect("--runs 3"),
             "--updates" => options.updates = pair[1].parse().expect("--updates 20000"),
             "--only" => options.only = Some(pair[1].clone()),
+            "--journey" => {
+                options.journey = match pair[1].as_str() {
+                    "menu" => &MENU,
+                    "registration" => &REGISTRATION,
+                    other => panic!("--journey menu|registration, not {other}"),
+                }
+            }
             _ => {}
         }
+    }
+    if std::ptr::eq(options.journey, &REGISTRATION) && options.only.is_none() {
+        // The baseline knows no registration.
+        options.only = Some("sferum".to_owned());
     }
     options
 }
@@ -136,10 +151,18 @@ async fn bench(options: &Options) {
             {
                 continue;
             }
-            let profile = profile(*which, program).await;
+            let profile = profile(*which, program, options.journey).await;
             eprintln!("run {run} {:<22} profile: {profile:?}", which.name());
             for (c, &chats) in options.chats.iter().enumerate() {
-                let load = load(*which, program, chats, options.updates, &profile.replies).await;
+                let load = load(
+                    *which,
+                    program,
+                    options.journey,
+                    chats,
+                    options.updates,
+                    &profile.replies,
+                )
+                .await;
                 eprintln!("run {run} {:<22} {chats} chats: {load:?}", which.name());
                 loads[b][c].push(load);
             }
@@ -172,7 +195,7 @@ fn port_of(server: &RedisServer) -> u16 {
         .expect("a port in the URL")
 }
 
-async fn profile(which: Which, program: &Command) -> Profile {
+async fn profile(which: Which, program: &Command, journey: &'static [Step]) -> Profile {
     let server = redis();
     let proxy = redis_probe::RoundTrips::start(port_of(&server)).await;
     let (api, replies) = sink::start([PROFILED_CHAT]).await;
@@ -193,7 +216,7 @@ async fn profile(which: Which, program: &Command) -> Profile {
     let before = proxy.count();
     let mut updates = 0;
     for round in 0..2 {
-        for (i, step) in JOURNEY.iter().enumerate() {
+        for (i, step) in journey.iter().enumerate() {
             let step_began = proxy.count();
             let got = chat
                 .explore(&poster, *step, Duration::from_millis(150))
@@ -233,6 +256,7 @@ async fn profile(which: Which, program: &Command) -> Profile {
 async fn load(
     which: Which,
     program: &Command,
+    journey: &'static [Step],
     chats: usize,
     updates: usize,
     replies: &[usize],
@@ -246,9 +270,16 @@ async fn load(
     redis_probe::reset_stats(&mut redis).await;
     let memory_before = redis_probe::info_field(&mut redis, "memory", "used_memory").await;
     let poster = Poster::new(bot.webhook);
-    let rounds = updates.div_ceil(chats * JOURNEY.len()).max(1);
+    let rounds = updates.div_ceil(chats * journey.len()).max(1);
     let cpu_before = bot.cpu();
-    let played = drive::play(&poster, drive::chats(&ids, receivers), rounds, replies).await;
+    let played = drive::play(
+        &poster,
+        drive::chats(&ids, receivers),
+        journey,
+        rounds,
+        replies,
+    )
+    .await;
     let cpu = bot.cpu() - cpu_before;
     // Let the replies' clean-up finish before Redis is looked at.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -339,7 +370,7 @@ fn report(
     println!();
     println!(
         "Load benchmark: {} run(s), medians; journey {:?}; {} updates per load phase at least",
-        options.runs, JOURNEY, options.updates
+        options.runs, options.journey, options.updates
     );
     println!(
         "| | {} | {} | ratio |",
