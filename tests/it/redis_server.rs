@@ -178,7 +178,8 @@ impl RedisCluster {
             String::from_utf8_lossy(&created.stderr)
         );
         let cluster = Self { nodes };
-        let deadline = Instant::now() + START_TIMEOUT;
+        // Three times a server's start: a busy CI machine starts many clusters at once.
+        let deadline = Instant::now() + START_TIMEOUT * 3;
         while !cluster.nodes.iter().all(|n| cluster_ok(n.port)) {
             assert!(
                 Instant::now() < deadline,
