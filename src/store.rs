@@ -100,7 +100,7 @@ impl Tally {
 }
 
 /// Whether `chat`'s update `update_id` is recorded as a high-water mark kept with the chat's
-/// session (in Redis the hash field `upd`) instead of a mark of its own.
+/// session (in Redis the number in the session string's head) instead of a mark of its own.
 ///
 /// Telegram numbers a bot's updates in one increasing sequence, and the bot handles a chat's
 /// updates in order (one at a time per chat, polled batches chat by chat in order), so an update

@@ -194,7 +194,6 @@ impl Engine {
         )
     }
 
-    /// Handles one input.
     /// A stored session as its next turn begins from it: an offer stored as the step's own
     /// gets its buttons back from the script ([`Offer::own`]).
     pub fn restored(&self, session: Session) -> Session {
@@ -204,6 +203,7 @@ impl Engine {
         turn.session
     }
 
+    /// Handles one input.
     pub fn take_turn(&self, session: Session, input: Input, now: DateTime<Utc>) -> Turn {
         let from_user = matches!(
             input,

@@ -90,8 +90,8 @@ pub struct Assistant {
     flood: governor::DefaultKeyedRateLimiter<ChatKey>,
     /// When each flooding chat was last told to slow down.
     flood_told: Mutex<HashMap<ChatKey, chrono::DateTime<chrono::Utc>>>,
-    /// One lock per chat: a chat's updates are handled one at a time within this process.
-    /// One turn at a time per chat in this process.
+    /// One turn at a time per chat: a chat's updates are handled one at a time within this
+    /// process.
     turns: turns::TurnLocks,
     /// What operators see in `/metrics`.
     metrics: Arc<Metrics>,

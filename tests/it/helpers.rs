@@ -89,27 +89,25 @@ impl TestBot {
     }
 
     pub fn with_sandbox_config(config: SandboxConfig) -> Self {
-        Self::build(engine(), config, Arc::new(MemoryStore::new()), None)
+        Self::build(engine(), config, Arc::new(MemoryStore::new()), |bot| bot)
     }
 
-    /// A bot on `engine`, a sandbox configured by `config`, `store`, and `outbox` (else one in
-    /// memory), with a hand-moved clock at [`monday_morning`]: what every constructor uses.
+    /// A bot on `engine`, a sandbox configured by `config` and `store`, with a hand-moved clock
+    /// at [`monday_morning`], then whatever `configure` adds (an outbox, limits…; else they are
+    /// in memory): what every constructor uses.
     fn build(
         engine: Arc<Engine>,
         config: SandboxConfig,
         store: Arc<dyn SessionStore>,
-        outbox: Option<Arc<dyn sferum_bot::notify::Outbox>>,
+        configure: impl FnOnce(Assistant) -> Assistant,
     ) -> Self {
         let clock = ManualClock::new(monday_morning());
         let sandbox = Arc::new(Sandbox::with_config(Arc::new(clock.clone()), config));
         // Tests type faster than people: flood control has its own test.
-        let mut bot = Assistant::new(engine, sandbox, store.clone(), Arc::new(clock.clone()))
+        let bot = Assistant::new(engine, sandbox, store.clone(), Arc::new(clock.clone()))
             .with_flood_limit(1000, 1000);
-        if let Some(outbox) = outbox {
-            bot = bot.with_outbox(outbox);
-        }
         Self {
-            bot: Arc::new(bot),
+            bot: Arc::new(configure(bot)),
             clock,
             store,
         }
@@ -383,12 +381,14 @@ pub fn transcript(bot: &Assistant, chat: impl AsChat) -> Transcript<'_> {
 impl TestBot {
     /// A bot like [`TestBot::new`] on another engine (other settings).
     pub fn on_engine(engine: Arc<Engine>) -> Self {
-        Self::build(engine, fixed_code(), Arc::new(MemoryStore::new()), None)
+        Self::build(engine, fixed_code(), Arc::new(MemoryStore::new()), |bot| {
+            bot
+        })
     }
 
     /// A bot like [`TestBot::new`] on another engine and the given store.
     pub fn on_engine_with_store(engine: Arc<Engine>, store: Arc<dyn SessionStore>) -> Self {
-        Self::build(engine, fixed_code(), store, None)
+        Self::build(engine, fixed_code(), store, |bot| bot)
     }
 
     /// A bot like [`TestBot::new`] (the sandbox always sends [`CODE`]) on the given store, with
@@ -397,7 +397,20 @@ impl TestBot {
         store: Arc<dyn SessionStore>,
         outbox: Option<Arc<dyn sferum_bot::notify::Outbox>>,
     ) -> Self {
-        Self::build(engine(), fixed_code(), store, outbox)
+        Self::build(engine(), fixed_code(), store, |bot| match outbox {
+            Some(outbox) => bot.with_outbox(outbox),
+            None => bot,
+        })
+    }
+
+    /// A bot like [`TestBot::new`] on every store of `backends` (the session store, the outbox,
+    /// the directory and the code limits), as the binary assembles them.
+    pub fn on_backends(backends: &sferum_bot::backend::Backends) -> Self {
+        Self::build(engine(), fixed_code(), backends.store.clone(), |bot| {
+            bot.with_outbox(backends.outbox.clone())
+                .with_directory(backends.directory.clone())
+                .with_limits(backends.limits.clone(), b"test")
+        })
     }
 }
 

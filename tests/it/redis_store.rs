@@ -870,29 +870,7 @@ async fn a_conversation_on_a_redis_cluster_keeps_each_chats_keys_in_its_slot() {
     let backends = sferum_bot::backend::open(&settings)
         .await
         .expect("backends");
-    let clock = sferum_bot::clock::ManualClock::new(super::helpers::monday_morning());
-    let sandbox = sferum_bot::service::sandbox::Sandbox::with_config(
-        Arc::new(clock.clone()),
-        sferum_bot::service::sandbox::SandboxConfig {
-            fixed_code: Some(CODE.to_owned()),
-            ..Default::default()
-        },
-    );
-    let bot = TestBot {
-        bot: Arc::new(
-            sferum_bot::runtime::Assistant::new(
-                super::helpers::engine(),
-                Arc::new(sandbox),
-                backends.store.clone(),
-                Arc::new(clock.clone()),
-            )
-            .with_outbox(backends.outbox.clone())
-            .with_directory(backends.directory.clone())
-            .with_limits(backends.limits.clone(), b"test"),
-        ),
-        clock,
-        store: backends.store.clone(),
-    };
+    let bot = TestBot::on_backends(&backends);
     up_to_contact(&bot, CHAT).await;
     let confirm = say(&bot, CHAT, "8 (912) 345-67-89").await;
     let code = bot

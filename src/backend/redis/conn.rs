@@ -14,6 +14,7 @@ use ::redis::{
     Value,
 };
 
+use super::keys::Keys;
 use crate::store::StoreError;
 
 /// How long one connection attempt may take.
@@ -52,8 +53,15 @@ pub fn glob_escape(text: &str) -> String {
 /// connects lazily (the bot starts while Redis is down), speaks RESP3 unless the URL says
 /// otherwise (so a dropped connection is noticed at once), and bounds every wait. Several
 /// comma-separated URLs are the seed nodes of a Redis Cluster. Fails only on a URL that cannot
-/// be used, without quoting it (it may hold a password).
-pub(crate) fn connect_lazily(url: &str) -> Result<Link, StoreError> {
+/// be used, without quoting it (it may hold a password). Answers the connection and the names
+/// of the keys under `prefix` on it (a cluster's carry hash tags).
+pub(crate) fn connect_lazily(url: &str, prefix: &str) -> Result<(Link, Keys), StoreError> {
+    let link = link(url)?;
+    let keys = Keys::new(prefix, link.is_cluster());
+    Ok((link, keys))
+}
+
+fn link(url: &str) -> Result<Link, StoreError> {
     // The error text may quote the URL, and with it the password: say only what is wrong.
     let invalid = |e: RedisError| {
         StoreError::Unavailable(format!("the Redis URL cannot be used ({:?})", e.kind()))

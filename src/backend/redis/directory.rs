@@ -32,8 +32,7 @@ return ARGV[1]
 impl RedisDirectory {
     /// Connects lazily: the bot starts (and keeps running) while Redis is down.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let connection = connect_lazily(url)?;
-        let keys = Keys::new(prefix, connection.is_cluster());
+        let (connection, keys) = connect_lazily(url, prefix)?;
         Ok(Self::on(connection, keys))
     }
 

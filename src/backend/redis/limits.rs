@@ -62,8 +62,7 @@ pub struct RedisLimits {
 impl RedisLimits {
     /// Limits on the Redis at `url`, under `prefix` (the connection is made lazily).
     pub fn connect(url: &str, prefix: &str, rules: CodeLimits) -> Result<Self, StoreError> {
-        let connection = connect_lazily(url)?;
-        let keys = Keys::new(prefix, connection.is_cluster());
+        let (connection, keys) = connect_lazily(url, prefix)?;
         Ok(Self::on(connection, keys, rules))
     }
 

@@ -130,8 +130,8 @@ end
 return {1, rev, data}
 ";
 
-/// The commit of one turn. `KEYS`: the session hash, the update's key (the session hash again
-/// without an update), the outbox's sorted set, the day's funnel hash, the day's unanswered
+/// The commit of one turn. `KEYS`: the session, the update's key (the session again without a
+/// key of its own), the outbox's sorted set, the day's funnel hash, the day's unanswered
 /// questions (a sorted set), then one key per notice. `ARGV`: the expected revision (0:
 /// nothing stored), the session JSON, its expiry in milliseconds, the update key's expiry (''
 /// without an update), the session's language (kept beside the data, so that a message to this
@@ -248,9 +248,9 @@ impl RedisStore {
     /// URL that cannot be used; Redis being down is logged and otherwise waited out (see the
     /// module documentation). Must be called within a Tokio runtime.
     pub async fn connect(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
-        let connection = connect_lazily(url)?;
+        let (connection, keys) = connect_lazily(url, &config.prefix)?;
         let store = Self {
-            keys: Keys::new(&config.prefix, connection.is_cluster()),
+            keys,
             connection,
             session_ttl_ms: millis(config.session_ttl),
             dedupe_ttl_ms: millis(config.dedupe_ttl),
@@ -310,11 +310,6 @@ impl RedisStore {
     /// The connection and the key names, for the adapters that live beside this store.
     pub fn shared(&self) -> (Link, Keys) {
         (self.connection.clone(), self.keys.clone())
-    }
-
-    /// The key names this store writes.
-    pub fn keys(&self) -> &Keys {
-        &self.keys
     }
 
     /// `chat`'s share of the funnel of `day`: a hash of field → count. The day is spread over

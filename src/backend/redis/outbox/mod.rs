@@ -54,7 +54,8 @@
 //! - [`Outbox::ack`] is one script: `XACK` + `XDEL` of the entry, and `DEL` of the notice key if
 //!   the entry was still pending (so that a late ack of a consumer whose claim was taken over
 //!   never deletes a notice scheduled again under the same id since).
-//! - [`Outbox::scheduled_count`] is `ZCARD`, per part.
+//! - [`Outbox::scheduled_count`] is `ZCARD` of every part, and [`Outbox::backlog`] `ZCOUNT` and
+//!   the earliest member of every part: one pipeline on one Redis, one per part in a cluster.
 //!
 //! # At-least-once delivery
 //!
@@ -87,7 +88,7 @@ use std::time::Duration;
 use super::conn::{connect_lazily, glob_escape, load_scripts, Connection, Link};
 use super::keys::Keys;
 use ::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
-use ::redis::{RedisError, Script};
+use ::redis::{RedisError, Script, Value};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use scripts::{ACK_SCRIPT, CANCEL_SCRIPT, FORGET_SCRIPT, MOVE_SCRIPT, SCHEDULE_SCRIPT};
@@ -129,8 +130,7 @@ impl RedisOutbox {
     /// otherwise waited out (see the module documentation). Must be called within a Tokio
     /// runtime.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let connection = connect_lazily(url)?;
-        let keys = Keys::new(prefix, connection.is_cluster());
+        let (connection, keys) = connect_lazily(url, prefix)?;
         Ok(Self::on(connection, keys).await)
     }
 
@@ -266,30 +266,58 @@ impl RedisOutbox {
         Ok(taken)
     }
 
+    /// Asks each of `parts` the same commands, which `ask` adds to a pipeline for a part: one
+    /// pipeline on one Redis, one per part in a cluster (a pipeline may not cross slots there).
+    /// Answers each part's replies, decoded as `T`, in the order of `parts`.
+    async fn ask_parts<T: ::redis::FromRedisValue>(
+        &self,
+        parts: &[i64],
+        ask: impl Fn(&mut ::redis::Pipeline, &Shard),
+    ) -> Result<Vec<T>, StoreError> {
+        let groups: Vec<&[i64]> = if self.keys.cluster() {
+            parts.chunks(1).collect()
+        } else {
+            vec![parts]
+        };
+        let mut answers = Vec::with_capacity(parts.len());
+        for group in groups.into_iter().filter(|g| !g.is_empty()) {
+            let replies: Vec<Value> = self
+                .connection
+                .run(|mut connection| {
+                    let mut pipe = ::redis::pipe();
+                    for n in group {
+                        ask(&mut pipe, &self.part(*n));
+                    }
+                    async move { pipe.query_async(&mut connection).await }
+                })
+                .await?;
+            for part in replies.chunks((replies.len() / group.len()).max(1)) {
+                let answer =
+                    T::from_redis_value_ref(&Value::Array(part.to_vec())).map_err(|e| {
+                        StoreError::Unavailable(format!("the outbox answered unexpectedly: {e}"))
+                    })?;
+                answers.push(answer);
+            }
+        }
+        Ok(answers)
+    }
+
     /// The outbox's parts that may have something to hand out at `now`: on one Redis, the ones
-    /// with a notice due or an entry in flight, asked in one pipeline; in a cluster (whose
-    /// parts live on different nodes, and a pipeline may not cross slots) all of them.
+    /// with a notice due or an entry in flight, asked in one pipeline; in a cluster all of them
+    /// (asking each part first would cost as much as visiting it).
     async fn parts_with_work(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
         let parts = self.keys.outbox_parts();
         if self.keys.cluster() {
             return Ok(parts);
         }
         let counts: Vec<(usize, usize)> = self
-            .connection
-            .run(|mut connection| {
-                let mut pipe = ::redis::pipe();
-                for n in &parts {
-                    pipe.cmd("ZCOUNT")
-                        .arg(self.keys.scheduled(*n))
-                        .arg("-inf")
-                        .arg(now.timestamp_millis())
-                        .cmd("XLEN")
-                        .arg(self.keys.stream(*n));
-                }
-                async move {
-                    let flat: Vec<usize> = pipe.query_async(&mut connection).await?;
-                    Ok(flat.chunks(2).map(|c| (c[0], c[1])).collect())
-                }
+            .ask_parts(&parts, |pipe, part| {
+                pipe.cmd("ZCOUNT")
+                    .arg(&part.scheduled)
+                    .arg("-inf")
+                    .arg(now.timestamp_millis())
+                    .cmd("XLEN")
+                    .arg(&part.stream);
             })
             .await?;
         Ok(parts
@@ -547,52 +575,38 @@ impl Outbox for RedisOutbox {
     }
 
     async fn scheduled_count(&self) -> Result<usize, StoreError> {
-        let mut total = 0;
-        for shard in self.shards() {
-            total += self
-                .connection
-                .run(|mut connection| {
-                    let mut count = ::redis::cmd("ZCARD");
-                    count.arg(&shard.scheduled);
-                    async move { count.query_async::<usize>(&mut connection).await }
-                })
-                .await?;
-        }
-        Ok(total)
+        let counts: Vec<(usize,)> = self
+            .ask_parts(&self.keys.outbox_parts(), |pipe, part| {
+                pipe.cmd("ZCARD").arg(&part.scheduled);
+            })
+            .await?;
+        Ok(counts.into_iter().map(|(n,)| n).sum())
     }
 
     async fn backlog(&self, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
-        let mut backlog = Backlog::default();
-        for shard in self.shards() {
-            // One round trip per part: the count of due notices and the earliest one.
-            let (due, first): (usize, Vec<(String, f64)>) = self
-                .connection
-                .run(|mut connection| {
-                    let mut pipe = ::redis::pipe();
-                    pipe.cmd("ZCOUNT")
-                        .arg(&shard.scheduled)
-                        .arg("-inf")
-                        .arg(now.timestamp_millis())
-                        .cmd("ZRANGE")
-                        .arg(&shard.scheduled)
-                        .arg(0)
-                        .arg(0)
-                        .arg("WITHSCORES");
-                    async move { pipe.query_async(&mut connection).await }
-                })
-                .await?;
-            let oldest = first
-                .first()
-                // Scores are whole milliseconds.
-                .and_then(|(_, ms)| DateTime::<Utc>::from_timestamp_millis(ms.round() as i64))
-                .filter(|at| *at <= now);
-            backlog.due += due;
-            backlog.oldest_due = match (backlog.oldest_due, oldest) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-        }
-        Ok(backlog)
+        // Per part: the count of due notices and the earliest one.
+        let parts: Vec<(usize, Vec<(String, f64)>)> = self
+            .ask_parts(&self.keys.outbox_parts(), |pipe, part| {
+                pipe.cmd("ZCOUNT")
+                    .arg(&part.scheduled)
+                    .arg("-inf")
+                    .arg(now.timestamp_millis())
+                    .cmd("ZRANGE")
+                    .arg(&part.scheduled)
+                    .arg(0)
+                    .arg(0)
+                    .arg("WITHSCORES");
+            })
+            .await?;
+        let due = parts.iter().map(|(due, _)| due).sum();
+        let oldest_due = parts
+            .iter()
+            .filter_map(|(_, first)| first.first())
+            // Scores are whole milliseconds.
+            .filter_map(|(_, ms)| DateTime::<Utc>::from_timestamp_millis(ms.round() as i64))
+            .filter(|at| *at <= now)
+            .min();
+        Ok(Backlog { due, oldest_due })
     }
 
     async fn forget_chat(&self, chat: ChatKey) -> Result<usize, StoreError> {
