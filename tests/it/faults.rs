@@ -292,6 +292,20 @@ async fn a_conversation_redis_lost_is_told_so_and_a_damaged_link_keeps_the_place
     assert_eq!(lost.at.to_string(), "menu/start");
 }
 
+/// A string value as text, a packed session (`{rev} {mark} {lang}\n` and its packed bytes)
+/// unpacked: what it holds must be searchable.
+fn readable(value: &[u8]) -> String {
+    let (head, data) = match value.iter().position(|b| *b == b'\n') {
+        Some(newline) => value.split_at(newline + 1),
+        None => (&value[..0], value),
+    };
+    let data = match sferum_bot::store::decode(data) {
+        Ok(session) => serde_json::to_string(&session).unwrap_or_else(|e| panic!("{e}")),
+        Err(_) => String::from_utf8_lossy(data).into_owned(),
+    };
+    format!("{}{data}", String::from_utf8_lossy(head))
+}
+
 /// Every key under the prefix, with its type and everything it holds, as text.
 async fn everything_in(
     redis: &mut redis::aio::MultiplexedConnection,
@@ -309,12 +323,11 @@ async fn everything_in(
             .await
             .expect("TYPE");
         let value = match kind.as_str() {
-            "string" => {
-                redis::cmd("GET")
-                    .arg(&key)
-                    .query_async::<String>(redis)
-                    .await
-            }
+            "string" => redis::cmd("GET")
+                .arg(&key)
+                .query_async::<Vec<u8>>(redis)
+                .await
+                .map(|value| readable(&value)),
             "hash" => redis::cmd("HGETALL")
                 .arg(&key)
                 .query_async::<Vec<String>>(redis)

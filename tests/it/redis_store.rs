@@ -17,7 +17,7 @@ use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Handled, RuntimeError};
 use sferum_bot::store::{ChatKey, SessionStore, StoreError};
 
-use super::helpers::{press_on as press, text_of, TestBot, CODE};
+use super::helpers::{press_on as press, text_of, TestBot, Transcript, CODE};
 use super::redis_server::{RedisCluster, RedisServer};
 
 const CHAT: ChatKey = ChatKey::telegram(4242);
@@ -135,8 +135,9 @@ async fn edit_stored(
     edit: impl FnOnce(&mut serde_json::Value),
 ) {
     let mut kept = stored(connection, key).await;
-    let mut session: serde_json::Value =
-        serde_json::from_slice(&kept.data).unwrap_or_else(|e| panic!("the stored session: {e}"));
+    let decoded =
+        sferum_bot::store::decode(&kept.data).unwrap_or_else(|e| panic!("the stored session: {e}"));
+    let mut session = serde_json::to_value(decoded).unwrap_or_else(|e| panic!("{e}"));
     edit(&mut session);
     kept.data = session.to_string().into_bytes();
     let _: () = connection
@@ -664,8 +665,8 @@ async fn redis_round_trips_per_update_and_session_memory() {
         .await
         .unwrap_or_else(|e| panic!("DBSIZE: {e}"));
     eprintln!(
-        "redis: MEMORY USAGE {key} after the code was sent = {memory} bytes (session JSON \
-         {json} bytes, the chat's last update id in its head); {keys} keys in all"
+        "redis: MEMORY USAGE {key} after the code was sent = {memory} bytes (the session \
+         stored in {json} bytes, the chat's last update id in its head); {keys} keys in all"
     );
     assert!(memory > 0 && json > 0);
 
@@ -961,8 +962,9 @@ async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() 
         .expect("answered");
     assert_eq!(handled.at.to_string(), "menu/parent");
     // Saved again in the compact form, and much smaller.
-    let json =
-        String::from_utf8(stored(&mut redis, &store.session_key(CHAT)).await.data).expect("JSON");
+    let data = stored(&mut redis, &store.session_key(CHAT)).await.data;
+    let session = sferum_bot::store::decode(&data).unwrap_or_else(|e| panic!("{e}"));
+    let json = serde_json::to_string(&session).unwrap_or_else(|e| panic!("{e}"));
     assert!(!json.contains("\"scenario\":"), "{json}");
     // And as one string, no longer the hash of the versions before.
     let kind: String = redis::cmd("TYPE")
@@ -972,4 +974,108 @@ async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() 
         .unwrap_or_else(|e| panic!("TYPE: {e}"));
     assert_eq!(kind, "string");
     assert!(json.contains("\"menu/parent\""), "{json}");
+}
+
+/// What the user does next in [`a_session_stays_within_512_bytes_at_every_step`].
+enum Act<'a> {
+    Send(&'a str),
+    Press(&'a str),
+}
+
+/// Plays `acts` in `transcript`, measuring the session's `MEMORY USAGE` after each: the largest,
+/// with the step and the session's JSON there.
+async fn largest_session(
+    transcript: &mut Transcript<'_>,
+    key: &str,
+    redis: &mut MultiplexedConnection,
+    acts: &[Act<'_>],
+) -> (i64, String, String) {
+    let mut largest = (0, String::new(), String::new());
+    for act in acts {
+        match act {
+            Act::Send(text) => transcript.send(text).await,
+            Act::Press(label) => transcript.press(label).await,
+        };
+        let memory: i64 = redis::cmd("MEMORY")
+            .arg("USAGE")
+            .arg(key)
+            .arg("SAMPLES")
+            .arg(0)
+            .query_async(redis)
+            .await
+            .unwrap_or_else(|e| panic!("MEMORY USAGE: {e}"));
+        let data = stored(redis, key).await.data;
+        let session = sferum_bot::store::decode(&data)
+            .unwrap_or_else(|e| panic!("the stored session at {}: {e}", transcript.at));
+        let json = serde_json::to_string(&session).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "{memory:>5} B at {} (stored {} bytes, its JSON {})",
+            transcript.at,
+            data.len(),
+            json.len()
+        );
+        if memory > largest.0 {
+            largest = (memory, transcript.at.clone(), json);
+        }
+    }
+    largest
+}
+
+/// The issue's bound: a session takes at most 512 bytes of Redis at any step of a student's
+/// registration by the class link and of the parent's linking after it (a long one is packed,
+/// see `store::packed`), and another process reads it back from there.
+#[tokio::test]
+async fn a_session_stays_within_512_bytes_at_every_step() {
+    use Act::{Press, Send};
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let bot = bot_on(&store).await;
+    let mut redis = server.connection().await;
+    let mut student_chat = bot.chat(CHAT);
+    let student = largest_session(
+        &mut student_chat,
+        &store.session_key(CHAT),
+        &mut redis,
+        &[
+            Send("/start demo-class"),
+            Press("Войти в аккаунт"),
+            Send("8 (912) 345-67-89"),
+            Press("Да, это ребёнка"),
+            Send(CODE),
+            Send("Петрова-Водкина Анна-Мария Сергеевна"),
+            Press("Отправить заявку"),
+            Press("Проверить статус заявки"),
+            Press("Пригласить родителя"),
+        ],
+    )
+    .await;
+    let start = format!("/start {}", student_chat.invitation_token());
+    let parent = largest_session(
+        &mut bot.chat(OTHER_CHAT),
+        &store.session_key(OTHER_CHAT),
+        &mut redis,
+        &[
+            Send(&start),
+            Send("+7 922 111-22-33"),
+            Send(CODE),
+            Press("Да, всё верно"),
+        ],
+    )
+    .await;
+    for (who, (memory, at, json)) in [("student", student), ("parent", parent)] {
+        assert!(
+            memory <= 512,
+            "the {who}'s session took {memory} bytes at {at}: {json}"
+        );
+    }
+    // A replica that never saw these chats reads their packed sessions from Redis.
+    let other = self::store(&server).await;
+    for (chat, at) in [
+        (CHAT, "variant1/parent_invite"),
+        (OTHER_CHAT, "parent/linked"),
+    ] {
+        let loaded = other.load(chat).await.unwrap_or_else(|e| panic!("{e}"));
+        let session = loaded.and_then(|l| l.session);
+        assert_eq!(session.map(|s| s.at.to_string()).as_deref(), Some(at));
+    }
 }

@@ -14,7 +14,7 @@ use crate::store::{
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    sessions: Mutex<HashMap<ChatKey, (String, Revision)>>,
+    sessions: Mutex<HashMap<ChatKey, (Vec<u8>, Revision)>>,
     /// The updates whose turn was committed: a MAX update's own id, a Telegram chat's latest
     /// (as Redis keeps them, see `crate::store::marked`).
     committed_updates: Mutex<HashSet<(Channel, i64)>>,
@@ -78,9 +78,9 @@ impl SessionStore for MemoryStore {
             return Ok(Claim::AlreadyHandled);
         }
         let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(Claim::New(sessions.get(&chat).map(|(json, revision)| {
+        Ok(Claim::New(sessions.get(&chat).map(|(bytes, revision)| {
             Loaded {
-                session: serde_json::from_str(json).ok(),
+                session: crate::store::decode(bytes).ok(),
                 revision: *revision,
             }
         })))
@@ -89,7 +89,7 @@ impl SessionStore for MemoryStore {
     /// Nothing outlives this process, so notices are left to the outbox (`notices_kept` is
     /// false): there is no other replica to finish them.
     async fn commit(&self, chat: ChatKey, commit: &Commit<'_>) -> Result<Committed, StoreError> {
-        let json = crate::store::encode(commit.session)?;
+        let bytes = crate::store::encode(commit.session)?;
         let mut committed = self
             .committed_updates
             .lock()
@@ -118,7 +118,7 @@ impl SessionStore for MemoryStore {
             (None, None) => {}
         }
         let revision = current + 1;
-        sessions.insert(chat, (json, revision));
+        sessions.insert(chat, (bytes, revision));
         self.counts
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -5,11 +5,11 @@
 //!
 //! Everything lives under [`RedisStoreConfig::prefix`] (`sferum:` by default):
 //!
-//! - `{prefix}session:{chat}`: a string, `{rev} {mark} {lang}\n{session JSON}`: the
+//! - `{prefix}session:{chat}`: a string, `{rev} {mark} {lang}\n{session}`: the
 //!   [`Revision`], the chat's last committed Telegram update (see [`crate::store::marked`] for
 //!   why one number per chat is enough; 0 for none), the session's language (so that a message
 //!   from outside the chat's turn reads a few bytes, not the session), then the session as
-//!   JSON. One string rather than a hash: Redis keeps a hash with a value this long as a hash
+//!   [`crate::store::encode`] keeps it (JSON, packed when long). One string rather than a hash: Redis keeps a hash with a value this long as a hash
 //!   table, about 400 bytes more per chat than the string. One key, so that the revision and
 //!   the data never drift apart, one `DEL` forgets a chat, one `PEXPIRE` ages it all, and a
 //!   listing finds exactly one key per chat. Its expiry, [`RedisStoreConfig::session_ttl`], is
@@ -84,7 +84,6 @@ use async_trait::async_trait;
 use super::conn::{connect_lazily, load_scripts, millis, Link, SCAN_BATCH};
 use super::keys::{shard_of, Keys, SHARDS};
 use super::outbox::notice_ttl_ms;
-use crate::engine::Session;
 use crate::store::{
     ChatKey, Claim, Commit, Committed, Loaded, Revision, SessionStore, StoreError, FUNNEL_DAYS,
     UNMATCHED_DAYS,
@@ -133,7 +132,7 @@ return {1, rev, data}
 /// The commit of one turn. `KEYS`: the session, the update's key (the session again without a
 /// key of its own), the outbox's sorted set, the day's funnel hash, the day's unanswered
 /// questions (a sorted set), then one key per notice. `ARGV`: the expected revision (0:
-/// nothing stored), the session JSON, its expiry in milliseconds, the update key's expiry (''
+/// nothing stored), the session's bytes, its expiry in milliseconds, the update key's expiry (''
 /// without an update), the session's language (kept beside the data, so that a message to this
 /// chat from outside its turn need not decode the session), the funnel's expiry (ms), the
 /// unanswered question ('' for none), its expiry (ms), the number N of funnel fields, the
@@ -379,7 +378,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn commit(&self, chat: ChatKey, commit: &Commit<'_>) -> Result<Committed, StoreError> {
-        let json = crate::store::encode(commit.session)?;
+        let bytes = crate::store::encode(commit.session)?;
         let key = self.session_key(chat);
         let mark = crate::store::marked(chat, commit.update_id);
         // An update marked in the session needs no key of its own.
@@ -425,7 +424,7 @@ impl SessionStore for RedisStore {
                     .key(self.unmatched_key(day, chat))
                     .key(&notice_keys)
                     .arg(commit.expected)
-                    .arg(&json)
+                    .arg(&bytes)
                     .arg(self.session_ttl_ms)
                     .arg(&update_ttl)
                     .arg(&commit.session.lang)
@@ -560,12 +559,11 @@ fn decode_claim(chat: ChatKey, reply: &[Value]) -> Result<Claim, StoreError> {
         [Value::Int(1), Value::Int(revision), rest @ ..] => {
             let revision = revision_of(*revision);
             let session = match rest {
-                [Value::BulkString(data)] => match serde_json::from_slice::<Session>(data) {
+                [Value::BulkString(data)] => match crate::store::decode(data) {
                     Ok(session) => Some(session),
                     Err(error) => {
-                        // The error text may quote the data: log only its category.
-                        let category = format!("{:?}", error.classify());
-                        tracing::warn!(chat = %chat, revision, %category, "stored session does not decode");
+                        // A category only: nothing of the data.
+                        tracing::warn!(chat = %chat, revision, %error, "stored session does not decode");
                         None
                     }
                 },

@@ -36,11 +36,9 @@ pub enum StoreError {
     Conflict,
 }
 
-/// A session as every store keeps it: JSON.
-pub fn encode(session: &Session) -> Result<String, StoreError> {
-    serde_json::to_string(session)
-        .map_err(|e| StoreError::Unavailable(format!("cannot encode the session: {e}")))
-}
+pub mod packed;
+
+pub use packed::{decode, encode, Undecodable};
 
 /// What [`SessionStore::claim`] found.
 // A claim lives for one update and is unpacked at once: boxing the session would only add an
