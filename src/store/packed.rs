@@ -155,6 +155,23 @@ mod tests {
         assert!(matches!(decode(b"{\"at\":"), Err(Undecodable::Json(_))));
     }
 
+    /// Held out from the dictionary: the end of a registration with values it never saw (UUIDs
+    /// for every id, another school, other names) still packs to well under half.
+    #[test]
+    fn values_the_dictionary_never_saw_still_pack_to_under_half() {
+        let json = r#"{"scripts_version":"fb258aa85f284703","lang":"ru","at":"variant1/parent_invite","history":["variant1/welcome","variant1/contact","variant1/confirm_contact","variant1/code","variant1/name","variant1/confirm_application","variant1/submitted","variant1/approved"],"facts":{"invite_token":"Kq3vX9_pLm2ZtR8wYb4N","invite":{"kind":"class","class_id":"0b6f7c9e-3d1a-4e8b-9f2c-5a7d8e1b4c60","class":"7Б","school":"МАОУ «Гимназия № 5 имени А. С. Пушкина» г. Оренбурга","teacher_name":"Ханова Гульнара Рашидовна"},"contact":{"channel":"email","address":"timur.a2013@yandex.ru"},"verification":{"verification_id":"5e2d9a41-8c7b-4f03-b6e1-2a9c0d7f3b85","code_length":4,"expires_at":1788761400000,"resend_after":1788760860000},"verified":true,"child_name":{"last_name":"Абдрахманов","first_name":"Тимур","middle_name":"Ильдарович"},"application":{"application_id":"c3a8e6d2-71f4-4b95-8d0a-e5b2f9c61a37","status":"approved","class":"7Б","school":"МАОУ «Гимназия № 5 имени А. С. Пушкина» г. Оренбурга","teacher_id":"9d4b1e7a-2c6f-48e3-a5b9-0f8d3c7e2a14"},"parent_invite":{"token":"Zx81-Qw0eRt5yU7iOp3a","expires_at":1789365600000}},"offer":{"seq":9,"own":true},"epoch":864433272081137098,"updated_at":1788760800000,"active_at":1788760800000}"#;
+        let session: Session = serde_json::from_str(json).unwrap();
+        let plain = serde_json::to_vec(&session).unwrap().len();
+        let packed = encode(&session).unwrap();
+        println!(
+            "held out: {plain} bytes of JSON packed into {}",
+            packed.len()
+        );
+        assert!(packed.starts_with(MARK_V1));
+        assert!(packed.len() * 2 < plain, "{} of {plain}", packed.len());
+        assert_eq!(decode(&packed), Ok(session));
+    }
+
     /// A `z1` session written once must read for as long as it may be stored: these bytes
     /// were packed by the first version, and must never stop reading.
     #[test]

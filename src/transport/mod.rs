@@ -3,6 +3,7 @@
 //! how it is delivered ([`deliver`]) are the same for every messenger.
 
 pub mod max;
+pub mod qr;
 pub mod serving;
 pub mod telegram;
 pub mod terminal;

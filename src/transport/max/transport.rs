@@ -16,7 +16,7 @@ use crate::domain::{Channel, ChatKey};
 use crate::engine::{ButtonTarget, Command, Input};
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Assistant, Reply, RuntimeError};
-use crate::transport::telegram::qr_png;
+use crate::transport::qr::qr_png;
 use crate::transport::{Incoming, Received};
 
 /// The update types the bot reads, asked for by name (whether the filter moves the marker is

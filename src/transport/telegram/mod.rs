@@ -43,6 +43,7 @@ use crate::engine::{ButtonTarget, Input};
 use crate::i18n::{Args, DEFAULT_LANG};
 use crate::runtime::notifier::{Courier, Undelivered};
 use crate::runtime::{Assistant, Reply, RuntimeError};
+use crate::transport::qr::qr_png;
 use crate::transport::Incoming;
 pub use crate::transport::Received;
 
@@ -213,20 +214,6 @@ impl Telegram {
         }
         Ok(())
     }
-}
-
-/// `text` as a QR code picture (PNG), large enough to print or scan from a screen.
-pub fn qr_png(text: &str) -> Option<Vec<u8>> {
-    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
-    let image = code
-        .render::<image::Luma<u8>>()
-        .min_dimensions(400, 400)
-        .build();
-    let mut png = Vec::new();
-    image::DynamicImage::ImageLuma8(image)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .ok()?;
-    Some(png)
 }
 
 #[async_trait::async_trait]
