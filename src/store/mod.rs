@@ -2,7 +2,8 @@
 //! updates were already handled.
 //!
 //! Adapters: [`MemoryStore`](crate::backend::memory::MemoryStore) (the embedded default) and [`RedisStore`](crate::backend::redis::RedisStore) (sessions
-//! in Redis, shared by replicas and kept across restarts).
+//! in Redis, shared by replicas and kept across restarts). Both keep a session as [`encode`]
+//! makes it: JSON, packed when long ([`packed`]).
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
