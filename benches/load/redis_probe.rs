@@ -56,18 +56,7 @@ pub async fn reset_stats(redis: &mut MultiplexedConnection) {
         .expect("CONFIG RESETSTAT");
 }
 
-/// `MEMORY USAGE` of `key` (0 when it does not exist).
-pub async fn memory_usage(redis: &mut MultiplexedConnection, key: &str) -> u64 {
-    let usage: Option<u64> = redis::cmd("MEMORY")
-        .arg("USAGE")
-        .arg(key)
-        .arg("SAMPLES")
-        .arg(0)
-        .query_async(redis)
-        .await
-        .expect("MEMORY USAGE");
-    usage.unwrap_or(0)
-}
+pub use crate::redis_server::memory_usage;
 
 /// A TCP proxy in front of Redis that counts round trips: a client write that follows an
 /// answer (or opens the connection) starts one. Exact for a client that waits for each answer,

@@ -251,6 +251,19 @@ fn require_redis_server() {
     }
 }
 
+/// `MEMORY USAGE` of `key`, every value counted (0 when it does not exist).
+pub async fn memory_usage(redis: &mut MultiplexedConnection, key: &str) -> u64 {
+    let usage: Option<u64> = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(key)
+        .arg("SAMPLES")
+        .arg(0)
+        .query_async(redis)
+        .await
+        .unwrap_or_else(|e| panic!("MEMORY USAGE {key}: {e}"));
+    usage.unwrap_or(0)
+}
+
 /// A port nobody listens on now.
 pub fn free_port() -> u16 {
     loop {

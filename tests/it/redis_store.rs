@@ -18,7 +18,7 @@ use sferum_bot::runtime::{Handled, RuntimeError};
 use sferum_bot::store::{ChatKey, SessionStore, StoreError};
 
 use super::helpers::{press_on as press, text_of, TestBot, Transcript, CODE};
-use super::redis_server::{RedisCluster, RedisServer};
+use super::redis_server::{memory_usage, RedisCluster, RedisServer};
 
 const CHAT: ChatKey = ChatKey::telegram(4242);
 const OTHER_CHAT: ChatKey = ChatKey::telegram(-100_777);
@@ -651,14 +651,7 @@ async fn redis_round_trips_per_update_and_session_memory() {
     );
     assert!(commands.len() <= 4, "{commands:?}");
 
-    let memory: i64 = redis::cmd("MEMORY")
-        .arg("USAGE")
-        .arg(&key)
-        .arg("SAMPLES")
-        .arg(0)
-        .query_async(&mut redis)
-        .await
-        .unwrap_or_else(|e| panic!("MEMORY USAGE: {e}"));
+    let memory = memory_usage(&mut redis, &key).await;
     let json = stored(&mut redis, &key).await.data.len();
     let keys: i64 = redis::cmd("DBSIZE")
         .query_async(&mut redis)
@@ -989,21 +982,14 @@ async fn largest_session(
     key: &str,
     redis: &mut MultiplexedConnection,
     acts: &[Act<'_>],
-) -> (i64, String, String) {
+) -> (u64, String, String) {
     let mut largest = (0, String::new(), String::new());
     for act in acts {
         match act {
             Act::Send(text) => transcript.send(text).await,
             Act::Press(label) => transcript.press(label).await,
         };
-        let memory: i64 = redis::cmd("MEMORY")
-            .arg("USAGE")
-            .arg(key)
-            .arg("SAMPLES")
-            .arg(0)
-            .query_async(redis)
-            .await
-            .unwrap_or_else(|e| panic!("MEMORY USAGE: {e}"));
+        let memory = memory_usage(redis, key).await;
         let data = stored(redis, key).await.data;
         let session = sferum_bot::store::decode(&data)
             .unwrap_or_else(|e| panic!("the stored session at {}: {e}", transcript.at));
