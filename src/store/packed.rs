@@ -4,10 +4,10 @@
 //!
 //! A registering family's session is mostly the same words as everyone's: field names, the
 //! scenario's step names, the school's name, the service's ids. Deflate alone halves a
-//! 1,079-byte session; against a dictionary holding those words it takes 284 bytes, which keeps
+//! 1,079-byte session; against a dictionary holding those words it takes 235 bytes, which keeps
 //! a session within 512 bytes of Redis at every step of a registration. Short sessions (the menu,
 //! the guides) stay plain JSON, readable with `redis-cli`; a packed one reads with
-//! [`decode`] (`sferum-bot` has no other reader).
+//! [`decode`].
 //!
 //! The dictionary ([`DICTIONARY_V1`], `dictionary-v1.txt`) can never change: a stored `z1`
 //! session needs exactly those bytes. Words the scripts gain later are simply packed less well;
@@ -21,14 +21,14 @@ use super::StoreError;
 use crate::engine::Session;
 
 /// JSON this long or longer is packed (about where `MEMORY USAGE` passes 512 bytes).
-pub const PACK_FROM: usize = 320;
+const PACK_FROM: usize = 320;
 
 /// What a packed session starts with (JSON starts with `{`).
 const MARK_V1: &[u8] = b"z1";
 
 /// The words a packed session is deflated against: the least common first, as deflate reaches
 /// the end of a dictionary with the shortest codes. Never edit it (see the module docs).
-pub const DICTIONARY_V1: &[u8] = include_bytes!("dictionary-v1.txt");
+const DICTIONARY_V1: &[u8] = include_bytes!("dictionary-v1.txt");
 
 /// The deflate window, 4 KiB: the dictionary and a session both fit in it.
 const WINDOW_BITS: u8 = 12;
@@ -66,11 +66,12 @@ pub fn encode(session: &Session) -> Result<Vec<u8>, StoreError> {
 
 /// The session stored as `bytes`, packed or not.
 pub fn decode(bytes: &[u8]) -> Result<Session, Undecodable> {
-    let json = match bytes.strip_prefix(MARK_V1) {
-        Some(packed) => unpack(packed).ok_or(Undecodable::Packed)?,
-        None => bytes.to_vec(),
-    };
-    serde_json::from_slice(&json).map_err(|e| Undecodable::Json(e.classify()))
+    let read =
+        |json: &[u8]| serde_json::from_slice(json).map_err(|e| Undecodable::Json(e.classify()));
+    match bytes.strip_prefix(MARK_V1) {
+        Some(packed) => read(&unpack(packed).ok_or(Undecodable::Packed)?),
+        None => read(bytes),
+    }
 }
 
 /// `json` deflated behind the mark, or `None` when that is not shorter.

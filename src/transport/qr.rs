@@ -11,7 +11,6 @@ const QUIET_ZONE: usize = 4;
 pub fn qr_png(text: &str) -> Option<Vec<u8>> {
     let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
     let modules = code.width();
-    let dark = code.to_colors();
     let across = modules + 2 * QUIET_ZONE;
     let scale = MIN_SIDE.div_ceil(across);
     let side = across * scale;
@@ -19,7 +18,7 @@ pub fn qr_png(text: &str) -> Option<Vec<u8>> {
         let (column, row) = (x / scale, y / scale);
         (QUIET_ZONE..QUIET_ZONE + modules).contains(&column)
             && (QUIET_ZONE..QUIET_ZONE + modules).contains(&row)
-            && dark[(row - QUIET_ZONE) * modules + column - QUIET_ZONE] == qrcode::Color::Dark
+            && code[(column - QUIET_ZONE, row - QUIET_ZONE)] == qrcode::Color::Dark
     };
     let pixels: Vec<u8> = (0..side)
         .flat_map(|y| (0..side).map(move |x| (x, y)))

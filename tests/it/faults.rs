@@ -14,7 +14,9 @@ use sferum_bot::runtime::{Assistant, Handled};
 use sferum_bot::service::sandbox::{Sandbox, SandboxConfig};
 use sferum_bot::store::{ChatKey, SessionStore};
 
-use super::helpers::{engine, monday_morning, press_on as press, text_of as text, Inbox, CODE};
+use super::helpers::{
+    engine, monday_morning, press_on as press, session_json, text_of as text, Inbox, CODE,
+};
 use super::redis_server::RedisServer;
 
 const CHAT: ChatKey = ChatKey::telegram(31_337);
@@ -299,10 +301,7 @@ fn readable(value: &[u8]) -> String {
         Some(newline) => value.split_at(newline + 1),
         None => (&value[..0], value),
     };
-    let data = match sferum_bot::store::decode(data) {
-        Ok(session) => serde_json::to_string(&session).unwrap_or_else(|e| panic!("{e}")),
-        Err(_) => String::from_utf8_lossy(data).into_owned(),
-    };
+    let data = session_json(data).unwrap_or_else(|_| String::from_utf8_lossy(data).into_owned());
     format!("{}{data}", String::from_utf8_lossy(head))
 }
 

@@ -76,6 +76,12 @@ fn fixed_code() -> SandboxConfig {
     }
 }
 
+/// A stored session's bytes (JSON, or packed: `store::packed`) as its JSON, to read or search.
+pub fn session_json(bytes: &[u8]) -> Result<String, sferum_bot::store::Undecodable> {
+    let session = sferum_bot::store::decode(bytes)?;
+    Ok(serde_json::to_string(&session).unwrap_or_else(|e| panic!("{e}")))
+}
+
 /// A bot on the sandbox (code always [`CODE`]) and a memory store.
 pub struct TestBot {
     pub bot: Arc<Assistant>,

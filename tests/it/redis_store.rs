@@ -17,7 +17,7 @@ use sferum_bot::engine::Input;
 use sferum_bot::runtime::{Handled, RuntimeError};
 use sferum_bot::store::{ChatKey, SessionStore, StoreError};
 
-use super::helpers::{press_on as press, text_of, TestBot, Transcript, CODE};
+use super::helpers::{press_on as press, session_json, text_of, TestBot, Transcript, CODE};
 use super::redis_server::{memory_usage, RedisCluster, RedisServer};
 
 const CHAT: ChatKey = ChatKey::telegram(4242);
@@ -956,8 +956,7 @@ async fn a_session_stored_before_the_compact_encoding_still_loads_and_goes_on() 
     assert_eq!(handled.at.to_string(), "menu/parent");
     // Saved again in the compact form, and much smaller.
     let data = stored(&mut redis, &store.session_key(CHAT)).await.data;
-    let session = sferum_bot::store::decode(&data).unwrap_or_else(|e| panic!("{e}"));
-    let json = serde_json::to_string(&session).unwrap_or_else(|e| panic!("{e}"));
+    let json = session_json(&data).unwrap_or_else(|e| panic!("{e}"));
     assert!(!json.contains("\"scenario\":"), "{json}");
     // And as one string, no longer the hash of the versions before.
     let kind: String = redis::cmd("TYPE")
@@ -991,9 +990,8 @@ async fn largest_session(
         };
         let memory = memory_usage(redis, key).await;
         let data = stored(redis, key).await.data;
-        let session = sferum_bot::store::decode(&data)
+        let json = session_json(&data)
             .unwrap_or_else(|e| panic!("the stored session at {}: {e}", transcript.at));
-        let json = serde_json::to_string(&session).unwrap_or_else(|e| panic!("{e}"));
         eprintln!(
             "{memory:>5} B at {} (stored {} bytes, its JSON {})",
             transcript.at,

@@ -9,8 +9,9 @@
 //!   [`Revision`], the chat's last committed Telegram update (see [`crate::store::marked`] for
 //!   why one number per chat is enough; 0 for none), the session's language (so that a message
 //!   from outside the chat's turn reads a few bytes, not the session), then the session as
-//!   [`crate::store::encode`] keeps it (JSON, packed when long). One string rather than a hash: Redis keeps a hash with a value this long as a hash
-//!   table, about 400 bytes more per chat than the string. One key, so that the revision and
+//!   [`crate::store::encode`] keeps it (JSON, packed when long). One string rather than a
+//!   hash: Redis keeps a hash with a value this long as a hash table, about 400 bytes more per
+//!   chat than the string. One key, so that the revision and
 //!   the data never drift apart, one `DEL` forgets a chat, one `PEXPIRE` ages it all, and a
 //!   listing finds exactly one key per chat. Its expiry, [`RedisStoreConfig::session_ttl`], is
 //!   set again by every save: a conversation nobody touches for that long disappears by itself.
