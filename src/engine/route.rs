@@ -209,7 +209,10 @@ impl Router {
             .iter()
             .map(|&n| (1.0 + total / n.max(1) as f64).ln())
             .collect();
-        router.postings = vec![Vec::new(); router.idf.len()];
+        // Each feature's list holds one entry per example that has it: sized to its document
+        // frequency, the lists waste nothing (grown one push at a time they kept half again
+        // as much, 0.7 MB of the idle bot's 2.9 MB heap).
+        router.postings = df.iter().map(|&n| Vec::with_capacity(n)).collect();
         let mut sums: Vec<[HashMap<u32, f64>; 2]> =
             vec![[HashMap::new(), HashMap::new()]; router.answers.len()];
         let mut vectors = Vec::new();
