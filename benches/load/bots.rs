@@ -145,15 +145,31 @@ impl Running {
     }
 
     /// Resident memory now, in bytes.
-    pub fn rss(&self) -> u64 {
+    pub fn rss(&self) -> Resident {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("/proc/<pid>/status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .map_or(0, |kb| kb * 1024)
+        };
+        Resident {
+            total: field("VmRSS:"),
+            anonymous: field("RssAnon:"),
+            file: field("RssFile:"),
+        }
     }
+}
+
+/// A process's resident memory in bytes, and its two parts: anonymous (heap, stacks) and
+/// file-backed (the pages of its binary and libraries that it has touched).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Resident {
+    pub total: u64,
+    pub anonymous: u64,
+    pub file: u64,
 }
 
 impl Drop for Running {

@@ -14,7 +14,7 @@
 //!    M chats play the journey at once, each with at most one update in flight, through at most
 //!    40 webhook connections. Measured: updates/s, the time from each POST to its last reply
 //!    (p50, p99), the bot's CPU time per update, Redis commands per update, Redis memory
-//!    growth per chat, sessions' size, and the bot's resident memory idle and after.
+//!    growth per chat, sessions' size, and the bot's resident memory idle (anonymous and file-backed) and after.
 //!
 //! The driver and Redis run on core 1. The medians of the runs and the ratios are printed last.
 
@@ -30,7 +30,7 @@ mod sink;
 use std::process::Command;
 use std::time::Duration;
 
-use bots::{Running, Which};
+use bots::{Resident, Running, Which};
 use drive::{Poster, Step, MENU, REGISTRATION};
 use redis_server::RedisServer;
 
@@ -97,7 +97,7 @@ struct Profile {
     round_trips_per_update: f64,
     idle_round_trips_per_s: f64,
     session_max: u64,
-    idle_rss: u64,
+    idle_rss: Resident,
     start_ms: f64,
 }
 
@@ -114,7 +114,7 @@ struct Load {
     bytes_per_chat: f64,
     session_median: u64,
     failed: usize,
-    rss_after: u64,
+    rss_after: Resident,
 }
 
 fn main() {
@@ -338,7 +338,9 @@ fn report(
         row("session in Redis (median of 100), B", &|x| {
             x.session_median as f64
         });
-        row("bot RSS after the load, MB", &|x| x.rss_after as f64 / 1e6);
+        row("bot RSS after the load, MB", &|x| {
+            x.rss_after.total as f64 / 1e6
+        });
         row("updates that got no reply", &|x| x.failed as f64);
     }
     let mut row =
@@ -364,7 +366,13 @@ fn report(
     row("replies per journey", &|x| {
         x.replies.iter().sum::<usize>() as f64
     });
-    row("idle RSS, MB", &|x| x.idle_rss as f64 / 1e6);
+    row("idle RSS, MB", &|x| x.idle_rss.total as f64 / 1e6);
+    row("idle RSS: anonymous (heap, stacks), MB", &|x| {
+        x.idle_rss.anonymous as f64 / 1e6
+    });
+    row("idle RSS: file-backed (the binary's pages), MB", &|x| {
+        x.idle_rss.file as f64 / 1e6
+    });
     row("start to listening, ms", &|x| x.start_ms);
 
     println!();
