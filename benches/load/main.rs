@@ -14,7 +14,8 @@
 //!    M chats play the journey at once, each with at most one update in flight, through at most
 //!    40 webhook connections. Measured: updates/s, the time from each POST to its last reply
 //!    (p50, p99), the bot's CPU time per update, Redis commands per update, Redis memory
-//!    growth per chat, sessions' size, and the bot's resident memory idle (anonymous and file-backed) and after.
+//!    growth per chat, sessions' size, and the bot's resident memory idle (anonymous and
+//!    file-backed) and after.
 //!
 //! The driver and Redis run on core 1. The medians of the runs and the ratios are printed last.
 
