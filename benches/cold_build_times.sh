@@ -14,15 +14,16 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# Runs `$2…` in directory $1, logging to $1.log; prints "rc=… N s, M crates".
+# Runs `$2…` in directory $1, logging to $1.log; prints "rc=… N s, M crates" (the crates this
+# command compiled, not those of an earlier command in the same clone).
 timed() {
     local dir="$1"
     shift
-    local start rc
+    local start rc log="$dir.$(date +%s%N).log"
     start=$(date +%s)
-    (cd "$dir" && "$@" >>"$dir.log" 2>&1)
+    (cd "$dir" && "$@" >"$log" 2>&1)
     rc=$?
-    echo "rc=$rc $(($(date +%s) - start)) s, $(grep -c Compiling "$dir.log") crates"
+    echo "rc=$rc $(($(date +%s) - start)) s, $(grep -c Compiling "$log") crates"
 }
 
 # The README's first command starting with `$2` (`cargo run`, `cargo test`), in checkout $1,
@@ -51,6 +52,6 @@ for rev in "${@:-HEAD}"; do
                 ;;
             *) echo "unknown build: $what (release, test or readme)" >&2 ;;
         esac
-        rm -rf "$dir" "$dir.log"
+        rm -rf "$dir" "$dir".*.log
     done
 done
