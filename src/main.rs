@@ -14,6 +14,14 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Gives the kernel back the pages start-up freed (the scripts' and locales' sources and parse
+/// trees, the checker's work). mimalloc returns a free page only when it next allocates nearby,
+/// so an idle bot kept them: its resident memory is 0.5 MB smaller with this call.
+fn return_freed_memory() {
+    // SAFETY: `mi_collect` only walks mimalloc's own free lists; it may be called at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 use sferum_bot::backend;
 use sferum_bot::clock::{Clock, SystemClock};
 use sferum_bot::config::Settings;
@@ -410,6 +418,7 @@ async fn run(mut settings: Settings) -> ExitCode {
         Ok(bot) => Arc::new(bot),
         Err(error) => return fail(error),
     };
+    return_freed_memory();
     // Every messenger whose token is set, in one process; the notifier sends each notice
     // through the messenger of its chat.
     let mut messengers = Messengers::new();
