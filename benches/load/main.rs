@@ -3,8 +3,9 @@
 //! e.g. under a profiler, and `--journey registration` for a student's registration up to the
 //! code sent, sferum-bot only).
 //!
-//! For each run, and each bot in turn (sferum-bot's release binary, then the minimal teloxide
-//! `RedisStorage<Json>` dialogue bot of `tools/teloxide-baseline`), side by side:
+//! For each run, side by side (each phase runs sferum-bot's release binary and the minimal
+//! teloxide `RedisStorage<Json>` dialogue bot of `tools/teloxide-baseline` one right after the
+//! other, sferum-bot first in odd runs, the baseline first in even ones):
 //!
 //! 1. **Profile**: the bot in webhook mode on core 0, a fast fake Bot API, a private
 //!    redis-server behind a round-trip counting proxy; one chat plays the journey twice, one
@@ -17,7 +18,9 @@
 //!    growth per chat, sessions' size, and the bot's resident memory idle (anonymous and
 //!    file-backed) and after.
 //!
-//! The driver and Redis run on core 1. The medians of the runs and the ratios are printed last.
+//! The driver and Redis run on core 1. Printed last: the medians of the runs, the ratio of the
+//! medians, and the ratio within each run (median and range), which a host whose speed drifts
+//! over minutes disturbs less.
 
 #[allow(dead_code)]
 #[path = "../../tests/it/redis_server.rs"]
@@ -144,30 +147,41 @@ async fn bench(options: &Options) {
     let mut profiles: Vec<Vec<Profile>> = vec![Vec::new(); 2];
     let mut loads: Vec<Vec<Vec<Load>>> = vec![vec![Vec::new(); options.chats.len()]; 2];
     for run in 1..=options.runs {
-        for (b, (which, program)) in programs.iter().enumerate() {
-            if options
-                .only
-                .as_deref()
-                .is_some_and(|only| !which.name().starts_with(only))
-            {
-                continue;
-            }
+        // Both bots in each phase, one right after the other, so that the machine's speed, which
+        // drifts over minutes on a shared host, is nearly the same for the two; odd runs start
+        // with sferum-bot, even runs with the baseline, so that neither always goes first.
+        let mut order: Vec<usize> = (0..programs.len())
+            .filter(|&b| {
+                options
+                    .only
+                    .as_deref()
+                    .is_none_or(|only| programs[b].0.name().starts_with(only))
+            })
+            .collect();
+        if run % 2 == 0 {
+            order.reverse();
+        }
+        for &b in &order {
+            let (which, program) = &programs[b];
             let profile = profile(*which, program, options.journey).await;
             eprintln!("run {run} {:<22} profile: {profile:?}", which.name());
-            for (c, &chats) in options.chats.iter().enumerate() {
+            profiles[b].push(profile);
+        }
+        for (c, &chats) in options.chats.iter().enumerate() {
+            for &b in &order {
+                let (which, program) = &programs[b];
                 let load = load(
                     *which,
                     program,
                     options.journey,
                     chats,
                     options.updates,
-                    &profile.replies,
+                    &profiles[b][run - 1].replies,
                 )
                 .await;
                 eprintln!("run {run} {:<22} {chats} chats: {load:?}", which.name());
                 loads[b][c].push(load);
             }
-            profiles[b].push(profile);
         }
     }
     if options.only.is_none() {
@@ -307,9 +321,52 @@ async fn load(
     }
 }
 
+/// The middle value; of an even count, the mean of the two middle ones.
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(0.0)
+    let n = values.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// One row of the report: a measure's value in each run, for each bot.
+struct Row {
+    name: String,
+    ours: Vec<f64>,
+    theirs: Vec<f64>,
+}
+
+impl Row {
+    /// The ratio of the two bots' medians.
+    fn ratio(&self) -> String {
+        let theirs = median(self.theirs.clone());
+        if theirs == 0.0 {
+            return "—".to_owned();
+        }
+        format!("{:.2}", median(self.ours.clone()) / theirs)
+    }
+
+    /// The ratio within each run (the two bots measured minutes apart at most): the median and
+    /// the range over the runs.
+    fn paired(&self) -> String {
+        let ratios: Vec<f64> = self
+            .ours
+            .iter()
+            .zip(&self.theirs)
+            .filter(|(_, &theirs)| theirs != 0.0)
+            .map(|(ours, theirs)| ours / theirs)
+            .collect();
+        let (Some(low), Some(high)) = (
+            ratios.iter().copied().reduce(f64::min),
+            ratios.iter().copied().reduce(f64::max),
+        ) else {
+            return "—".to_owned();
+        };
+        format!("{:.2} ({low:.2}–{high:.2})", median(ratios.clone()))
+    }
 }
 
 fn report(
@@ -318,13 +375,14 @@ fn report(
     profiles: &[Vec<Profile>],
     loads: &[Vec<Vec<Load>>],
 ) {
-    let p = |b: usize, f: &dyn Fn(&Profile) -> f64| median(profiles[b].iter().map(f).collect());
-    let l =
-        |b: usize, c: usize, f: &dyn Fn(&Load) -> f64| median(loads[b][c].iter().map(f).collect());
-    let mut rows: Vec<(String, f64, f64)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for (c, chats) in options.chats.iter().enumerate() {
         let mut row = |name: &str, f: &dyn Fn(&Load) -> f64| {
-            rows.push((format!("{name} ({chats} chats)"), l(0, c, f), l(1, c, f)));
+            rows.push(Row {
+                name: format!("{name} ({chats} chats)"),
+                ours: loads[0][c].iter().map(f).collect(),
+                theirs: loads[1][c].iter().map(f).collect(),
+            });
         };
         row("updates/s", &|x| x.updates_per_s);
         row("POST to last reply p50, ms", &|x| x.p50_ms);
@@ -344,8 +402,13 @@ fn report(
         });
         row("updates that got no reply", &|x| x.failed as f64);
     }
-    let mut row =
-        |name: &str, f: &dyn Fn(&Profile) -> f64| rows.push((name.to_owned(), p(0, f), p(1, f)));
+    let mut row = |name: &str, f: &dyn Fn(&Profile) -> f64| {
+        rows.push(Row {
+            name: name.to_owned(),
+            ours: profiles[0].iter().map(f).collect(),
+            theirs: profiles[1].iter().map(f).collect(),
+        });
+    };
     row(
         "Redis round trips per update (one chat, median of the steps)",
         &|x| {
@@ -382,18 +445,20 @@ fn report(
         options.runs, options.journey, options.updates
     );
     println!(
-        "| | {} | {} | ratio |",
+        "| | {} | {} | ratio | ratio within a run: median (range) |",
         programs[0].0.name(),
         programs[1].0.name()
     );
-    println!("|---|---|---|---|");
-    for (name, ours, theirs) in rows {
-        let ratio = if theirs == 0.0 {
-            "—".to_owned()
-        } else {
-            format!("{:.2}", ours / theirs)
-        };
-        println!("| {name} | {} | {} | {ratio} |", shown(ours), shown(theirs));
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            row.name,
+            shown(median(row.ours.clone())),
+            shown(median(row.theirs.clone())),
+            row.ratio(),
+            row.paired()
+        );
     }
 }
 
