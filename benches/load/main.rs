@@ -339,33 +339,24 @@ struct Row {
     theirs: Vec<f64>,
 }
 
-impl Row {
-    /// The ratio of the two bots' medians.
-    fn ratio(&self) -> String {
-        let theirs = median(self.theirs.clone());
-        if theirs == 0.0 {
-            return "—".to_owned();
-        }
-        format!("{:.2}", median(self.ours.clone()) / theirs)
-    }
+/// `ours / theirs`, unless the baseline measured nothing.
+fn ratio(ours: f64, theirs: f64) -> Option<f64> {
+    (theirs != 0.0).then(|| ours / theirs)
+}
 
+impl Row {
     /// The ratio within each run (the two bots measured minutes apart at most): the median and
     /// the range over the runs.
-    fn paired(&self) -> String {
-        let ratios: Vec<f64> = self
+    fn paired(&self) -> Option<String> {
+        let mut ratios: Vec<f64> = self
             .ours
             .iter()
             .zip(&self.theirs)
-            .filter(|(_, &theirs)| theirs != 0.0)
-            .map(|(ours, theirs)| ours / theirs)
+            .filter_map(|(&ours, &theirs)| ratio(ours, theirs))
             .collect();
-        let (Some(low), Some(high)) = (
-            ratios.iter().copied().reduce(f64::min),
-            ratios.iter().copied().reduce(f64::max),
-        ) else {
-            return "—".to_owned();
-        };
-        format!("{:.2} ({low:.2}–{high:.2})", median(ratios.clone()))
+        ratios.sort_by(f64::total_cmp);
+        let (&low, &high) = (ratios.first()?, ratios.last()?);
+        Some(format!("{:.2} ({low:.2}–{high:.2})", median(ratios)))
     }
 }
 
@@ -451,13 +442,16 @@ fn report(
     );
     println!("|---|---|---|---|---|");
     for row in rows {
+        let (ours, theirs) = (median(row.ours.clone()), median(row.theirs.clone()));
+        let of_medians = ratio(ours, theirs).map(|r| format!("{r:.2}"));
+        let dash = || "—".to_owned();
         println!(
             "| {} | {} | {} | {} | {} |",
             row.name,
-            shown(median(row.ours.clone())),
-            shown(median(row.theirs.clone())),
-            row.ratio(),
-            row.paired()
+            shown(ours),
+            shown(theirs),
+            of_medians.unwrap_or_else(dash),
+            row.paired().unwrap_or_else(dash)
         );
     }
 }
